@@ -211,6 +211,10 @@ struct Cascade {
   std::vector<Einsum> einsums;
   std::vector<std::string> outputs;
   std::vector<std::string> citations;  // free text: where the cascade comes from
+  // Which independent fp64 reference `cascade check` compares with, and its options:
+  // function = softmax | linear | lightning | neighborhood-1d | neighborhood-2d, plus
+  // causal = true|false, feature_map = elu1|identity|relu. Empty: no reference.
+  std::map<std::string, std::string> reference;
 
   // Filled by validate(); not part of equality.
   std::vector<TensorInfo> tensors;
@@ -221,7 +225,8 @@ struct Cascade {
            partitions == o.partitions && shapes == o.shapes &&
            requirements == o.requirements && parameters == o.parameters &&
            index_functions == o.index_functions && formats == o.formats &&
-           einsums == o.einsums && outputs == o.outputs && citations == o.citations;
+           einsums == o.einsums && outputs == o.outputs && citations == o.citations &&
+           reference == o.reference;
   }
 
   const TensorInfo* find_tensor(const std::string& name) const;

@@ -1,1 +1,564 @@
-// placeholder: being written
+#include "sim/functional/executor.h"
+
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <set>
+
+#include "mappings/analysis.h"
+#include "mappings/index_program.h"
+
+namespace cascade {
+
+Tensor::Tensor(std::vector<int64_t> shape, double fill) : extents(std::move(shape)) {
+  int64_t n = 1;
+  for (int64_t e : extents) n *= e;
+  values.assign(static_cast<size_t>(n), fill);
+}
+
+int64_t Tensor::offset(const std::vector<int64_t>& index) const {
+  if (index.size() != extents.size())
+    throw Error("tensor index has " + std::to_string(index.size()) + " components, tensor has " +
+                std::to_string(extents.size()) + " dimensions");
+  int64_t off = 0;
+  for (size_t d = 0; d < extents.size(); ++d) {
+    if (index[d] < 0 || index[d] >= extents[d])
+      throw Error("tensor index " + std::to_string(index[d]) + " out of range [0, " +
+                  std::to_string(extents[d]) + ") in dimension " + std::to_string(d));
+    off = off * extents[d] + index[d];
+  }
+  return off;
+}
+
+NumberFormat default_accumulation(NumberFormat storage) {
+  return storage == NumberFormat::FP64 ? NumberFormat::FP64 : NumberFormat::FP32;
+}
+
+std::vector<int64_t> tensor_extents(const TensorInfo& tensor, const Bindings& bindings) {
+  std::vector<int64_t> extents;
+  for (size_t d = 0; d < tensor.ranks.size(); ++d)
+    extents.push_back(bindings.shape(tensor.ranks[d]) +
+                      (d < tensor.extra.size() ? tensor.extra[d] : 0));
+  return extents;
+}
+
+namespace {
+
+enum class Function { Exp, Sqrt, Max, Min, Pow, Elu1, Relu, Abs, Log };
+
+Function function_of(const std::string& name, const SourceLocation& loc) {
+  static const std::map<std::string, Function> table = {
+      {"exp", Function::Exp},   {"sqrt", Function::Sqrt}, {"max", Function::Max},
+      {"min", Function::Min},   {"pow", Function::Pow},   {"elu1", Function::Elu1},
+      {"relu", Function::Relu}, {"abs", Function::Abs},   {"log", Function::Log}};
+  auto it = table.find(name);
+  if (it == table.end()) throw Error(loc, "unknown function '" + name + "'");
+  return it->second;
+}
+
+void index_variable_names(const IndexExpr& e, std::set<std::string>& out) {
+  if (e.op == IndexOp::Variable) out.insert(e.name);
+  for (const IndexExpr& a : e.args) index_variable_names(a, out);
+}
+
+std::set<std::string> condition_variables(const Condition& c) {
+  std::set<std::string> vars;
+  index_variable_names(c.lhs, vars);
+  index_variable_names(c.rhs, vars);
+  return vars;
+}
+
+struct Read {
+  std::string tensor;
+  const double* data = nullptr;
+  std::vector<IndexProgram> dims;
+  std::vector<int64_t> extents, strides;
+  SourceLocation loc;
+};
+
+struct Node {
+  ExprOp op = ExprOp::Number;
+  Function function = Function::Exp;
+  double number = 0;  // Number / Parameter, already rounded
+  int read = -1;
+  IndexProgram index;
+  std::vector<int> args;
+  // Reduce
+  bool reduce_max = false, reduce_min = false;
+  std::vector<int> slots;
+  std::vector<std::vector<const ConditionProgram*>> levels;  // per reduce slot
+};
+
+// One Einsum compiled for one set of shapes.
+class Kernel {
+ public:
+  Kernel(const Cascade& cascade, const Bindings& bindings, const Einsum& einsum,
+         TensorMap& tensors, const std::map<std::string, NumberFormat>& formats,
+         const ExecutionOptions& options)
+      : cascade_(cascade), bindings_(bindings), einsum_(einsum), options_(options) {
+    const EinsumVariables vars = einsum_variables(einsum);
+    std::map<std::string, int> scope;
+    auto add_slot = [&](const std::string& v) {
+      const int slot = static_cast<int>(extents_.size());
+      extents_.push_back(bindings.shape(rank_of_variable(v)));
+      return slot;
+    };
+    for (const std::string& v : vars.output) scope[v] = add_slot(v);
+    outputs_ = static_cast<int>(extents_.size());
+    for (const std::string& v : vars.implicit) scope[v] = add_slot(v);
+    outer_ = static_cast<int>(extents_.size());
+
+    Tensor& out = tensors.at(einsum.output);
+    output_ = &out;
+    output_format_ = formats.at(einsum.output);
+    for (const IndexExpr& i : einsum.output_indices)
+      output_index_.emplace_back(i, cascade, bindings, scope);
+
+    pending_ = einsum.where;
+    outer_levels_.resize(outer_);
+    std::vector<std::string> outer_names;
+    for (const auto& [name, slot] : scope) outer_names.push_back(name);
+    std::vector<Condition> outer_conditions = partition_conditions(cascade, outer_names);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      const std::set<std::string> used = condition_variables(*it);
+      bool inside = true;
+      for (const std::string& v : used) inside = inside && scope.count(v);
+      if (inside) {
+        outer_conditions.push_back(*it);
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const Condition& c : outer_conditions) attach(c, scope, outer_levels_, 0);
+
+    root_ = compile(einsum.value, scope, tensors);
+    for (const Condition& c : pending_)
+      throw Error(c.loc, "condition uses a variable that no loop of Einsum " + einsum.output +
+                             " binds");
+    fast_ = vars.implicit.empty() ? false : collect_factors(root_);
+  }
+
+  // Runs the Einsum over its whole space, or over one slice when fixed_slot >= 0.
+  void run(int fixed_slot = -1, int64_t fixed_value = 0) {
+    fixed_slot_ = fixed_slot;
+    fixed_value_ = fixed_value;
+    slots_.assign(extents_.size(), 0);
+    switch (options_.accumulate) {
+      case NumberFormat::FP64: run_as<NumberFormat::FP64>(); break;
+      case NumberFormat::FP32: run_as<NumberFormat::FP32>(); break;
+      case NumberFormat::BF16: run_as<NumberFormat::BF16>(); break;
+      case NumberFormat::FP16: run_as<NumberFormat::FP16>(); break;
+    }
+  }
+
+  int slot_of_output_variable(const std::string& var) const {
+    const EinsumVariables vars = einsum_variables(einsum_);
+    for (size_t i = 0; i < vars.output.size(); ++i)
+      if (vars.output[i] == var) return static_cast<int>(i);
+    return -1;
+  }
+
+ private:
+  // Puts a condition at the level of the last slot it reads (relative to `first_slot`).
+  void attach(const Condition& c, const std::map<std::string, int>& scope,
+              std::vector<std::vector<const ConditionProgram*>>& levels, int first_slot) {
+    conditions_.push_back(compile_condition(c, cascade_, bindings_, scope));
+    const ConditionProgram* p = &conditions_.back();
+    const auto& used = p->difference.slots_used();
+    const int level = used.empty() ? 0 : std::max(0, used.back() - first_slot);
+    levels[level].push_back(p);
+  }
+
+  int compile(const Expr& e, const std::map<std::string, int>& scope, TensorMap& tensors) {
+    Node n;
+    n.op = e.op;
+    switch (e.op) {
+      case ExprOp::Number: n.number = round_to(options_.accumulate, e.number); break;
+      case ExprOp::Parameter: {
+        auto it = bindings_.parameters.find(e.name);
+        if (it == bindings_.parameters.end())
+          throw Error(e.loc, "parameter '" + e.name + "' has no value");
+        n.number = round_to(options_.accumulate, it->second);
+        n.op = ExprOp::Number;
+        break;
+      }
+      case ExprOp::Index: n.index = IndexProgram(e.indices.at(0), cascade_, bindings_, scope); break;
+      case ExprOp::Read: {
+        auto it = tensors.find(e.name);
+        if (it == tensors.end()) throw Error(e.loc, "tensor '" + e.name + "' has no values");
+        Read r;
+        r.tensor = e.name;
+        r.data = it->second.values.data();
+        r.extents = it->second.extents;
+        r.loc = e.loc;
+        if (e.indices.size() != r.extents.size())
+          throw Error(e.loc, "tensor " + e.name + " has " + std::to_string(r.extents.size()) +
+                                 " dimensions, read with " + std::to_string(e.indices.size()));
+        r.strides.assign(r.extents.size(), 1);
+        for (int d = static_cast<int>(r.extents.size()) - 2; d >= 0; --d)
+          r.strides[d] = r.strides[d + 1] * r.extents[d + 1];
+        for (const IndexExpr& i : e.indices) r.dims.emplace_back(i, cascade_, bindings_, scope);
+        reads_.push_back(std::move(r));
+        n.read = static_cast<int>(reads_.size()) - 1;
+        break;
+      }
+      case ExprOp::Call: n.function = function_of(e.name, e.loc); break;
+      case ExprOp::Reduce: {
+        n.reduce_max = e.name == "max";
+        n.reduce_min = e.name == "min";
+        std::map<std::string, int> inner = scope;
+        const int first = static_cast<int>(extents_.size());
+        for (const std::string& v : e.reduce_vars) {
+          const int slot = static_cast<int>(extents_.size());
+          extents_.push_back(bindings_.shape(rank_of_variable(v)));
+          inner[v] = slot;
+          n.slots.push_back(slot);
+        }
+        n.levels.resize(n.slots.size());
+        std::vector<std::string> names;
+        for (const auto& [name, slot] : inner) names.push_back(name);
+        auto uses_reduced = [&](const std::set<std::string>& used) {
+          for (const std::string& v : e.reduce_vars)
+            if (used.count(v)) return true;
+          return false;
+        };
+        for (const Condition& c : partition_conditions(cascade_, names))
+          if (uses_reduced(condition_variables(c))) attach(c, inner, n.levels, first);
+        for (auto it = pending_.begin(); it != pending_.end();) {
+          const std::set<std::string> used = condition_variables(*it);
+          bool inside = uses_reduced(used);
+          for (const std::string& v : used) inside = inside && inner.count(v);
+          if (inside) {
+            attach(*it, inner, n.levels, first);
+            it = pending_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        n.args.push_back(compile(e.args.at(0), inner, tensors));
+        nodes_.push_back(std::move(n));
+        return static_cast<int>(nodes_.size()) - 1;
+      }
+      default: break;
+    }
+    for (const Expr& a : e.args) n.args.push_back(compile(a, scope, tensors));
+    nodes_.push_back(std::move(n));
+    return static_cast<int>(nodes_.size()) - 1;
+  }
+
+  // The fast path: a left-deep product of reads and constants, summed implicitly.
+  bool collect_factors(int node) {
+    const Node& n = nodes_[node];
+    if (n.op == ExprOp::Mul) {
+      if (!collect_factors(n.args[0])) return false;
+      const Node& right = nodes_[n.args[1]];
+      if (right.op != ExprOp::Read && right.op != ExprOp::Number) return false;
+      factors_.push_back(n.args[1]);
+      return true;
+    }
+    if (n.op == ExprOp::Read || n.op == ExprOp::Number) {
+      factors_.push_back(node);
+      return true;
+    }
+    return false;
+  }
+
+  [[noreturn]] void out_of_range(const Read& r, size_t d, int64_t i) const {
+    throw Error(r.loc, "Einsum " + einsum_.output + " reads " + r.tensor + " out of range: index " +
+                           std::to_string(i) + " of dimension " + std::to_string(d + 1) +
+                           " is not in [0, " + std::to_string(r.extents[d]) + ")");
+  }
+
+  int64_t read_offset(const Read& r) const {
+    int64_t off = 0;
+    for (size_t d = 0; d < r.dims.size(); ++d) {
+      const int64_t i = r.dims[d].evaluate(slots_.data());
+      if (i < 0 || i >= r.extents[d]) out_of_range(r, d, i);
+      off += i * r.strides[d];
+    }
+    return off;
+  }
+
+  template <NumberFormat F>
+  double evaluate(int index) {
+    const Node& n = nodes_[index];
+    switch (n.op) {
+      case ExprOp::Number:
+      case ExprOp::Parameter: return n.number;
+      case ExprOp::Index: return round_as<F>(static_cast<double>(n.index.evaluate(slots_.data())));
+      case ExprOp::Read: {
+        const Read& r = reads_[n.read];
+        return r.data[read_offset(r)];
+      }
+      case ExprOp::Neg: return -evaluate<F>(n.args[0]);
+      case ExprOp::Add: return round_as<F>(evaluate<F>(n.args[0]) + evaluate<F>(n.args[1]));
+      case ExprOp::Sub: return round_as<F>(evaluate<F>(n.args[0]) - evaluate<F>(n.args[1]));
+      case ExprOp::Mul: return round_as<F>(evaluate<F>(n.args[0]) * evaluate<F>(n.args[1]));
+      case ExprOp::Div: return round_as<F>(evaluate<F>(n.args[0]) / evaluate<F>(n.args[1]));
+      case ExprOp::Call: return call<F>(n);
+      case ExprOp::Reduce: {
+        double acc = n.reduce_max ? -std::numeric_limits<double>::infinity()
+                     : n.reduce_min ? std::numeric_limits<double>::infinity()
+                                    : 0.0;
+        reduce<F>(n, 0, acc);
+        return acc;
+      }
+    }
+    return 0;
+  }
+
+  template <NumberFormat F>
+  double call(const Node& n) {
+    const double a = evaluate<F>(n.args[0]);
+    switch (n.function) {
+      case Function::Exp: return exp_in(options_.exp, F, a);
+      case Function::Sqrt: return round_as<F>(std::sqrt(a));
+      case Function::Log: return round_as<F>(std::log(a));
+      case Function::Abs: return std::fabs(a);
+      case Function::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
+      case Function::Elu1: return a > 0 ? round_as<F>(a + 1.0) : exp_in(options_.exp, F, a);
+      case Function::Max: return maximum(a, evaluate<F>(n.args[1]));
+      case Function::Min: return -maximum(-a, -evaluate<F>(n.args[1]));
+      case Function::Pow: return round_as<F>(std::pow(a, evaluate<F>(n.args[1])));
+    }
+    return 0;
+  }
+
+  // max that propagates NaN.
+  static double maximum(double a, double b) {
+    if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+    return a > b ? a : b;
+  }
+
+  template <NumberFormat F>
+  void reduce(const Node& n, size_t level, double& acc) {
+    const int slot = n.slots[level];
+    int64_t lo = 0, hi = extents_[slot] - 1;
+    const bool exact = restrict_range(n.levels[level], slot, slots_.data(), lo, hi);
+    for (int64_t v = lo; v <= hi; ++v) {
+      slots_[slot] = v;
+      if (!exact && !holds(n.levels[level])) continue;
+      if (level + 1 < n.slots.size()) {
+        reduce<F>(n, level + 1, acc);
+        continue;
+      }
+      const double x = evaluate<F>(n.args[0]);
+      if (n.reduce_max) acc = maximum(acc, x);
+      else if (n.reduce_min) acc = -maximum(-acc, -x);
+      else acc = round_as<F>(acc + x);
+    }
+  }
+
+  bool holds(const std::vector<const ConditionProgram*>& conditions) const {
+    for (const ConditionProgram* c : conditions)
+      if (!c->holds(slots_.data())) return false;
+    return true;
+  }
+
+  // Bounds of an outer level, honouring a fixed slice.
+  bool level_range(int level, int64_t& lo, int64_t& hi) {
+    lo = 0;
+    hi = extents_[level] - 1;
+    if (level == fixed_slot_) lo = hi = fixed_value_;
+    return restrict_range(outer_levels_[level], level, slots_.data(), lo, hi);
+  }
+
+  template <NumberFormat F>
+  void run_as() {
+    if (outputs_ == 0) {  // a scalar result
+      write<F>();
+      return;
+    }
+    output_loop<F>(0);
+  }
+
+  template <NumberFormat F>
+  void output_loop(int level) {
+    int64_t lo, hi;
+    const bool exact = level_range(level, lo, hi);
+    for (int64_t v = lo; v <= hi; ++v) {
+      slots_[level] = v;
+      if (!exact && !holds(outer_levels_[level])) continue;
+      if (level + 1 < outputs_) output_loop<F>(level + 1);
+      else write<F>();
+    }
+  }
+
+  template <NumberFormat F>
+  void write() {
+    double value;
+    if (outer_ == outputs_) {
+      value = evaluate<F>(root_);
+    } else {
+      value = 0.0;
+      implicit_loop<F>(outputs_, value);
+    }
+    int64_t off = 0;
+    for (size_t d = 0; d < output_index_.size(); ++d) {
+      const int64_t i = output_index_[d].evaluate(slots_.data());
+      if (i < 0 || i >= output_->extents[d])
+        throw Error(einsum_.loc, "Einsum " + einsum_.output + " writes out of range in dimension " +
+                                     std::to_string(d + 1));
+      off = off * output_->extents[d] + i;
+    }
+    output_->values[off] = round_to(output_format_, value);
+  }
+
+  template <NumberFormat F>
+  void implicit_loop(int level, double& acc) {
+    int64_t lo, hi;
+    const bool exact = level_range(level, lo, hi);
+    if (hi < lo) return;
+    if (level + 1 == outer_ && exact && fast_) {
+      contract<F>(level, lo, hi, acc);
+      return;
+    }
+    for (int64_t v = lo; v <= hi; ++v) {
+      slots_[level] = v;
+      if (!exact && !holds(outer_levels_[level])) continue;
+      if (level + 1 < outer_) implicit_loop<F>(level + 1, acc);
+      else acc = round_as<F>(acc + evaluate<F>(root_));
+    }
+  }
+
+  // acc += f0 * f1 * ... over slot `level` in [lo, hi], with reads stepping by strides.
+  template <NumberFormat F>
+  void contract(int level, int64_t lo, int64_t hi, double& acc) {
+    constexpr int kMaxFactors = 8;
+    const size_t count = factors_.size();
+    if (count > kMaxFactors) {
+      for (int64_t v = lo; v <= hi; ++v) {
+        slots_[level] = v;
+        acc = round_as<F>(acc + evaluate<F>(root_));
+      }
+      return;
+    }
+    const double* base[kMaxFactors];
+    int64_t stride[kMaxFactors];
+    for (size_t f = 0; f < count; ++f) {
+      const Node& n = nodes_[factors_[f]];
+      if (n.op == ExprOp::Number) {
+        base[f] = &n.number;
+        stride[f] = 0;
+        continue;
+      }
+      const Read& r = reads_[n.read];
+      // Affine dims are monotone in the slot: checking both ends checks the range.
+      slots_[level] = hi;
+      const int64_t end = read_offset(r);
+      slots_[level] = lo;
+      const int64_t start = read_offset(r);
+      int64_t step = 0;
+      bool affine = true;
+      for (size_t d = 0; d < r.dims.size(); ++d) {
+        affine = affine && r.dims[d].affine();
+        step += r.dims[d].coefficient(level) * r.strides[d];
+      }
+      if (!affine || (hi > lo && start + step * (hi - lo) != end)) {
+        for (int64_t v = lo; v <= hi; ++v) {  // not affine: no stepping
+          slots_[level] = v;
+          acc = round_as<F>(acc + evaluate<F>(root_));
+        }
+        return;
+      }
+      base[f] = r.data + start;
+      stride[f] = step;
+    }
+    const int64_t n = hi - lo + 1;
+    if (count == 2) {
+      const double *a = base[0], *b = base[1];
+      const int64_t sa = stride[0], sb = stride[1];
+      for (int64_t i = 0; i < n; ++i) acc = round_as<F>(acc + round_as<F>(a[i * sa] * b[i * sb]));
+    } else if (count == 3) {
+      const double *a = base[0], *b = base[1], *c = base[2];
+      const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
+      for (int64_t i = 0; i < n; ++i)
+        acc = round_as<F>(acc + round_as<F>(round_as<F>(a[i * sa] * b[i * sb]) * c[i * sc]));
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        double p = base[0][i * stride[0]];
+        for (size_t f = 1; f < count; ++f) p = round_as<F>(p * base[f][i * stride[f]]);
+        acc = round_as<F>(acc + p);
+      }
+    }
+  }
+
+  const Cascade& cascade_;
+  const Bindings& bindings_;
+  const Einsum& einsum_;
+  ExecutionOptions options_;
+  std::vector<int64_t> extents_;  // per slot
+  int outputs_ = 0, outer_ = 0;
+  Tensor* output_ = nullptr;
+  NumberFormat output_format_ = NumberFormat::FP64;
+  std::vector<IndexProgram> output_index_;
+  std::vector<Condition> pending_;
+  std::deque<ConditionProgram> conditions_;  // stable addresses
+  std::vector<std::vector<const ConditionProgram*>> outer_levels_;
+  std::vector<Node> nodes_;
+  std::vector<Read> reads_;
+  int root_ = -1;
+  bool fast_ = false;
+  std::vector<int> factors_;
+  std::vector<int64_t> slots_;
+  int fixed_slot_ = -1;
+  int64_t fixed_value_ = 0;
+};
+
+}  // namespace
+
+TensorMap execute(const Cascade& cascade, const Bindings& bindings, const TensorMap& inputs,
+                  const ExecutionOptions& options) {
+  std::map<std::string, NumberFormat> formats;
+  for (const TensorInfo& t : cascade.tensors)
+    formats[t.name] = t.format.empty() ? options.storage : parse_number_format(t.format);
+
+  TensorMap tensors;
+  for (const TensorDecl& in : cascade.inputs) {
+    const TensorInfo* info = cascade.find_tensor(in.name);
+    auto it = inputs.find(in.name);
+    if (it == inputs.end()) throw Error(in.loc, "no values given for input tensor " + in.name);
+    const std::vector<int64_t> expected = tensor_extents(*info, bindings);
+    if (it->second.extents != expected) {
+      std::string want, got;
+      for (int64_t e : expected) want += (want.empty() ? "" : "x") + std::to_string(e);
+      for (int64_t e : it->second.extents) got += (got.empty() ? "" : "x") + std::to_string(e);
+      throw Error(in.loc, "input " + in.name + " should be " + want + ", got " + got);
+    }
+    Tensor t = it->second;
+    const NumberFormat f = formats.at(in.name);
+    for (double& v : t.values) v = round_to(f, v);
+    tensors[in.name] = std::move(t);
+  }
+  for (const TensorInfo& t : cascade.tensors)
+    if (t.producer >= 0) tensors[t.name] = Tensor(tensor_extents(t, bindings));
+
+  for (const EinsumGroup& group : evaluation_order(cascade)) {
+    std::vector<Kernel> kernels;
+    kernels.reserve(group.einsums.size());
+    for (int e : group.einsums) {
+      const Einsum& einsum = cascade.einsums[e];
+      if (einsum.init) {
+        Einsum init;
+        init.output = einsum.output;
+        init.output_indices = einsum.init->indices;
+        init.value = einsum.init->value;
+        init.loc = einsum.init->loc;
+        Kernel(cascade, bindings, init, tensors, formats, options).run();
+      }
+      kernels.emplace_back(cascade, bindings, einsum, tensors, formats, options);
+    }
+    if (group.iterative_variable.empty()) {
+      kernels[0].run();
+      continue;
+    }
+    const int64_t steps = bindings.shape(rank_of_variable(group.iterative_variable));
+    for (int64_t k = 0; k < steps; ++k)
+      for (Kernel& kernel : kernels)
+        kernel.run(kernel.slot_of_output_variable(group.iterative_variable), k);
+  }
+  return tensors;
+}
+
+}  // namespace cascade

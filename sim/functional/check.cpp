@@ -1,0 +1,240 @@
+#include "sim/functional/check.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "mappings/analysis.h"
+#include "sim/reference/attention_reference.h"
+
+namespace cascade {
+
+namespace {
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Uniform in (0, 1): 53 random bits, never 0.
+double uniform_open(uint64_t& state) {
+  return (static_cast<double>(splitmix64(state) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+std::string option(const Cascade& c, const std::string& key, const std::string& fallback) {
+  auto it = c.reference.find(key);
+  return it == c.reference.end() ? fallback : it->second;
+}
+
+bool flag(const Cascade& c, const std::string& key) {
+  const std::string v = option(c, key, "false");
+  if (v == "true") return true;
+  if (v == "false") return false;
+  throw Error(SourceLocation{c.file, 0, 0},
+              "reference option '" + key + "' must be true or false, not '" + v + "'");
+}
+
+double parameter(const Bindings& b, const std::string& name, double fallback) {
+  auto it = b.parameters.find(name);
+  return it == b.parameters.end() ? fallback : it->second;
+}
+
+int64_t shape_or(const Bindings& b, const std::string& name, int64_t fallback) {
+  auto it = b.shapes.find(name);
+  return it == b.shapes.end() ? fallback : it->second;
+}
+
+const Tensor& input(const TensorMap& inputs, const std::string& name) {
+  auto it = inputs.find(name);
+  if (it == inputs.end())
+    throw Error("the reference needs an input tensor named " + name + " (Q, K, V)");
+  return it->second;
+}
+
+reference::FeatureMap feature_map(const Cascade& c) {
+  const std::string name = option(c, "feature_map", "elu1");
+  if (name == "elu1") return reference::FeatureMap::elu1;
+  if (name == "identity") return reference::FeatureMap::identity;
+  if (name == "relu") return reference::FeatureMap::relu;
+  throw Error(SourceLocation{c.file, 0, 0},
+              "unknown feature_map '" + name + "' (elu1, identity, relu)");
+}
+
+// Longest chain of roundings from the inputs to an output: one per Einsum on the path,
+// one per step for Einsums inside a recurrence (their state is stored every step).
+double rounding_depth(const Cascade& cascade, const Bindings& bindings) {
+  std::map<std::string, double> depth;
+  for (const EinsumGroup& group : evaluation_order(cascade)) {
+    const double steps = group.iterative_variable.empty()
+                             ? 1.0
+                             : static_cast<double>(bindings.shape(rank_of_variable(group.iterative_variable)));
+    double start = 0;
+    for (int e : group.einsums)
+      for (const TensorInfo& t : cascade.tensors)
+        if (std::count(t.consumers.begin(), t.consumers.end(), e) && depth.count(t.name) &&
+            t.producer >= 0 &&
+            std::find(group.einsums.begin(), group.einsums.end(), t.producer) == group.einsums.end())
+          start = std::max(start, depth[t.name]);
+    for (int e : group.einsums)
+      depth[cascade.einsums[e].output] = start + steps * static_cast<double>(group.einsums.size());
+  }
+  double deepest = 0;
+  for (const std::string& out : cascade.outputs) deepest = std::max(deepest, depth[out]);
+  return deepest;
+}
+
+}  // namespace
+
+void fill_normal(Tensor& tensor, uint64_t seed, double stddev) {
+  uint64_t state = seed;
+  for (size_t i = 0; i < tensor.values.size(); i += 2) {
+    const double r = std::sqrt(-2.0 * std::log(uniform_open(state)));
+    const double theta = 2.0 * M_PI * uniform_open(state);
+    tensor.values[i] = stddev * r * std::cos(theta);
+    if (i + 1 < tensor.values.size()) tensor.values[i + 1] = stddev * r * std::sin(theta);
+  }
+}
+
+bool CheckResult::passed() const {
+  for (const OutputComparison& o : outputs)
+    if (!o.passed) return false;
+  return !outputs.empty();
+}
+
+// First-order bound for low-precision formats. Every stored Einsum result carries a
+// relative error of at most u_s (storage unit roundoff), every accumulation step one of
+// u_a; errors add along the longest chain of roundings (rounding_depth). exp turns an
+// absolute error d of its argument into a relative error d, and softmax arguments reach
+// magnitudes of about 8 for unit-variance inputs, which the factor 8 covers. Reductions of
+// length n add up to n*u_a (worst case, sequential accumulation).
+double error_bound(const Cascade& cascade, const Bindings& bindings, const ExecutionOptions& options,
+                   bool& absolute) {
+  absolute = false;
+  if (options.storage == NumberFormat::FP64 && options.accumulate == NumberFormat::FP64) {
+    absolute = true;
+    return 1e-12;
+  }
+  if (options.storage == NumberFormat::FP32 && options.accumulate != NumberFormat::BF16 &&
+      options.accumulate != NumberFormat::FP16)
+    return 1e-5;
+  const double us = unit_roundoff(options.storage);
+  const double ua = unit_roundoff(options.accumulate);
+  int64_t longest_reduction = 1;
+  for (const auto& [name, value] : bindings.shapes) longest_reduction = std::max(longest_reduction, value);
+  const double depth = rounding_depth(cascade, bindings);
+  return 8.0 * us * depth + static_cast<double>(longest_reduction) * ua;
+}
+
+TensorMap random_inputs(const Cascade& cascade, const Bindings& bindings, uint64_t seed,
+                        double stddev) {
+  TensorMap inputs;
+  uint64_t index = 0;
+  for (const TensorDecl& decl : cascade.inputs) {
+    Tensor t(tensor_extents(*cascade.find_tensor(decl.name), bindings));
+    fill_normal(t, seed * 1000003ULL + index++, stddev);
+    inputs[decl.name] = std::move(t);
+  }
+  return inputs;
+}
+
+Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const TensorMap& inputs,
+                     std::string& description) {
+  const std::string function = option(cascade, "function", "");
+  if (function.empty())
+    throw Error(SourceLocation{cascade.file, 0, 0},
+                "cascade '" + cascade.name + "' names no reference (add `reference: {function: ...}`)");
+  const bool causal = flag(cascade, "causal");
+  description = function + (causal ? " (causal)" : "");
+  const Tensor& Q = input(inputs, "Q");
+  const Tensor& K = input(inputs, "K");
+  const Tensor& V = input(inputs, "V");
+  const int64_t E = bindings.shape("E");
+  const int64_t F = bindings.shape("F");
+  std::vector<double> out;
+  std::vector<int64_t> extents;
+  if (function == "softmax" || function == "linear" || function == "lightning") {
+    reference::AttentionShape shape{Q.extents.at(1), K.extents.at(1), E, F};
+    extents = {F, shape.P};
+    if (function == "softmax") {
+      out = reference::softmax_attention(shape, Q.values, K.values, V.values,
+                                         parameter(bindings, "scale", reference::default_scale(E)),
+                                         causal);
+    } else if (function == "linear") {
+      const reference::FeatureMap phi = feature_map(cascade);
+      const double eps = parameter(bindings, "eps", reference::kLinearAttentionEps);
+      description += std::string(" phi=") + reference::feature_map_name(phi);
+      out = reference::linear_attention(shape, Q.values, K.values, V.values, phi, eps, causal);
+    } else {
+      out = reference::lightning_attention_naive(shape, Q.values, K.values, V.values,
+                                                 parameter(bindings, "lambda", 1.0));
+    }
+  } else if (function == "neighborhood-1d") {
+    reference::NeighborhoodAxis axis{Q.extents.at(1), bindings.shape("W"), shape_or(bindings, "D", 1), 1,
+                                     causal};
+    extents = {F, axis.length};
+    out = reference::neighborhood_attention_1d(axis, E, F, Q.values, K.values, V.values,
+                                               parameter(bindings, "scale", reference::default_scale(E)));
+  } else if (function == "neighborhood-2d") {
+    reference::NeighborhoodAxis y{Q.extents.at(1), bindings.shape("WY"), shape_or(bindings, "DY", 1), 1,
+                                  flag(cascade, "causal_y")};
+    reference::NeighborhoodAxis x{Q.extents.at(2), bindings.shape("WX"), shape_or(bindings, "DX", 1), 1,
+                                  flag(cascade, "causal_x")};
+    extents = {F, y.length, x.length};
+    out = reference::neighborhood_attention_2d(y, x, E, F, Q.values, K.values, V.values,
+                                               parameter(bindings, "scale", reference::default_scale(E)));
+  } else {
+    throw Error(SourceLocation{cascade.file, 0, 0},
+                "unknown reference function '" + function +
+                    "' (softmax, linear, lightning, neighborhood-1d, neighborhood-2d)");
+  }
+  Tensor t(extents);
+  t.values = std::move(out);
+  return t;
+}
+
+CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
+                          const CheckOptions& options) {
+  using clock = std::chrono::steady_clock;
+  CheckResult result;
+  TensorMap inputs = random_inputs(cascade, bindings, options.seed, options.input_stddev);
+  // The reference sees exactly the (rounded) values the executor computes with.
+  for (auto& [name, tensor] : inputs) {
+    const TensorInfo* info = cascade.find_tensor(name);
+    const NumberFormat f = info && !info->format.empty() ? parse_number_format(info->format)
+                                                         : options.execution.storage;
+    for (double& v : tensor.values) v = round_to(f, v);
+  }
+  auto t0 = clock::now();
+  const TensorMap values = execute(cascade, bindings, inputs, options.execution);
+  auto t1 = clock::now();
+  const Tensor expected = run_reference(cascade, bindings, inputs, result.reference);
+  auto t2 = clock::now();
+  result.execute_seconds = std::chrono::duration<double>(t1 - t0).count();
+  result.reference_seconds = std::chrono::duration<double>(t2 - t1).count();
+
+  for (const std::string& name : cascade.outputs) {
+    const Tensor& got = values.at(name);
+    if (got.extents != expected.extents)
+      throw Error(SourceLocation{cascade.file, 0, 0},
+                  "output " + name + " does not have the reference's layout [F][P] (or [F][Y][X])");
+    OutputComparison cmp;
+    cmp.tensor = name;
+    bool nan = false;
+    for (size_t i = 0; i < got.values.size(); ++i) {
+      const double d = std::fabs(got.values[i] - expected.values[i]);
+      if (std::isnan(d)) nan = true;
+      cmp.max_abs_error = std::max(cmp.max_abs_error, d);
+      cmp.reference_scale = std::max(cmp.reference_scale, std::fabs(expected.values[i]));
+    }
+    cmp.relative_error = cmp.reference_scale > 0 ? cmp.max_abs_error / cmp.reference_scale
+                                                 : cmp.max_abs_error;
+    cmp.tolerance = error_bound(cascade, bindings, options.execution, cmp.absolute);
+    cmp.passed = !nan && (cmp.absolute ? cmp.max_abs_error : cmp.relative_error) <= cmp.tolerance;
+    if (nan) cmp.max_abs_error = cmp.relative_error = std::nan("");
+    result.outputs.push_back(cmp);
+  }
+  return result;
+}
+
+}  // namespace cascade

@@ -1,0 +1,60 @@
+// The functional executor: evaluates a validated cascade on concrete tensors.
+//
+// Where rounding happens (this is the datapath the RTL implements):
+//   1. Inputs are rounded to their storage format when loaded.
+//   2. Every arithmetic result (+ - * /, exp, sqrt, pow, log, elu1) is rounded to the
+//      accumulation format; max/min/relu/abs/negation are exact. Parameters and numeric
+//      constants are rounded to the accumulation format once.
+//   3. Reductions (implicit sums, sum(...), max(...)) accumulate sequentially in
+//      ascending index order, rounding to the accumulation format after every step.
+//      A product feeding a sum is rounded before it is added (separate multiply and add,
+//      no fused multiply-add; with bf16/fp16 operands and an fp32 accumulator the product
+//      is exact, so this equals a bf16-multiply / fp32-accumulate MAC).
+//   4. Each Einsum's result is rounded to its output tensor's storage format when stored.
+// The storage format is `storage` unless the cascade's `formats:` overrides a tensor.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mappings/cascade.h"
+#include "sim/functional/number_format.h"
+
+namespace cascade {
+
+// A dense row-major tensor of values carried as doubles (exactly representable in the
+// tensor's format).
+struct Tensor {
+  std::vector<int64_t> extents;
+  std::vector<double> values;
+
+  Tensor() = default;
+  explicit Tensor(std::vector<int64_t> shape, double fill = 0.0);
+  int64_t size() const { return static_cast<int64_t>(values.size()); }
+  int64_t offset(const std::vector<int64_t>& index) const;
+  double at(const std::vector<int64_t>& index) const { return values[offset(index)]; }
+  double& at(const std::vector<int64_t>& index) { return values[offset(index)]; }
+};
+using TensorMap = std::map<std::string, Tensor>;
+
+struct ExecutionOptions {
+  NumberFormat storage = NumberFormat::FP64;
+  NumberFormat accumulate = NumberFormat::FP64;
+  ExpMode exp = ExpMode::Exact;
+};
+
+// The accumulation format a user gets when they only choose a storage format:
+// fp32 for bf16/fp16 storage (what tensor-core style MACs do), otherwise the same.
+NumberFormat default_accumulation(NumberFormat storage);
+
+// Extents of a tensor for the given shapes (iterative dimensions get their extra slot).
+std::vector<int64_t> tensor_extents(const TensorInfo& tensor, const Bindings& bindings);
+
+// Evaluates every Einsum of the cascade. `inputs` must hold every declared input with the
+// right extents (Error otherwise). Returns inputs (rounded) and every produced tensor.
+TensorMap execute(const Cascade& cascade, const Bindings& bindings, const TensorMap& inputs,
+                  const ExecutionOptions& options);
+
+}  // namespace cascade
