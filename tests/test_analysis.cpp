@@ -35,7 +35,8 @@ TEST(PassAnalysis, SoftmaxFormsNeedThreeTwoAndOnePassOverM) {
 
 TEST(PassAnalysis, ThreePassCausesAreTheMaxAndTheDenominator) {
   const Cascade c = load("softmax-3pass.yaml");
-  const RankPasses* m = analyze_passes(c).find("M");
+  const PassReport report = analyze_passes(c);
+  const RankPasses* m = report.find("M");
   ASSERT_NE(m, nullptr);
   ASSERT_EQ(m->causes.size(), 2u);
   EXPECT_EQ(m->causes[0].pass, 2);

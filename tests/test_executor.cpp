@@ -79,7 +79,7 @@ TEST(Executor, SoftmaxCascadesMatchInFp32) {
 }
 
 // bf16/fp16 storage with fp32 accumulation. The bound (check.cpp, error_bound) is
-// 8·u_s·depth + n·u_a: first order in the storage roundings along the longest chain. Here we
+// 2·u_s·depth + n·u_a: first order in the storage roundings along the longest chain. Here we
 // assert the errors stay below it AND are not trivially small (the formats really round).
 TEST(Executor, SoftmaxCascadesStayWithinTheDerivedBoundInBf16AndFp16) {
   for (NumberFormat f : {NumberFormat::BF16, NumberFormat::FP16}) {

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <algorithm>
 #include <set>
+#include <type_traits>
 
 #include "mappings/analysis.h"
 #include "mappings/index_program.h"
@@ -377,11 +379,119 @@ class Kernel {
   void output_loop(int level) {
     int64_t lo, hi;
     const bool exact = level_range(level, lo, hi);
+    if (level + 1 == outputs_ && exact && hi >= lo && block_contract<F>(level, lo, hi)) return;
     for (int64_t v = lo; v <= hi; ++v) {
       slots_[level] = v;
       if (!exact && !holds(outer_levels_[level])) continue;
       if (level + 1 < outputs_) output_loop<F>(level + 1);
       else write<F>();
+    }
+  }
+
+  // Whether a block of the last output variable can be computed together: a contraction
+  // whose summation space does not depend on that variable. Each output still accumulates
+  // sequentially in the same order; only the loops are interchanged so the innermost loop
+  // runs over outputs (contiguous, vectorizable).
+  bool block_applicable(int level) const {
+    if (!fast_ || outer_ == outputs_ || factors_.size() > 8) return false;
+    for (int l = outputs_; l < outer_; ++l)
+      for (const ConditionProgram* c : outer_levels_[l]) {
+        const auto& used = c->difference.slots_used();
+        if (std::find(used.begin(), used.end(), level) != used.end()) return false;
+      }
+    for (int f : factors_) {
+      const Node& n = nodes_[f];
+      if (n.op != ExprOp::Read) continue;
+      for (const IndexProgram& d : reads_[n.read].dims)
+        if (!d.affine()) return false;
+    }
+    for (const IndexProgram& d : output_index_)
+      if (!d.affine()) return false;
+    return true;
+  }
+
+  template <NumberFormat F>
+  bool block_contract(int level, int64_t lo, int64_t hi) {
+    if (!block_applicable(level)) return false;
+    using Acc = std::conditional_t<F == NumberFormat::FP32, float, double>;
+    const int64_t n = hi - lo + 1;
+    std::vector<Acc> acc(static_cast<size_t>(n), Acc(0));
+    block_implicit<F, Acc>(level, lo, hi, outputs_, acc.data());
+    for (int64_t j = 0; j < n; ++j) {
+      slots_[level] = lo + j;
+      int64_t off = 0;
+      for (size_t d = 0; d < output_index_.size(); ++d) {
+        const int64_t i = output_index_[d].evaluate(slots_.data());
+        if (i < 0 || i >= output_->extents[d])
+          throw Error(einsum_.loc, "Einsum " + einsum_.output +
+                                       " writes out of range in dimension " + std::to_string(d + 1));
+        off = off * output_->extents[d] + i;
+      }
+      output_->values[off] = round_to(output_format_, static_cast<double>(acc[j]));
+    }
+    return true;
+  }
+
+  template <NumberFormat F, typename Acc>
+  void block_implicit(int out_level, int64_t olo, int64_t ohi, int level, Acc* acc) {
+    int64_t lo, hi;
+    const bool exact = level_range(level, lo, hi);
+    for (int64_t v = lo; v <= hi; ++v) {
+      slots_[level] = v;
+      if (!exact && !holds(outer_levels_[level])) continue;
+      if (level + 1 < outer_) {
+        block_implicit<F, Acc>(out_level, olo, ohi, level + 1, acc);
+        continue;
+      }
+      // One point of the summation space: add f0*f1*... to every output of the block.
+      constexpr size_t kMaxFactors = 8;
+      const size_t count = factors_.size();
+      const double* base[kMaxFactors];
+      int64_t stride[kMaxFactors];
+      for (size_t f = 0; f < count && f < kMaxFactors; ++f) {
+        const Node& node = nodes_[factors_[f]];
+        if (node.op == ExprOp::Number) {
+          base[f] = &node.number;
+          stride[f] = 0;
+          continue;
+        }
+        const Read& r = reads_[node.read];
+        slots_[out_level] = ohi;
+        read_offset(r);  // bounds of the last output (affine: monotone in between)
+        slots_[out_level] = olo;
+        base[f] = r.data + read_offset(r);
+        int64_t step = 0;
+        for (size_t d = 0; d < r.dims.size(); ++d) step += r.dims[d].coefficient(out_level) * r.strides[d];
+        stride[f] = step;
+      }
+      const int64_t n = ohi - olo + 1;
+      if (count == 2) {
+        const double *a = base[0], *b = base[1];
+        const int64_t sa = stride[0], sb = stride[1];
+        if constexpr (F == NumberFormat::FP32) {
+          for (int64_t j = 0; j < n; ++j)
+            acc[j] += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]);
+        } else {
+          for (int64_t j = 0; j < n; ++j) acc[j] = round_as<F>(acc[j] + round_as<F>(a[j * sa] * b[j * sb]));
+        }
+      } else if (count == 3) {
+        const double *a = base[0], *b = base[1], *c = base[2];
+        const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
+        if constexpr (F == NumberFormat::FP32) {
+          for (int64_t j = 0; j < n; ++j)
+            acc[j] += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]) *
+                      static_cast<float>(c[j * sc]);
+        } else {
+          for (int64_t j = 0; j < n; ++j)
+            acc[j] = round_as<F>(acc[j] + round_as<F>(round_as<F>(a[j * sa] * b[j * sb]) * c[j * sc]));
+        }
+      } else {
+        for (int64_t j = 0; j < n; ++j) {
+          double prod = base[0][j * stride[0]];
+          for (size_t f = 1; f < count && f < kMaxFactors; ++f) prod = round_as<F>(prod * base[f][j * stride[f]]);
+          acc[j] = static_cast<Acc>(round_as<F>(static_cast<double>(acc[j]) + prod));
+        }
+      }
     }
   }
 
@@ -466,6 +576,29 @@ class Kernel {
       stride[f] = step;
     }
     const int64_t n = hi - lo + 1;
+    if constexpr (F == NumberFormat::FP32) {
+      // Native float arithmetic gives the same bits as rounding each double result to
+      // fp32 (products of floats are exact in double; sums round once either way), and
+      // keeps float-double conversions off the accumulator's dependency chain.
+      float facc = static_cast<float>(acc);
+      if (count == 2) {
+        const double *a = base[0], *b = base[1];
+        const int64_t sa = stride[0], sb = stride[1];
+        for (int64_t i = 0; i < n; ++i)
+          facc += static_cast<float>(a[i * sa]) * static_cast<float>(b[i * sb]);
+        acc = facc;
+        return;
+      }
+      if (count == 3) {
+        const double *a = base[0], *b = base[1], *c = base[2];
+        const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
+        for (int64_t i = 0; i < n; ++i)
+          facc += static_cast<float>(a[i * sa]) * static_cast<float>(b[i * sb]) *
+                  static_cast<float>(c[i * sc]);
+        acc = facc;
+        return;
+      }
+    }
     if (count == 2) {
       const double *a = base[0], *b = base[1];
       const int64_t sa = stride[0], sb = stride[1];
