@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -244,7 +245,8 @@ int64_t evaluate(const IndexExpr& e, const Cascade& cascade, const SymbolLookup&
   throw Error(e.loc, "malformed index expression");
 }
 
-bool compare(int64_t a, CompareOp op, int64_t b) {
+template <typename Number>
+bool compare(Number a, CompareOp op, Number b) {
   switch (op) {
     case CompareOp::Less: return a < b;
     case CompareOp::LessEqual: return a <= b;
@@ -477,21 +479,41 @@ class Resolver {
     const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
       return shape(n, loc);
     };
-    const int64_t lhs = evaluate(r.condition.lhs, cascade_, lookup, {}, 0);
-    const int64_t rhs = evaluate(r.condition.rhs, cascade_, lookup, {}, 0);
-    if (compare(lhs, r.condition.op, rhs)) return;
-    std::set<std::string> symbols;
+    std::set<std::string> symbols, parameters;
     std::function<void(const IndexExpr&)> collect = [&](const IndexExpr& e) {
       if (e.op == IndexOp::Symbol) symbols.insert(e.name);
       for (const IndexExpr& a : e.args) collect(a);
     };
-    collect(r.condition.lhs);
-    collect(r.condition.rhs);
+    bool holds = false;
+    if (r.value_condition) {  // real values: parameters, shapes, numbers
+      const ValueCondition& v = *r.value_condition;
+      holds = compare(real(v.lhs), v.op, real(v.rhs));  // false when either is NaN
+      std::function<void(const Expr&)> collect_value = [&](const Expr& e) {
+        if (e.op == ExprOp::Parameter) parameters.insert(e.name);
+        for (const IndexExpr& i : e.indices) collect(i);
+        for (const Expr& a : e.args) collect_value(a);
+      };
+      collect_value(v.lhs);
+      collect_value(v.rhs);
+    } else {
+      const int64_t lhs = evaluate(r.condition.lhs, cascade_, lookup, {}, 0);
+      const int64_t rhs = evaluate(r.condition.rhs, cascade_, lookup, {}, 0);
+      holds = compare(lhs, r.condition.op, rhs);
+      collect(r.condition.lhs);
+      collect(r.condition.rhs);
+    }
+    if (holds) return;
     std::vector<std::string> values;
     for (const std::string& s : symbols) values.push_back(s + " = " + std::to_string(shape(s, r.loc)));
-    std::string detail_text = "requirement '" + print_condition(r.condition) + "' fails";
+    for (const std::string& p : parameters) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", parameter(p, r.loc));
+      values.push_back(p + " = " + text);
+    }
+    std::string detail_text = "requirement '" + print_check(r) + "' fails";
     if (!values.empty()) detail_text += " with " + detail::join(values, ", ");
-    throw Error(r.loc.known() ? r.loc : r.condition.loc, r.message + " (" + detail_text + ")");
+    const SourceLocation where = r.value_condition ? r.value_condition->loc : r.condition.loc;
+    throw Error(r.loc.known() ? r.loc : where, r.message + " (" + detail_text + ")");
   }
 
   const Cascade& cascade_;

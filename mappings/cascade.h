@@ -174,14 +174,29 @@ struct ShapeDefault {
   bool operator==(const ShapeDefault& o) const { return name == o.name && value == o.value; }
 };
 
-// A check on shapes that must hold for the workload to be valid (`W % 2 == 1`), with the
-// message shown when it does not.
+// A comparison of real values over parameters, shapes and numbers (`lambda <= 1`).
+struct ValueCondition {
+  Expr lhs;
+  CompareOp op = CompareOp::Less;
+  Expr rhs;
+  SourceLocation loc;
+  bool operator==(const ValueCondition& o) const {
+    return lhs == o.lhs && op == o.op && rhs == o.rhs;
+  }
+};
+
+// A check that must hold for the workload to be valid, with the message shown when it
+// does not: an integer condition on shapes (`W % 2 == 1`), or, when the check names a
+// parameter, a comparison of real values (`lambda <= 1`, `eps >= 0`) held in
+// `value_condition` (`condition` is then unused).
 struct ShapeRequirement {
   Condition condition;
+  std::optional<ValueCondition> value_condition;
   std::string message;
   SourceLocation loc;
   bool operator==(const ShapeRequirement& o) const {
-    return condition == o.condition && message == o.message;
+    return condition == o.condition && value_condition == o.value_condition &&
+           message == o.message;
   }
 };
 

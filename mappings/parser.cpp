@@ -288,6 +288,26 @@ class Parser {
     return c;
   }
 
+  // Does the text name a parameter (a lower-case name that is not a function call)? A
+  // requirement's check that does compares real values (whole_value_condition).
+  bool names_a_parameter() const {
+    for (size_t i = 0; i + 1 < tokens_.size(); ++i)
+      if (tokens_[i].kind == Tok::Lower && tokens_[i + 1].kind != Tok::LParen) return true;
+    return false;
+  }
+
+  // expr ('<' | '<=' | ...) expr: a comparison of real values.
+  ValueCondition whole_value_condition() {
+    if (peek().kind == Tok::End) throw Error(at(peek()), "empty condition");
+    ValueCondition c;
+    c.loc = at(peek());
+    c.lhs = expr();
+    c.op = comparison();
+    c.rhs = expr();
+    finish("condition");
+    return c;
+  }
+
   // `start(p, q)`: the head of an index function definition.
   std::pair<std::string, std::vector<std::string>> function_head(SourceLocation* name_loc) {
     const Token& name = peek();
@@ -506,22 +526,29 @@ class Parser {
     Condition c;
     c.loc = at(peek());
     c.lhs = index();
+    c.op = comparison();
+    c.rhs = index();
+    return c;
+  }
+
+  // The comparison operator of a condition (consumed).
+  CompareOp comparison() {
     const Token& op = peek();
+    CompareOp out = CompareOp::Less;
     switch (op.kind) {
-      case Tok::Lt: c.op = CompareOp::Less; break;
-      case Tok::Le: c.op = CompareOp::LessEqual; break;
-      case Tok::Gt: c.op = CompareOp::Greater; break;
-      case Tok::Ge: c.op = CompareOp::GreaterEqual; break;
-      case Tok::Eq: c.op = CompareOp::Equal; break;
-      case Tok::Ne: c.op = CompareOp::NotEqual; break;
+      case Tok::Lt: out = CompareOp::Less; break;
+      case Tok::Le: out = CompareOp::LessEqual; break;
+      case Tok::Gt: out = CompareOp::Greater; break;
+      case Tok::Ge: out = CompareOp::GreaterEqual; break;
+      case Tok::Eq: out = CompareOp::Equal; break;
+      case Tok::Ne: out = CompareOp::NotEqual; break;
       case Tok::Assign:
         throw Error(at(op), "'=' in a condition: compare with '=='");
       default:
         throw Error(at(op), "expected a comparison (<, <=, >, >=, ==, !=), got " + describe(op));
     }
     next();
-    c.rhs = index();
-    return c;
+    return out;
   }
 
   // ---- value expressions ----
@@ -978,7 +1005,10 @@ class YamlReader {
           has_check = true;
           const SourceLocation loc = content_at(v);
           Parser parser(scalar(v, "'check'"), loc);
-          r.condition = parser.whole_condition();
+          if (parser.names_a_parameter())
+            r.value_condition = parser.whole_value_condition();
+          else
+            r.condition = parser.whole_condition();
           r.loc = loc;
         } else if (key == "message") {
           has_message = true;
@@ -1119,6 +1149,11 @@ class YamlReader {
       for (Expr& a : e.args) visit(a);
     };
     for (Parameter& p : c.parameters) visit(p.default_value);
+    for (ShapeRequirement& r : c.requirements)
+      if (r.value_condition) {
+        visit(r.value_condition->lhs);
+        visit(r.value_condition->rhs);
+      }
     for (Einsum& e : c.einsums) {
       visit(e.value);
       if (e.init) visit(e.init->value);

@@ -28,5 +28,8 @@ std::string print_einsum(const Einsum& einsum);
 std::string print_expr(const Expr& expr);
 std::string print_index(const IndexExpr& expr);
 std::string print_condition(const Condition& condition);
+std::string print_value_condition(const ValueCondition& condition);
+// The `check:` text of a requirement (its integer or its value condition).
+std::string print_check(const ShapeRequirement& requirement);
 
 }  // namespace cascade

@@ -218,6 +218,15 @@ std::string print_condition(const Condition& c) {
   return print_index(c.lhs) + " " + compare_text(c.op) + " " + print_index(c.rhs);
 }
 
+std::string print_value_condition(const ValueCondition& c) {
+  return print_expr(c.lhs) + " " + compare_text(c.op) + " " + print_expr(c.rhs);
+}
+
+std::string print_check(const ShapeRequirement& r) {
+  return r.value_condition ? print_value_condition(*r.value_condition)
+                           : print_condition(r.condition);
+}
+
 std::string print_einsum(const Einsum& e) { return einsum_lhs(e) + " " + einsum_rhs(e); }
 
 std::string print_cascade(const Cascade& c) {
@@ -251,7 +260,7 @@ std::string print_cascade(const Cascade& c) {
   if (!c.requirements.empty()) {
     out += "requirements:\n";
     for (const ShapeRequirement& r : c.requirements) {
-      out += "  - check: " + yaml_scalar(print_condition(r.condition)) + "\n";
+      out += "  - check: " + yaml_scalar(print_check(r)) + "\n";
       out += "    message: " + yaml_scalar(r.message) + "\n";
     }
   }

@@ -438,7 +438,8 @@ class Validator {
                                rank_of_variable(p.name) + "; rename the parameter");
     }
     std::map<std::string, std::set<std::string>> uses;
-    for (const Parameter& p : c_.parameters) check_parameter_default(p, p.default_value, uses[p.name]);
+    for (const Parameter& p : c_.parameters)
+      check_constant_value("the default of parameter " + p.name, p.default_value, uses[p.name]);
     // Cycles between defaults.
     std::map<std::string, int> state;  // 0 new, 1 on the stack, 2 done
     std::vector<std::string> stack;
@@ -463,8 +464,9 @@ class Validator {
       if (state[p.name] == 0) visit(p.name);
   }
 
-  void check_parameter_default(const Parameter& p, const Expr& e, std::set<std::string>& uses) {
-    const std::string what = "the default of parameter " + p.name;
+  // A value known before any Einsum runs (a parameter default, a side of a value
+  // requirement): numbers, parameters (collected in `uses`), shapes and value functions.
+  void check_constant_value(const std::string& what, const Expr& e, std::set<std::string>& uses) {
     switch (e.op) {
       case ExprOp::Number:
         return;
@@ -502,7 +504,7 @@ class Validator {
           throw Error(e.loc, "malformed expression");
         break;
     }
-    for (const Expr& a : e.args) check_parameter_default(p, a, uses);
+    for (const Expr& a : e.args) check_constant_value(what, a, uses);
   }
 
   std::vector<std::string> parameter_names() const {
@@ -554,13 +556,19 @@ class Validator {
 
   void check_requirements() {
     for (const ShapeRequirement& r : c_.requirements) {
-      IndexScope scope;
-      scope.kind = Scope::Shapes;
-      scope.what = "a requirement";
-      check_index(r.condition.lhs, scope);
-      check_index(r.condition.rhs, scope);
+      if (r.value_condition) {
+        std::set<std::string> uses;
+        check_constant_value("a requirement", r.value_condition->lhs, uses);
+        check_constant_value("a requirement", r.value_condition->rhs, uses);
+      } else {
+        IndexScope scope;
+        scope.kind = Scope::Shapes;
+        scope.what = "a requirement";
+        check_index(r.condition.lhs, scope);
+        check_index(r.condition.rhs, scope);
+      }
       if (r.message.empty())
-        throw Error(r.loc, "requirement '" + print_condition(r.condition) + "' has no message");
+        throw Error(r.loc, "requirement '" + print_check(r) + "' has no message");
     }
   }
 
