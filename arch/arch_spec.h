@@ -1,0 +1,123 @@
+// The hardware description (configs/arch/*.yaml) and the Stats every fidelity fills.
+//
+// An architecture is a list of components, each with a kind, an instance count and an
+// energy-per-action / area table (Accelergy-style). Energy is always
+// sum over components and actions of count x energy-per-action; fidelities differ only in
+// how they count. Units: energy in pJ per action, area in um^2 per instance, capacity in
+// bytes, bandwidth in bytes/s, clock in Hz.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch/error.h"
+
+namespace cascade {
+
+enum class ComponentKind { Dram, Buffer, RegisterFile, Compute };
+
+// One component type, e.g. the 2D array's MAC units (instances = 65536), the global
+// buffer (instances = 1), the 2D array's register files (one per PE).
+struct Component {
+  std::string name;  // unique: "dram", "global_buffer", "rf_2d", "mac_2d", "exp_1d", ...
+  ComponentKind kind = ComponentKind::Compute;
+  int64_t instances = 1;
+  // Memories: capacity and access width. A "read"/"write" action moves access_bits.
+  double capacity_bytes = 0;
+  int access_bits = 0;
+  int banks = 1;
+  int row_bits = 0;
+  double bandwidth_bytes_per_s = 0;  // DRAM (and optionally buffers); 0 = unconstrained
+  // pJ per action (actions: read, write for memories; the op name for compute units).
+  std::map<std::string, double> energy_pj;
+  double area_um2 = 0;     // per instance
+  double leakage_pw = 0;   // per instance, charged only when ArchSpec::charge_leakage
+  std::vector<std::string> citations;
+  SourceLocation loc;
+};
+
+// A processing-element array: which compute components each PE holds, which operations
+// it executes and what each operation costs in issue slots of which unit.
+struct PeArray {
+  std::string name;  // "array_2d", "array_1d"
+  int64_t rows = 1;  // a 1D array has rows = 1
+  int64_t cols = 1;
+  std::string register_file;  // component name of the per-PE register file
+  int64_t register_file_entries = 0;
+  // Operations the array supports, each realised as actions on its compute components:
+  // on FuseMax's 2D PE, exp = {mac: 6, add: 1}; on FLAT's 1D PE, exp = {exp: 1}.
+  std::map<std::string, std::map<std::string, double>> ops;
+  // Issue slots (cycles per PE) of each operation; defaults to the sum of its actions.
+  std::map<std::string, double> op_cycles;
+  // Components (names) instanced once per PE: they contribute area rows*cols times.
+  std::vector<std::string> pe_components;
+  SourceLocation loc;
+
+  int64_t pes() const { return rows * cols; }
+  bool supports(const std::string& op) const { return ops.count(op) > 0; }
+  double cycles_of(const std::string& op) const;  // throws Error if unsupported
+};
+
+struct ArchSpec {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::vector<std::string> citations;
+  double clock_hz = 0;
+  int word_bits = 16;
+  bool charge_leakage = false;  // the FuseMax paper does not charge leakage
+  std::vector<Component> components;
+  std::vector<PeArray> arrays;  // usually array_2d and array_1d
+
+  const Component& component(const std::string& name) const;  // throws Error
+  const Component* find_component(const std::string& name) const;
+  const PeArray& array(const std::string& name) const;  // throws Error
+  const PeArray* find_array(const std::string& name) const;
+  const Component* dram() const;           // the Dram component, if any
+  const Component* global_buffer() const;  // the (first) Buffer component, if any
+  double word_bytes() const { return word_bits / 8.0; }
+};
+
+// Parses and validates an architecture file; errors carry file:line:col (unknown key,
+// negative size, an array op whose actions name a component without that action's
+// energy, ...).
+ArchSpec load_arch(const std::string& path);
+ArchSpec parse_arch_text(const std::string& yaml_text, const std::string& file);
+
+// ---------------------------------------------------------------------------------------
+// Stats: what every fidelity (analytical, SystemC, RTL) produces.
+struct Stats {
+  // actions[component][action] = count (e.g. ["dram"]["read"] in access_bits units,
+  // ["mac_2d"]["mac"], ["global_buffer"]["write"]).
+  std::map<std::string, std::map<std::string, double>> actions;
+  // Busy cycles of each unit (array_2d, array_1d, dram) and the total.
+  std::map<std::string, double> busy_cycles;
+  double cycles = 0;
+  std::string bottleneck;  // the unit or resource that sets `cycles`
+  double dram_bytes = 0;
+  std::map<std::string, double> notes;  // model-specific figures worth reporting
+
+  void add(const std::string& component, const std::string& action, double count) {
+    actions[component][action] += count;
+  }
+};
+
+struct EnergyReport {
+  std::map<std::string, double> by_component_pj;  // dynamic (+ leakage if charged)
+  double leakage_pj = 0;
+  double total_pj = 0;
+};
+// Σ actions × energy per action. An action with no energy in the table is an Error (never
+// a silent 0).
+EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats);
+
+struct AreaReport {
+  std::map<std::string, double> by_component_um2;
+  double total_um2 = 0;
+};
+AreaReport compute_area(const ArchSpec& arch);
+
+}  // namespace cascade
