@@ -1,5 +1,5 @@
 // fp64 reference implementations of the attention variants (see the header and
-// /work/shared/VARIANTS.md). Plain loops in double; inner loops run over contiguous
+// VARIANTS.md (the project's shared design notes)). Plain loops in double; inner loops run over contiguous
 // memory (the M axis of K and V), and no loop allocates per element.
 #include "sim/reference/attention_reference.h"
 

@@ -1,5 +1,5 @@
 // Independent fp64 reference implementations of every attention variant of
-// /work/shared/VARIANTS.md, written as plain C++ loops in double (never through the
+// VARIANTS.md (the project's shared design notes), written as plain C++ loops in double (never through the
 // cascade IR). They are the ground truth the functional executor is tested against and
 // what `cascade check` compares with. Everything works on ONE (batch, head) at a time.
 //
