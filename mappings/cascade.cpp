@@ -13,6 +13,7 @@
 #include <set>
 
 #include "mappings/parser.h"
+#include "mappings/parser_detail.h"
 
 namespace cascade {
 

@@ -1,6 +1,7 @@
 // Cascade files: YAML structure (yaml-cpp) and the Einsum / expression grammar (a small
 // hand-written lexer and recursive-descent parser). The grammar is in mappings/README.md.
 #include "mappings/parser.h"
+#include "mappings/parser_detail.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -18,16 +19,6 @@
 #include <tuple>
 
 namespace cascade {
-
-namespace detail {
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
-std::string join(const std::vector<std::string>& items, const std::string& separator);
-// validate() with the locations of entries the IR stores without one: keys
-// "format:<tensor>" (the tensor name of a `formats` entry), "format-value:<tensor>",
-// "output:<tensor>" (an `outputs` entry), "outputs" (the `outputs` key) and "name".
-void validate_with_locations(Cascade& cascade,
-                             const std::map<std::string, SourceLocation>& locations);
-}  // namespace detail
 
 namespace {
 

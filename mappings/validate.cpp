@@ -15,15 +15,9 @@
 #include <set>
 
 #include "mappings/parser.h"
+#include "mappings/parser_detail.h"
 
 namespace cascade {
-
-namespace detail {
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
-std::string join(const std::vector<std::string>& items, const std::string& separator);
-void validate_with_locations(Cascade& cascade,
-                             const std::map<std::string, SourceLocation>& locations);
-}  // namespace detail
 
 namespace {
 

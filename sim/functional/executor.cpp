@@ -91,6 +91,41 @@ struct Node {
   std::vector<std::vector<const ConditionProgram*>> levels;  // per reduce slot
 };
 
+// acc[j] += f0[j*s0] * f1[j*s1] * ... for j in [0, n) -- or, with kOneAccumulator, all
+// terms summed in order into acc[0]. Products are formed left to right; every product and
+// sum is rounded to F. For fp32, native float arithmetic gives the same bits as rounding
+// each double result (products of floats are exact in double and sums round once either
+// way) and keeps conversions off the accumulator's dependency chain.
+template <NumberFormat F, bool kOneAccumulator, typename Acc>
+void accumulate_products(size_t count, const double* const* base, const int64_t* stride,
+                         int64_t n, Acc* acc) {
+  auto target = [&](int64_t j) -> Acc& { return kOneAccumulator ? acc[0] : acc[j]; };
+  if constexpr (F == NumberFormat::FP32) {
+    if (count == 2) {
+      const double *a = base[0], *b = base[1];
+      const int64_t sa = stride[0], sb = stride[1];
+      for (int64_t j = 0; j < n; ++j)
+        target(j) += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]);
+      return;
+    }
+    if (count == 3) {
+      const double *a = base[0], *b = base[1], *c = base[2];
+      const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
+      for (int64_t j = 0; j < n; ++j)
+        target(j) += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]) *
+                     static_cast<float>(c[j * sc]);
+      return;
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    double product = base[0][j * stride[0]];
+    for (size_t f = 1; f < count; ++f) product = round_as<F>(product * base[f][j * stride[f]]);
+    target(j) = static_cast<Acc>(round_as<F>(static_cast<double>(target(j)) + product));
+  }
+}
+
+constexpr size_t kMaxFactors = 8;
+
 // One Einsum compiled for one set of shapes.
 class Kernel {
  public:
@@ -393,7 +428,7 @@ class Kernel {
   // sequentially in the same order; only the loops are interchanged so the innermost loop
   // runs over outputs (contiguous, vectorizable).
   bool block_applicable(int level) const {
-    if (!fast_ || outer_ == outputs_ || factors_.size() > 8) return false;
+    if (!fast_ || outer_ == outputs_ || factors_.size() > kMaxFactors) return false;
     for (int l = outputs_; l < outer_; ++l)
       for (const ConditionProgram* c : outer_levels_[l]) {
         const auto& used = c->difference.slots_used();
@@ -444,7 +479,6 @@ class Kernel {
         continue;
       }
       // One point of the summation space: add f0*f1*... to every output of the block.
-      constexpr size_t kMaxFactors = 8;
       const size_t count = factors_.size();
       const double* base[kMaxFactors];
       int64_t stride[kMaxFactors];
@@ -464,34 +498,7 @@ class Kernel {
         for (size_t d = 0; d < r.dims.size(); ++d) step += r.dims[d].coefficient(out_level) * r.strides[d];
         stride[f] = step;
       }
-      const int64_t n = ohi - olo + 1;
-      if (count == 2) {
-        const double *a = base[0], *b = base[1];
-        const int64_t sa = stride[0], sb = stride[1];
-        if constexpr (F == NumberFormat::FP32) {
-          for (int64_t j = 0; j < n; ++j)
-            acc[j] += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]);
-        } else {
-          for (int64_t j = 0; j < n; ++j) acc[j] = round_as<F>(acc[j] + round_as<F>(a[j * sa] * b[j * sb]));
-        }
-      } else if (count == 3) {
-        const double *a = base[0], *b = base[1], *c = base[2];
-        const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
-        if constexpr (F == NumberFormat::FP32) {
-          for (int64_t j = 0; j < n; ++j)
-            acc[j] += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]) *
-                      static_cast<float>(c[j * sc]);
-        } else {
-          for (int64_t j = 0; j < n; ++j)
-            acc[j] = round_as<F>(acc[j] + round_as<F>(round_as<F>(a[j * sa] * b[j * sb]) * c[j * sc]));
-        }
-      } else {
-        for (int64_t j = 0; j < n; ++j) {
-          double prod = base[0][j * stride[0]];
-          for (size_t f = 1; f < count && f < kMaxFactors; ++f) prod = round_as<F>(prod * base[f][j * stride[f]]);
-          acc[j] = static_cast<Acc>(round_as<F>(static_cast<double>(acc[j]) + prod));
-        }
-      }
+      accumulate_products<F, false>(count, base, stride, ohi - olo + 1, acc);
     }
   }
 
@@ -535,7 +542,6 @@ class Kernel {
   // acc += f0 * f1 * ... over slot `level` in [lo, hi], with reads stepping by strides.
   template <NumberFormat F>
   void contract(int level, int64_t lo, int64_t hi, double& acc) {
-    constexpr int kMaxFactors = 8;
     const size_t count = factors_.size();
     if (count > kMaxFactors) {
       for (int64_t v = lo; v <= hi; ++v) {
@@ -575,46 +581,10 @@ class Kernel {
       base[f] = r.data + start;
       stride[f] = step;
     }
-    const int64_t n = hi - lo + 1;
-    if constexpr (F == NumberFormat::FP32) {
-      // Native float arithmetic gives the same bits as rounding each double result to
-      // fp32 (products of floats are exact in double; sums round once either way), and
-      // keeps float-double conversions off the accumulator's dependency chain.
-      float facc = static_cast<float>(acc);
-      if (count == 2) {
-        const double *a = base[0], *b = base[1];
-        const int64_t sa = stride[0], sb = stride[1];
-        for (int64_t i = 0; i < n; ++i)
-          facc += static_cast<float>(a[i * sa]) * static_cast<float>(b[i * sb]);
-        acc = facc;
-        return;
-      }
-      if (count == 3) {
-        const double *a = base[0], *b = base[1], *c = base[2];
-        const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
-        for (int64_t i = 0; i < n; ++i)
-          facc += static_cast<float>(a[i * sa]) * static_cast<float>(b[i * sb]) *
-                  static_cast<float>(c[i * sc]);
-        acc = facc;
-        return;
-      }
-    }
-    if (count == 2) {
-      const double *a = base[0], *b = base[1];
-      const int64_t sa = stride[0], sb = stride[1];
-      for (int64_t i = 0; i < n; ++i) acc = round_as<F>(acc + round_as<F>(a[i * sa] * b[i * sb]));
-    } else if (count == 3) {
-      const double *a = base[0], *b = base[1], *c = base[2];
-      const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
-      for (int64_t i = 0; i < n; ++i)
-        acc = round_as<F>(acc + round_as<F>(round_as<F>(a[i * sa] * b[i * sb]) * c[i * sc]));
-    } else {
-      for (int64_t i = 0; i < n; ++i) {
-        double p = base[0][i * stride[0]];
-        for (size_t f = 1; f < count; ++f) p = round_as<F>(p * base[f][i * stride[f]]);
-        acc = round_as<F>(acc + p);
-      }
-    }
+    using Acc = std::conditional_t<F == NumberFormat::FP32, float, double>;
+    Acc sum = static_cast<Acc>(acc);
+    accumulate_products<F, true>(count, base, stride, hi - lo + 1, &sum);
+    acc = static_cast<double>(sum);
   }
 
   const Cascade& cascade_;
