@@ -33,10 +33,21 @@ struct Component {
   double bandwidth_bytes_per_s = 0;  // DRAM (and optionally buffers); 0 = unconstrained
   // pJ per action (actions: read, write for memories; the op name for compute units).
   std::map<std::string, double> energy_pj;
-  double area_um2 = 0;     // per instance
-  double leakage_pw = 0;   // per instance, charged only when ArchSpec::charge_leakage
+  double area_um2 = 0;  // per instance
+  // When set, this component's area is already part of the named component's area_um2
+  // (the FuseMax artifact's adders live inside the MACs); compute_area skips it.
+  std::string area_included_in;
+  double leakage_pw = 0;  // per instance, charged only when ArchSpec::charge_leakage
   std::vector<std::string> citations;
   SourceLocation loc;
+};
+
+// One action an array operation performs: `count` x action `action` of component
+// `component` (e.g. 6 x "mac" of "mac_2d" for FuseMax's exp on the 2D array).
+struct OpAction {
+  std::string component;
+  std::string action;
+  double count = 0;
 };
 
 // A processing-element array: which compute components each PE holds, which operations
@@ -50,6 +61,10 @@ struct PeArray {
   // Operations the array supports, each realised as actions on its compute components:
   // on FuseMax's 2D PE, exp = {mac: 6, add: 1}; on FLAT's 1D PE, exp = {exp: 1}.
   std::map<std::string, std::map<std::string, double>> ops;
+  // The same operations resolved to components (filled by load_arch; keep it in step with
+  // `ops` when building an ArchSpec by hand): executing op N times adds N x count of each
+  // OpAction to Stats::actions[component][action].
+  std::map<std::string, std::vector<OpAction>> op_actions;
   // Issue slots (cycles per PE) of each operation; defaults to the sum of its actions.
   std::map<std::string, double> op_cycles;
   // Components (names) instanced once per PE: they contribute area rows*cols times.
@@ -59,6 +74,7 @@ struct PeArray {
   int64_t pes() const { return rows * cols; }
   bool supports(const std::string& op) const { return ops.count(op) > 0; }
   double cycles_of(const std::string& op) const;  // throws Error if unsupported
+  const std::vector<OpAction>& actions_of(const std::string& op) const;  // throws Error
 };
 
 struct ArchSpec {
@@ -78,6 +94,11 @@ struct ArchSpec {
   const PeArray* find_array(const std::string& name) const;
   const Component* dram() const;           // the Dram component, if any
   const Component* global_buffer() const;  // the (first) Buffer component, if any
+  // Instances of a component: rows*cols of the array whose pe_components (or
+  // register_file) list it, else Component::instances. Derived from the arrays, so an
+  // edited rows/cols (a sweep) needs no other change. Throws Error for an unknown name.
+  int64_t instances_of(const std::string& component) const;
+  const PeArray* array_of(const std::string& component) const;  // owning array, if any
   double word_bytes() const { return word_bits / 8.0; }
 };
 
@@ -86,6 +107,9 @@ struct ArchSpec {
 // energy, ...).
 ArchSpec load_arch(const std::string& path);
 ArchSpec parse_arch_text(const std::string& yaml_text, const std::string& file);
+// The cross-reference and range checks of load_arch for an ArchSpec built or edited in
+// code (a sweep point); errors point at the component's or array's definition.
+void validate_arch(const ArchSpec& arch);
 
 // ---------------------------------------------------------------------------------------
 // Stats: what every fidelity (analytical, SystemC, RTL) produces.
@@ -114,6 +138,10 @@ struct EnergyReport {
 // a silent 0).
 EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats);
 
+// Area: every component's instances_of() x area_um2, except components whose area is
+// included in another's (area_included_in). What the configs put in area_um2 is what
+// counts: PE compute units, per-PE register files, buffers (CACTI); DRAM is off-chip (0).
+// Wires, the on-chip network and control are not modelled.
 struct AreaReport {
   std::map<std::string, double> by_component_um2;
   double total_um2 = 0;
