@@ -3,13 +3,19 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "mappings/analysis.h"
+#include "mappings/mapping.h"
 #include "mappings/parser.h"
+#include "mappings/workload.h"
+#include "sim/analytical/analytical_model.h"
 #include "sim/functional/check.h"
 
 namespace {
@@ -126,6 +132,220 @@ int run_ops(const std::string& file, const std::vector<std::string>& sets) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------
+// `cascade run`: the analytical model on one design point.
+
+struct RunOptions {
+  std::string arch, workload, cascade, mapper, json, csv, save_mapping;
+  std::vector<std::string> sets;
+  int64_t seq = 0;
+};
+
+// A name (configs/<folder>/<name>.yaml) or a path.
+std::string find_config(const std::string& what, const std::string& folder,
+                        const std::string& given) {
+  if (std::filesystem::exists(given)) return given;
+  const std::string candidate = "configs/" + folder + "/" + given + ".yaml";
+  if (std::filesystem::exists(candidate)) return candidate;
+  std::vector<std::string> names;
+  if (std::filesystem::is_directory("configs/" + folder))
+    for (const auto& entry : std::filesystem::directory_iterator("configs/" + folder))
+      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  std::string known;
+  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw Error(what + " '" + given + "' is neither a file nor a name in configs/" + folder + "/" +
+              (known.empty() ? "" : " (known: " + known + ")"));
+}
+
+std::string with_commas(double v) {
+  const std::string digits = fmt::format("{:.0f}", v);
+  std::string out;
+  const size_t n = digits.size();
+  for (size_t i = 0; i < n; ++i) {
+    out += digits[i];
+    if (digits[i] != '-' && (n - i - 1) % 3 == 0 && i + 1 < n) out += ',';
+  }
+  return out;
+}
+
+std::string bytes_text(double b) {
+  if (b >= 1e12) return fmt::format("{:.3f} TB", b / 1e12);
+  if (b >= 1e9) return fmt::format("{:.3f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.3f} MB", b / 1e6);
+  return fmt::format("{:.0f} B", b);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+int run_run(const RunOptions& o) {
+  const ArchSpec arch = load_arch(find_config("--arch", "arch", o.arch));
+  const Workload workload = load_workload(find_config("--workload", "workloads", o.workload));
+  std::string cascade_file = o.cascade.empty() ? workload.cascade : o.cascade;
+  if (cascade_file.empty())
+    throw Error("workload " + workload.name + " names no cascade: pass --cascade");
+  if (!o.cascade.empty()) cascade_file = find_config("--cascade", "cascades", o.cascade);
+  const Cascade cascade = parse_cascade_file(cascade_file);
+  print_warnings(cascade);
+  if (o.seq < 0) throw Error("--seq must be positive");
+  const std::map<std::string, std::string> settings =
+      workload_settings(workload, cascade, o.seq, parse_settings(o.sets));
+  const AnalyticalRun run =
+      run_analytical(arch, cascade, workload.batch, workload.heads, settings, o.mapper);
+  const Evaluation& ev = run.evaluation;
+  const Stats& st = ev.stats;
+
+  std::string shapes;
+  for (const auto& [name, value] : run.bindings.shapes)
+    shapes += fmt::format("{}{}={}", shapes.empty() ? "" : " ", name, value);
+  fmt::print("cascade run: arch {}, workload {} (batch {}, heads {}), cascade {}\n", arch.name,
+             workload.name, workload.batch, workload.heads, cascade.name);
+  fmt::print("  shapes       {}\n", shapes);
+  fmt::print("  mapping      {}{}\n", run.mapping.name,
+             run.mapping.mapper.empty()
+                 ? std::string(" (from " + o.mapper + ")")
+                 : " (mapper " + run.mapping.mapper +
+                       (run.considered.size() > 1
+                            ? fmt::format(", best of {} candidates", run.considered.size())
+                            : std::string()) +
+                       ")");
+  for (const std::string& note : run.mapping.notes) fmt::print("               - {}\n", note);
+  fmt::print("  cycles       {}\n", with_commas(st.cycles));
+  fmt::print("  latency      {:.6g} ms\n", ev.latency_s * 1e3);
+  std::string util;
+  for (const auto& [name, u] : ev.utilization)
+    util += fmt::format("{}{} {:.1f} %", util.empty() ? "" : "   ", name, u * 100);
+  fmt::print("  utilization  {}\n", util);
+  fmt::print("  DRAM         {} (read {}, write {})\n", bytes_text(st.dram_bytes),
+             bytes_text(st.notes.at("dram_read_bytes")),
+             bytes_text(st.notes.at("dram_write_bytes")));
+  fmt::print("  bottleneck   {}\n", st.bottleneck);
+  std::string busy;
+  for (const auto& [name, c] : st.busy_cycles)
+    busy += fmt::format("{}{} {}", busy.empty() ? "" : "   ", name, with_commas(c));
+  fmt::print("  busy cycles  {}\n", busy);
+  fmt::print("  energy       {:.6g} J\n", ev.energy.total_pj * 1e-12);
+  for (const auto& [name, pj] : ev.energy.by_component_pj)
+    fmt::print("    {:<16} {:>12.6g} J  {:5.1f} %\n", name, pj * 1e-12,
+               ev.energy.total_pj > 0 ? 100 * pj / ev.energy.total_pj : 0.0);
+  fmt::print("  area         {:.6g} mm^2\n", run.area.total_um2 * 1e-6);
+  for (const auto& [name, um2] : run.area.by_component_um2)
+    if (um2 > 0) fmt::print("    {:<16} {:>12.6g} mm^2\n", name, um2 * 1e-6);
+
+  if (!o.json.empty()) {
+    nlohmann::json j;
+    j["arch"] = arch.name;
+    j["workload"] = workload.name;
+    j["cascade"] = cascade.name;
+    j["batch"] = workload.batch;
+    j["heads"] = workload.heads;
+    j["shapes"] = run.bindings.shapes;
+    j["mapper"] = run.mapping.mapper.empty() ? o.mapper : run.mapping.mapper;
+    j["mapping"] = run.mapping.name;
+    j["mapping_notes"] = run.mapping.notes;
+    j["cycles"] = st.cycles;
+    j["latency_s"] = ev.latency_s;
+    j["utilization"] = ev.utilization;
+    j["dram_bytes"] = st.dram_bytes;
+    j["bottleneck"] = st.bottleneck;
+    j["busy_cycles"] = st.busy_cycles;
+    j["actions"] = st.actions;
+    j["notes"] = st.notes;
+    j["energy_j"] = ev.energy.total_pj * 1e-12;
+    nlohmann::json by;
+    for (const auto& [name, pj] : ev.energy.by_component_pj) by[name] = pj * 1e-12;
+    j["energy_by_component_j"] = by;
+    j["area_mm2"] = run.area.total_um2 * 1e-6;
+    nlohmann::json area;
+    for (const auto& [name, um2] : run.area.by_component_um2) area[name] = um2 * 1e-6;
+    j["area_by_component_mm2"] = area;
+    nlohmann::json einsums = nlohmann::json::array();
+    for (const EinsumReport& r : ev.einsums)
+      einsums.push_back({{"name", r.name},
+                         {"array", r.array},
+                         {"group", r.group},
+                         {"points", r.points},
+                         {"ii", r.ii},
+                         {"cycles", r.cycles},
+                         {"spatial_use", r.spatial_use}});
+    j["einsums"] = einsums;
+    nlohmann::json groups = nlohmann::json::array();
+    for (const GroupReport& g : ev.groups)
+      groups.push_back({{"name", g.name},
+                        {"cycles", g.cycles},
+                        {"fill_cycles", g.fill_cycles},
+                        {"bottleneck", g.bottleneck},
+                        {"busy_cycles", g.busy_cycles},
+                        {"buffer_bytes", g.buffer_bytes},
+                        {"spilled_fraction", g.spilled_fraction}});
+    j["groups"] = groups;
+    nlohmann::json tensors = nlohmann::json::array();
+    const double wb = run.problem.word_bytes;
+    for (const TensorReport& t : ev.tensors)
+      tensors.push_back({{"name", t.name},
+                         {"home", to_string(t.home)},
+                         {"dram_read_bytes", t.traffic.dram_reads * wb},
+                         {"dram_write_bytes", t.traffic.dram_writes * wb},
+                         {"buffer_read_words", t.traffic.buffer_reads},
+                         {"buffer_write_words", t.traffic.buffer_writes}});
+    j["tensors"] = tensors;
+    nlohmann::json considered = nlohmann::json::array();
+    for (const CandidateResult& c : run.considered) {
+      nlohmann::json item = {{"mapping", c.mapping}};
+      if (c.error.empty()) {
+        item["latency_s"] = c.latency_s;
+        item["energy_j"] = c.energy_j;
+      } else {
+        item["error"] = c.error;
+      }
+      considered.push_back(item);
+    }
+    j["candidates"] = considered;
+    std::ofstream out(o.json);
+    if (!out) throw Error("cannot write --json file '" + o.json + "'");
+    out << j.dump(2) << "\n";
+  }
+  if (!o.csv.empty()) {
+    std::vector<std::pair<std::string, std::string>> cols = {
+        {"arch", arch.name},
+        {"workload", workload.name},
+        {"cascade", cascade.name},
+        {"mapper", run.mapping.mapper.empty() ? o.mapper : run.mapping.mapper},
+        {"mapping", run.mapping.name},
+        {"batch", std::to_string(workload.batch)},
+        {"heads", std::to_string(workload.heads)},
+        {"P", run.bindings.shapes.count("P") ? std::to_string(run.bindings.shapes.at("P")) : ""},
+        {"M", run.bindings.shapes.count("M") ? std::to_string(run.bindings.shapes.at("M")) : ""},
+        {"cycles", fmt::format("{:.17g}", st.cycles)},
+        {"latency_s", fmt::format("{:.17g}", ev.latency_s)}};
+    for (const auto& [name, u] : ev.utilization)
+      cols.emplace_back("utilization_" + name, fmt::format("{:.17g}", u));
+    cols.emplace_back("dram_bytes", fmt::format("{:.17g}", st.dram_bytes));
+    cols.emplace_back("bottleneck", st.bottleneck);
+    cols.emplace_back("energy_j", fmt::format("{:.17g}", ev.energy.total_pj * 1e-12));
+    cols.emplace_back("area_mm2", fmt::format("{:.17g}", run.area.total_um2 * 1e-6));
+    for (const auto& [name, pj] : ev.energy.by_component_pj)
+      cols.emplace_back("energy_" + name + "_j", fmt::format("{:.17g}", pj * 1e-12));
+    std::ofstream out(o.csv);
+    if (!out) throw Error("cannot write --csv file '" + o.csv + "'");
+    for (size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << csv_field(cols[i].first);
+    out << "\n";
+    for (size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << csv_field(cols[i].second);
+    out << "\n";
+  }
+  if (!o.save_mapping.empty()) {
+    std::ofstream out(o.save_mapping);
+    if (!out) throw Error("cannot write --save-mapping file '" + o.save_mapping + "'");
+    out << print_mapping(run.mapping);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,6 +380,29 @@ int main(int argc, char** argv) {
   ops->add_option("cascade", file, "Cascade file")->required();
   ops->add_option("--set", sets, "Shapes and parameters, e.g. P=1024,M=1024");
 
+  RunOptions run_options;
+  auto* run = app.add_subcommand(
+      "run",
+      "Analytical model of one design point: cycles, latency, utilization, DRAM traffic, "
+      "energy by component, area and the bottleneck");
+  run->add_option("--arch", run_options.arch,
+                  "Architecture: a file or a name in configs/arch/ (fusemax, flat, unfused, tiny)")
+      ->required();
+  run->add_option(
+         "--workload", run_options.workload,
+         "Workload: a file or a name in configs/workloads/ (bert-base, trxl-wt103, t5-small, xlm)")
+      ->required();
+  run->add_option("--cascade", run_options.cascade,
+                  "Cascade file or name in configs/cascades/ (default: the workload's)");
+  run->add_option("--mapper", run_options.mapper,
+                  "fusemax, flat, unfused, generic, or a mapping file (default: fusemax for a "
+                  "cascade that partitions M, else generic)");
+  run->add_option("--set", run_options.sets, "Shapes and parameters, e.g. P=4096,M=4096");
+  run->add_option("--seq", run_options.seq, "Sequence length: sets P and M");
+  run->add_option("--json", run_options.json, "Write the full report as JSON");
+  run->add_option("--csv", run_options.csv, "Write the summary as a one-row CSV");
+  run->add_option("--save-mapping", run_options.save_mapping, "Write the mapping used as YAML");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -177,6 +420,7 @@ int main(int argc, char** argv) {
     if (*check) return run_check(file, sets, format, accumulate, exp, seed);
     if (*passes) return run_passes(file);
     if (*ops) return run_ops(file, sets);
+    if (*run) return run_run(run_options);
     if (*print) {
       const Cascade c = parse_cascade_file(file);
       print_warnings(c);
