@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -141,16 +142,31 @@ struct RunOptions {
   int64_t seq = 0;
 };
 
+// Where `configs/` is looked up: the current directory first, then $CASCADE_HOME, then the
+// source tree this binary was built from.
+std::vector<std::string> config_roots() {
+  std::vector<std::string> roots = {"."};
+  if (const char* home = std::getenv("CASCADE_HOME")) roots.push_back(home);
+  roots.push_back(CASCADE_SOURCE_DIR);
+  return roots;
+}
+
 // A name (configs/<folder>/<name>.yaml) or a path.
 std::string find_config(const std::string& what, const std::string& folder,
                         const std::string& given) {
   if (std::filesystem::exists(given)) return given;
-  const std::string candidate = "configs/" + folder + "/" + given + ".yaml";
-  if (std::filesystem::exists(candidate)) return candidate;
+  for (const std::string& root : config_roots()) {
+    const std::string candidate = root + "/configs/" + folder + "/" + given + ".yaml";
+    if (std::filesystem::exists(candidate)) return candidate;
+  }
   std::vector<std::string> names;
-  if (std::filesystem::is_directory("configs/" + folder))
-    for (const auto& entry : std::filesystem::directory_iterator("configs/" + folder))
+  for (const std::string& root : config_roots()) {
+    const std::string dir = root + "/configs/" + folder;
+    if (!std::filesystem::is_directory(dir)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
       if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+    break;
+  }
   std::sort(names.begin(), names.end());
   std::string known;
   for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
