@@ -557,7 +557,7 @@ using yaml_support::Reader;
 
 const std::vector<std::string> kMappingKeys = {"name",     "mapper", "description", "shapes",
                                                "schedule", "notes",  "tensors",     "groups"};
-const std::vector<std::string> kGroupKeys = {"name", "dram_loops", "einsums"};
+const std::vector<std::string> kGroupKeys = {"name", "dram_loops", "units", "einsums"};
 const std::vector<std::string> kEinsumKeys = {"einsum",  "unit",           "buffer_loops",
                                               "spatial", "register_loops", "bypass"};
 const std::vector<std::string> kSpatialKeys = {"cols", "rows"};
@@ -671,6 +671,11 @@ MappingGroup read_group(const Reader& r, const YAML::Node& node, const SourceLoc
       g.name = r.text(e.value, e.value_loc, "'name'");
     } else if (e.key == "dram_loops") {
       g.dram_loops = read_loops(r, e.value, e.value_loc, "'dram_loops'");
+    } else if (e.key == "units") {
+      const std::string units = r.text(e.value, e.value_loc, "'units'");
+      if (units != "concurrent" && units != "serialized")
+        throw Error(e.value_loc, "'units' must be concurrent or serialized, got '" + units + "'");
+      g.serialized_units = units == "serialized";
     } else if (e.key == "einsums") {
       if (!e.value.IsSequence())
         throw Error(e.value_loc,
@@ -779,6 +784,11 @@ Mapping parse_mapping_text(const std::string& yaml_text, const std::string& file
   }
   if (!has_groups || m.groups.empty())
     throw Error(r.start(), "a mapping needs 'groups' (a list of groups of Einsums)");
+  for (const MappingGroup& g : m.groups)
+    if (g.serialized_units && m.schedule == GroupSchedule::Overlapped)
+      throw Error(g.loc, "group " + g.name +
+                             ": 'units: serialized' needs 'schedule: sequential' (overlapped "
+                             "groups share their arrays' busy time)");
   return m;
 }
 
@@ -819,6 +829,7 @@ std::string print_mapping(const Mapping& m) {
   for (const MappingGroup& g : m.groups) {
     out += "  - name: " + quote(g.name) + "\n";
     out += "    dram_loops: " + print_loops(g.dram_loops) + "\n";
+    if (g.serialized_units) out += "    units: serialized\n";
     out += "    einsums:\n";
     for (const EinsumMapping& e : g.einsums) {
       out += "      - einsum: " + e.einsum + "\n";
@@ -1062,6 +1073,7 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
     const MappingGroup& g = mapping.groups[gi];
     ResolvedGroup rg;
     rg.name = g.name;
+    rg.serialized_units = g.serialized_units;
     for (const Loop& loop : g.dram_loops) rg.dram_iterations *= static_cast<double>(loop.factor);
     std::vector<bool> dram_loop_used(g.dram_loops.size(), false);
     for (const EinsumMapping& em : g.einsums) {

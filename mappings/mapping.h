@@ -147,9 +147,15 @@ struct MappingGroup {
   std::string name;
   std::vector<Loop> dram_loops;  // outermost first, shared by the group's Einsums
   std::vector<EinsumMapping> einsums;
+  // false: the group's arrays run concurrently (a group takes its busiest resource).
+  // true: they take turns on every tile, as FlashAttention-2's warps run QK, softmax and
+  // PV one after another: the group takes the sum of its arrays' busy cycles (DRAM
+  // transfers still overlap). YAML: `units: concurrent | serialized`.
+  bool serialized_units = false;
   SourceLocation loc;
   bool operator==(const MappingGroup& o) const {
-    return name == o.name && dram_loops == o.dram_loops && einsums == o.einsums;
+    return name == o.name && dram_loops == o.dram_loops && einsums == o.einsums &&
+           serialized_units == o.serialized_units;
   }
 };
 
@@ -232,6 +238,7 @@ struct ResolvedGroup {
   std::string name;
   std::vector<int> einsums;    // indices into ResolvedMapping::einsums (= cascade indices)
   double dram_iterations = 1;  // product of the DRAM-level factors
+  bool serialized_units = false;  // see MappingGroup
 };
 
 struct ResolvedTensor {

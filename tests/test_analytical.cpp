@@ -268,6 +268,36 @@ TEST(Energy, TinyArchitectureByHand) {
   EXPECT_DOUBLE_EQ(again.stats.cycles, ev.stats.cycles);
 }
 
+// `units: serialized`: the arrays take turns (FlashAttention-2 style); DRAM still overlaps.
+TEST(Schedule, SerializedUnitsAddTheArraysBusyCycles) {
+  const ArchSpec a = arch("tiny");
+  const Cascade c = parse_cascade_text(kTinyCascade, "tiny.yaml");
+  const Problem p = make_problem(c, resolve_bindings(c, {}), 1, 1, a.word_bytes());
+  const AnalyticalModel model(p, a);
+  const std::string serialized = replace(kTinyMapping, "    dram_loops: [batch: 1, head: 1]",
+                                         "    dram_loops: [batch: 1, head: 1]\n    units: serialized");
+  ASSERT_NE(serialized, kTinyMapping);
+  const Evaluation ev = model.evaluate(parse_mapping_text(serialized, "serialized.yaml"));
+  // Busy cycles as in Energy.TinyArchitectureByHand: 2D 3, 1D 8, DRAM 6.5 -> max(3 + 8, 6.5).
+  EXPECT_DOUBLE_EQ(ev.stats.busy_cycles.at("array_2d"), 3);
+  EXPECT_DOUBLE_EQ(ev.stats.busy_cycles.at("array_1d"), 8);
+  EXPECT_DOUBLE_EQ(ev.stats.cycles, 11);
+  // Same actions and energy: only time changes.
+  const Evaluation concurrent = model.evaluate(parse_mapping_text(kTinyMapping, "tiny-mapping.yaml"));
+  EXPECT_EQ(ev.stats.actions, concurrent.stats.actions);
+  // The option round-trips and is refused with overlapped groups.
+  const Mapping m = parse_mapping_text(serialized, "serialized.yaml");
+  EXPECT_EQ(parse_mapping_text(print_mapping(m), "printed.yaml"), m);
+  try {
+    parse_mapping_text(replace(serialized, "schedule: sequential", "schedule: overlapped"), "bad.yaml");
+    ADD_FAILURE() << "overlapped + serialized accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs 'schedule: sequential'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_mapping_text(replace(serialized, "units: serialized", "units: sometimes"), "bad.yaml"),
+               Error);
+}
+
 // ---------------------------------------------------------------------------------------
 // Bad mappings.
 

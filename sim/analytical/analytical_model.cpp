@@ -195,8 +195,18 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
       }
       if (b > 0) gr.busy_cycles[resource_name(r)] = b;
     }
-    gr.fill_cycles = (sum - most) / std::max(1.0, rm.groups[g].dram_iterations);
-    gr.cycles = most + gr.fill_cycles;
+    if (rm.groups[g].serialized_units) {
+      // The arrays take turns on every tile; DRAM transfers still overlap them.
+      double arrays_sum = 0;
+      for (size_t r = 0; r < arrays; ++r) arrays_sum += busy[g * resources + r];
+      const double dram = busy[g * resources + arrays];
+      gr.fill_cycles = 0;
+      gr.cycles = std::max(arrays_sum, dram);
+      if (arrays_sum >= dram) most = arrays_sum;
+    } else {
+      gr.fill_cycles = (sum - most) / std::max(1.0, rm.groups[g].dram_iterations);
+      gr.cycles = most + gr.fill_cycles;
+    }
     gr.bottleneck = resource_name(argmax);
     gr.buffer_bytes = dm.groups[g].buffer.needed_bytes + dm.groups[g].buffer.spillable_bytes;
     gr.spilled_fraction = dm.groups[g].buffer.spilled_fraction;
