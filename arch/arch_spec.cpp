@@ -194,36 +194,46 @@ class ArchReader {
 
   // ---- components ---------------------------------------------------------------------
 
-  void read_components(const Entry& e) {
+  // `components:` and `arrays:` take either a map (name: {...}) or a list of maps that each
+  // carry a 'name'; `read` gets each item's node, name, name location and form.
+  template <typename Read>
+  void read_named_items(const Entry& e, const std::string& key, const std::string& noun,
+                        const std::string& article, const std::string& required,
+                        const std::string& example, Read read) {
     if (e.value.IsMap()) {
-      for (const Entry& c : r_.entries(e.value, "'components'")) {
-        check_name(c.key, c.key_loc, "component");
-        if (!c.value.IsMap())
-          throw Error(c.value_loc, "component '" + c.key +
-                                       "' must be a map with at least "
-                                       "'kind', 'energy_pj' and 'area_um2'");
-        add_component(read_component(c.value, c.key, c.key_loc, /*list_form=*/false));
+      for (const Entry& item : r_.entries(e.value, "'" + key + "'")) {
+        check_name(item.key, item.key_loc, noun);
+        if (!item.value.IsMap())
+          throw Error(item.value_loc,
+                      noun + " '" + item.key + "' must be a map with at least " + required);
+        read(item.value, item.key, item.key_loc, /*list_form=*/false);
       }
     } else if (e.value.IsSequence()) {
       for (const YAML::Node& item : e.value) {
         const SourceLocation item_loc = r_.at_value(item, e.key_loc);
         if (!item.IsMap())
-          throw Error(item_loc,
-                      "an item of 'components' must be a map with 'name', 'kind', "
-                      "'energy_pj' and 'area_um2'");
+          throw Error(item_loc, "an item of '" + key + "' must be a map with 'name', " + required);
         const YAML::Node name_node = item["name"];
         if (!name_node.IsDefined())
-          throw Error(item_loc, "a component in the 'components' list needs a 'name'");
+          throw Error(item_loc, article + " " + noun + " in the '" + key + "' list needs a 'name'");
         const SourceLocation name_loc = r_.at_value(name_node, item_loc);
-        const std::string name = r_.text(name_node, name_loc, "a component's 'name'");
-        check_name(name, name_loc, "component");
-        add_component(read_component(item, name, name_loc, /*list_form=*/true));
+        const std::string name = r_.text(name_node, name_loc, article + " " + noun + "'s 'name'");
+        check_name(name, name_loc, noun);
+        read(item, name, name_loc, /*list_form=*/true);
       }
     } else {
-      throw Error(e.value_loc,
-                  "'components' must be a map (name: {kind: ...}) or a list of "
-                  "components with 'name'");
+      throw Error(e.value_loc, "'" + key + "' must be a map (" + example + ") or a list of " + noun +
+                                   "s with 'name'");
     }
+  }
+
+  void read_components(const Entry& e) {
+    read_named_items(e, "components", "component", "a", "'kind', 'energy_pj' and 'area_um2'",
+                     "name: {kind: ...}",
+                     [&](const YAML::Node& node, const std::string& name,
+                         const SourceLocation& loc, bool list_form) {
+                       add_component(read_component(node, name, loc, list_form));
+                     });
     if (arch_.components.empty())
       throw Error(e.key_loc, "'components' is empty: an architecture needs at least one");
   }
@@ -408,35 +418,12 @@ class ArchReader {
   // ---- arrays -------------------------------------------------------------------------
 
   void read_arrays(const Entry& e) {
-    if (e.value.IsMap()) {
-      for (const Entry& a : r_.entries(e.value, "'arrays'")) {
-        check_name(a.key, a.key_loc, "array");
-        if (!a.value.IsMap())
-          throw Error(a.value_loc, "array '" + a.key +
-                                       "' must be a map with at least 'cols', "
-                                       "'pe_components' and 'ops'");
-        add_array(read_array(a.value, a.key, a.key_loc, /*list_form=*/false));
-      }
-    } else if (e.value.IsSequence()) {
-      for (const YAML::Node& item : e.value) {
-        const SourceLocation item_loc = r_.at_value(item, e.key_loc);
-        if (!item.IsMap())
-          throw Error(item_loc,
-                      "an item of 'arrays' must be a map with 'name', 'cols', "
-                      "'pe_components' and 'ops'");
-        const YAML::Node name_node = item["name"];
-        if (!name_node.IsDefined())
-          throw Error(item_loc, "an array in the 'arrays' list needs a 'name'");
-        const SourceLocation name_loc = r_.at_value(name_node, item_loc);
-        const std::string name = r_.text(name_node, name_loc, "an array's 'name'");
-        check_name(name, name_loc, "array");
-        add_array(read_array(item, name, name_loc, /*list_form=*/true));
-      }
-    } else {
-      throw Error(e.value_loc,
-                  "'arrays' must be a map (array_2d: {rows: ...}) or a list of "
-                  "arrays with 'name'");
-    }
+    read_named_items(e, "arrays", "array", "an", "'cols', 'pe_components' and 'ops'",
+                     "array_2d: {rows: ...}",
+                     [&](const YAML::Node& node, const std::string& name,
+                         const SourceLocation& loc, bool list_form) {
+                       add_array(read_array(node, name, loc, list_form));
+                     });
     if (arch_.arrays.empty())
       throw Error(e.key_loc, "'arrays' is empty: an architecture needs at least one PE array");
   }

@@ -12,6 +12,7 @@
 #include <limits>
 #include <set>
 
+#include "arch/yaml_support.h"
 #include "mappings/parser.h"
 #include "mappings/parser_detail.h"
 
@@ -21,48 +22,13 @@ namespace cascade {
 // Shared internal helpers (declared again where they are used; not part of the API).
 namespace detail {
 
-// Edit distance, for "did you mean ...?" suggestions.
-static size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// The candidate closest to `name`, or "" when none is reasonably close.
+// One implementation of the suggestions for every file format (arch/yaml_support).
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::numeric_limits<size_t>::max();
-  for (const std::string& candidate : candidates) {
-    const size_t d = edit_distance(name, candidate);
-    if (d < best_distance) {
-      best_distance = d;
-      best = candidate;
-    }
-  }
-  const size_t limit = std::max<size_t>(1, std::min(name.size(), best.size()) / 3 + 1);
-  return best_distance <= limit && best_distance > 0 && best_distance < name.size()
-             ? best
-             : std::string();
+  return yaml_support::closest_name(name, candidates);
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += separator;
-    out += items[i];
-  }
-  return out;
+  return yaml_support::join(items, separator);
 }
 
 }  // namespace detail
