@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/support/bad_files.h"
 #include "mappings/parser.h"
 
 namespace cascade {
@@ -696,43 +697,8 @@ outputs: [X]
 // fragment of its message.
 
 TEST(BadCascades, EachFailsAtTheExpectedLocation) {
-  const fs::path folder = kSourceDir + "/tests/data/bad";
-  std::ifstream manifest(folder / "expected.txt");
-  ASSERT_TRUE(manifest) << "missing " << (folder / "expected.txt");
-  std::set<std::string> listed;
-  std::string line;
-  while (std::getline(manifest, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string file, position;
-    fields >> file >> position;
-    std::string fragment;
-    std::getline(fields >> std::ws, fragment);
-    ASSERT_FALSE(fragment.empty()) << "manifest line without a message fragment: " << line;
-    const size_t colon = position.find(':');
-    ASSERT_NE(colon, std::string::npos) << line;
-    const int want_line = std::stoi(position.substr(0, colon));
-    const int want_column = std::stoi(position.substr(colon + 1));
-    EXPECT_TRUE(listed.insert(file).second) << file << " is listed twice";
-
-    SCOPED_TRACE(file);
-    const std::string path = (folder / file).string();
-    try {
-      const Cascade c = parse_cascade_file(path);
-      ADD_FAILURE() << file << " parsed without an error";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.where().file, path);
-      EXPECT_EQ(e.where().line, want_line) << e.what();
-      EXPECT_EQ(e.where().column, want_column) << e.what();
-      EXPECT_NE(e.message().find(fragment), std::string::npos)
-          << "message: " << e.message() << "\nexpected fragment: " << fragment;
-    }
-  }
-  std::set<std::string> present;
-  for (const auto& entry : fs::directory_iterator(folder))
-    if (entry.path().extension() == ".yaml") present.insert(entry.path().filename().string());
-  EXPECT_EQ(listed, present) << "expected.txt must list every .yaml file in " << folder;
-  EXPECT_GE(present.size(), 20u);
+  testing_support::check_bad_files(
+      kSourceDir + "/tests/data/bad", [](const std::string& path) { parse_cascade_file(path); }, 20u);
 }
 
 TEST(BadCascades, MissingFile) {
