@@ -252,21 +252,30 @@ class ArchReader {
     arch_.components.push_back(std::move(c));
   }
 
-  Component read_component(const YAML::Node& map, const std::string& name,
-                           const SourceLocation& name_loc, bool list_form) {
-    const std::string what = "component '" + name + "'";
-    std::map<std::string, Entry> keys;
-    std::vector<std::string> known = component_keys();
+  // The entries of an item's map, each key checked against `known` (plus 'name' in the
+  // list form), keyed by name.
+  std::map<std::string, Entry> known_entries(const YAML::Node& map, const std::string& what,
+                                             std::vector<std::string> known, bool list_form) {
     if (list_form) known.insert(known.begin(), "name");
+    std::map<std::string, Entry> keys;
     for (const Entry& e : r_.entries(map, what)) {
       if (std::find(known.begin(), known.end(), e.key) == known.end())
         throw Error(e.key_loc, yaml_support::unknown_key_message(e.key, what, known));
       keys.emplace(e.key, e);
     }
-    const auto get = [&](const std::string& key) -> const Entry* {
-      const auto it = keys.find(key);
-      return it == keys.end() ? nullptr : &it->second;
-    };
+    return keys;
+  }
+
+  static const Entry* find_entry(const std::map<std::string, Entry>& keys, const std::string& key) {
+    const auto it = keys.find(key);
+    return it == keys.end() ? nullptr : &it->second;
+  }
+
+  Component read_component(const YAML::Node& map, const std::string& name,
+                           const SourceLocation& name_loc, bool list_form) {
+    const std::string what = "component '" + name + "'";
+    const std::map<std::string, Entry> keys = known_entries(map, what, component_keys(), list_form);
+    const auto get = [&](const std::string& key) { return find_entry(keys, key); };
 
     Component c;
     c.name = name;
@@ -463,18 +472,8 @@ class ArchReader {
   PeArray read_array(const YAML::Node& map, const std::string& name, const SourceLocation& name_loc,
                      bool list_form) {
     const std::string what = "array '" + name + "'";
-    std::map<std::string, Entry> keys;
-    std::vector<std::string> known = array_keys();
-    if (list_form) known.insert(known.begin(), "name");
-    for (const Entry& e : r_.entries(map, what)) {
-      if (std::find(known.begin(), known.end(), e.key) == known.end())
-        throw Error(e.key_loc, yaml_support::unknown_key_message(e.key, what, known));
-      keys.emplace(e.key, e);
-    }
-    const auto get = [&](const std::string& key) -> const Entry* {
-      const auto it = keys.find(key);
-      return it == keys.end() ? nullptr : &it->second;
-    };
+    const std::map<std::string, Entry> keys = known_entries(map, what, array_keys(), list_form);
+    const auto get = [&](const std::string& key) { return find_entry(keys, key); };
 
     PeArray a;
     a.name = name;

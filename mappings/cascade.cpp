@@ -31,6 +31,22 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return yaml_support::join(items, separator);
 }
 
+bool is_name_char(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; }
+
+bool is_upper_name(const std::string& s) {
+  if (s.empty() || !std::isupper(static_cast<unsigned char>(s[0]))) return false;
+  for (char ch : s)
+    if (!is_name_char(ch) || std::islower(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
+bool is_lower_name(const std::string& s) {
+  if (s.empty() || !std::islower(static_cast<unsigned char>(s[0]))) return false;
+  for (char ch : s)
+    if (!is_name_char(ch) || std::isupper(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------

@@ -1915,16 +1915,17 @@ std::vector<Mapping> unfused_mappings(const Problem& problem, const ArchSpec& ar
       Mapping trial = m;
       trial.groups.push_back(g);
       for (size_t later = k + 1; later < ks.size(); ++later) {
-        MappingGroup stub;  // resolve needs every Einsum mapped
-        stub.name = "later" + std::to_string(later);
-        stub.dram_loops = batch_head_loops(problem);
+        // Resolving needs every Einsum mapped: kernels not sized yet get a plain row-by-row
+        // nest. Only kernel k's buffer usage is read from this trial.
+        MappingGroup pending;
+        pending.name = "later" + std::to_string(later);
+        pending.dram_loops = batch_head_loops(problem);
         for (int e : ks[later]) {
-          stub.einsums.push_back(row_nest(problem.einsums[e], a1, stub.dram_loops));
-          stub.einsums.back().unit = problem.einsums[e].contraction ? a2.name : a1.name;
+          pending.einsums.push_back(row_nest(problem.einsums[e], a1, pending.dram_loops));
+          pending.einsums.back().unit = problem.einsums[e].contraction ? a2.name : a1.name;
         }
-        trial.groups.push_back(stub);
+        trial.groups.push_back(pending);
       }
-      // Only this kernel's buffer matters here.
       const ResolvedMapping rm = resolve_impl(problem, arch, trial, false);
       const GroupBuffer usage = group_buffer_usage(problem, rm, static_cast<int>(k));
       if (usage.needed_bytes <= gb_capacity(arch) || (p1 <= p0 && rb <= r0)) break;

@@ -20,6 +20,10 @@
 
 namespace cascade {
 
+using detail::is_lower_name;
+using detail::is_name_char;
+using detail::is_upper_name;
+
 namespace {
 
 // ---------------------------------------------------------------------------------------
@@ -60,9 +64,6 @@ struct Token {
   int offset = 0;  // 0-based offset in the parsed text
 };
 
-bool is_name_char(char ch) {
-  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-}
 
 std::string describe_char(char ch) {
   const unsigned char u = static_cast<unsigned char>(ch);
@@ -749,19 +750,6 @@ const std::vector<std::string>& top_level_keys() {
   return keys;
 }
 
-bool is_upper_name(const std::string& s) {
-  if (s.empty() || !std::isupper(static_cast<unsigned char>(s[0]))) return false;
-  for (char ch : s)
-    if (!is_name_char(ch) || std::islower(static_cast<unsigned char>(ch))) return false;
-  return true;
-}
-
-bool is_lower_name(const std::string& s) {
-  if (s.empty() || !std::islower(static_cast<unsigned char>(s[0]))) return false;
-  for (char ch : s)
-    if (!is_name_char(ch) || std::isupper(static_cast<unsigned char>(ch))) return false;
-  return true;
-}
 
 class YamlReader {
  public:

@@ -19,6 +19,10 @@
 
 namespace cascade {
 
+using detail::is_lower_name;
+using detail::is_name_char;
+using detail::is_upper_name;
+
 namespace {
 
 const std::vector<std::string>& storage_formats() {
@@ -27,26 +31,39 @@ const std::vector<std::string>& storage_formats() {
 }
 
 // Words the expression grammar reserves; no parameter or function may take them.
+// A cycle of the "uses" graph reachable from `roots` (visited in order), as names from the
+// first repeated name back to it; empty when there is none.
+std::vector<std::string> find_cycle(const std::vector<std::string>& roots,
+                                    const std::map<std::string, std::set<std::string>>& uses) {
+  std::map<std::string, int> state;  // 0 new, 1 on the stack, 2 done
+  std::vector<std::string> stack, cycle;
+  std::function<bool(const std::string&)> visit = [&](const std::string& name) {
+    state[name] = 1;
+    stack.push_back(name);
+    if (auto it = uses.find(name); it != uses.end())
+      for (const std::string& next : it->second) {
+        if (state[next] == 1) {
+          cycle.assign(std::find(stack.begin(), stack.end(), next), stack.end());
+          cycle.push_back(next);
+          return true;
+        }
+        if (state[next] == 0 && visit(next)) return true;
+      }
+    stack.pop_back();
+    state[name] = 2;
+    return false;
+  };
+  for (const std::string& root : roots)
+    if (state[root] == 0 && visit(root)) break;
+  return cycle;
+}
+
 bool is_reserved(const std::string& name) {
   return name == "where" || name == "and" || name == "init" || name == "inf" ||
          name == "index";
 }
 
-bool is_name_char(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; }
 
-bool is_upper_name(const std::string& s) {
-  if (s.empty() || !std::isupper(static_cast<unsigned char>(s[0]))) return false;
-  for (char ch : s)
-    if (!is_name_char(ch) || std::islower(static_cast<unsigned char>(ch))) return false;
-  return true;
-}
-
-bool is_lower_name(const std::string& s) {
-  if (s.empty() || !std::islower(static_cast<unsigned char>(s[0]))) return false;
-  for (char ch : s)
-    if (!is_name_char(ch) || std::isupper(static_cast<unsigned char>(ch))) return false;
-  return true;
-}
 
 bool is_binary(IndexOp op) {
   return op == IndexOp::Add || op == IndexOp::Sub || op == IndexOp::Mul || op == IndexOp::Div ||
@@ -435,27 +452,13 @@ class Validator {
     for (const Parameter& p : c_.parameters)
       check_constant_value("the default of parameter " + p.name, p.default_value, uses[p.name]);
     // Cycles between defaults.
-    std::map<std::string, int> state;  // 0 new, 1 on the stack, 2 done
-    std::vector<std::string> stack;
-    std::function<void(const std::string&)> visit = [&](const std::string& name) {
-      state[name] = 1;
-      stack.push_back(name);
-      for (const std::string& next : uses[name]) {
-        if (state[next] == 1) {
-          std::vector<std::string> cycle(std::find(stack.begin(), stack.end(), next),
-                                         stack.end());
-          cycle.push_back(next);
-          throw Error(c_.find_parameter(next)->loc,
-                      "parameter defaults depend on each other in a cycle: " +
-                          detail::join(cycle, " -> "));
-        }
-        if (state[next] == 0) visit(next);
-      }
-      stack.pop_back();
-      state[name] = 2;
-    };
-    for (const Parameter& p : c_.parameters)
-      if (state[p.name] == 0) visit(p.name);
+    std::vector<std::string> order;
+    for (const Parameter& p : c_.parameters) order.push_back(p.name);
+    const std::vector<std::string> cycle = find_cycle(order, uses);
+    if (!cycle.empty())
+      throw Error(c_.find_parameter(cycle.front())->loc,
+                  "parameter defaults depend on each other in a cycle: " +
+                      detail::join(cycle, " -> "));
   }
 
   // A value known before any Einsum runs (a parameter default, a side of a value
@@ -524,28 +527,12 @@ class Validator {
       symbols(s.value, uses[s.name]);
     }
     for (const Partition& p : c_.partitions) uses[p.parts[0]] = {p.rank, p.parts[1]};
-    std::map<std::string, int> state;
-    std::vector<std::string> stack;
-    std::function<void(const std::string&)> visit = [&](const std::string& name) {
-      state[name] = 1;
-      stack.push_back(name);
-      for (const std::string& next : uses[name]) {
-        if (state[next] == 1) {
-          std::vector<std::string> cycle(std::find(stack.begin(), stack.end(), next),
-                                         stack.end());
-          cycle.push_back(next);
-          const auto d = defaults_.find(cycle.front());
-          throw Error(d != defaults_.end() ? d->second->loc : SourceLocation{c_.file, 0, 0},
-                      "shape defaults depend on each other in a cycle: " +
-                          detail::join(cycle, " -> "));
-        }
-        if (state[next] == 0) visit(next);
-      }
-      stack.pop_back();
-      state[name] = 2;
-    };
-    for (const std::string& rank : rank_order_)
-      if (state[rank] == 0) visit(rank);
+    const std::vector<std::string> cycle = find_cycle(rank_order_, uses);
+    if (!cycle.empty()) {
+      const auto d = defaults_.find(cycle.front());
+      throw Error(d != defaults_.end() ? d->second->loc : SourceLocation{c_.file, 0, 0},
+                  "shape defaults depend on each other in a cycle: " + detail::join(cycle, " -> "));
+    }
   }
 
   void check_requirements() {

@@ -174,6 +174,7 @@ class Kernel {
       throw Error(c.loc, "condition uses a variable that no loop of Einsum " + einsum.output +
                              " binds");
     fast_ = vars.implicit.empty() ? false : collect_factors(root_);
+    block_ok_ = outputs_ > 0 && block_applicable(outputs_ - 1);
   }
 
   // Runs the Einsum over its whole space, or over one slice when fixed_slot >= 0.
@@ -447,7 +448,7 @@ class Kernel {
 
   template <NumberFormat F>
   bool block_contract(int level, int64_t lo, int64_t hi) {
-    if (!block_applicable(level)) return false;
+    if (!block_ok_ || level != outputs_ - 1) return false;
     using Acc = std::conditional_t<F == NumberFormat::FP32, float, double>;
     const int64_t n = hi - lo + 1;
     std::vector<Acc> acc(static_cast<size_t>(n), Acc(0));
@@ -603,6 +604,7 @@ class Kernel {
   std::vector<Read> reads_;
   int root_ = -1;
   bool fast_ = false;
+  bool block_ok_ = false;  // block_applicable(last output level), fixed at compile time
   std::vector<int> factors_;
   std::vector<int64_t> slots_;
   int fixed_slot_ = -1;
@@ -657,9 +659,11 @@ TensorMap execute(const Cascade& cascade, const Bindings& bindings, const Tensor
       continue;
     }
     const int64_t steps = bindings.shape(rank_of_variable(group.iterative_variable));
+    std::vector<int> slots;
+    for (const Kernel& kernel : kernels)
+      slots.push_back(kernel.slot_of_output_variable(group.iterative_variable));
     for (int64_t k = 0; k < steps; ++k)
-      for (Kernel& kernel : kernels)
-        kernel.run(kernel.slot_of_output_variable(group.iterative_variable), k);
+      for (size_t i = 0; i < kernels.size(); ++i) kernels[i].run(slots[i], k);
   }
   return tensors;
 }
