@@ -27,7 +27,8 @@ using Entry = yaml_support::Reader::Entry;
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {"name",           "description", "citations",
                                                 "clock_hz",       "clock_mhz",   "word_bits",
-                                                "charge_leakage", "components",  "arrays"};
+                                                "charge_leakage", "register_file_energy",
+                                                "components",     "arrays"};
   return keys;
 }
 
@@ -174,6 +175,13 @@ class ArchReader {
         arch_.word_bits = static_cast<int>(bits);
       } else if (e.key == "charge_leakage") {
         arch_.charge_leakage = r_.boolean(e.value, e.value_loc, "'charge_leakage'");
+      } else if (e.key == "register_file_energy") {
+        const std::string accounting = r_.text(e.value, e.value_loc, "'register_file_energy'");
+        try {
+          arch_.register_file_energy = parse_register_file_energy(accounting);
+        } catch (const Error& bad) {
+          throw Error(e.value_loc, "'register_file_energy': " + bad.message());
+        }
       } else if (e.key == "components") {
         components = e;
       } else if (e.key == "arrays") {
@@ -895,6 +903,18 @@ ArchSpec load_arch(const std::string& path) {
 // ---------------------------------------------------------------------------------------
 // Energy and area.
 
+ArchSpec::RegisterFileEnergy parse_register_file_energy(const std::string& name) {
+  if (name == "all_instances") return ArchSpec::RegisterFileEnergy::AllInstances;
+  if (name == "one_instance") return ArchSpec::RegisterFileEnergy::OneInstance;
+  throw Error("unknown register-file energy accounting '" + name +
+              "' (known: all_instances, one_instance)");
+}
+
+std::string register_file_energy_name(ArchSpec::RegisterFileEnergy accounting) {
+  return accounting == ArchSpec::RegisterFileEnergy::OneInstance ? "one_instance"
+                                                                 : "all_instances";
+}
+
 EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats) {
   EnergyReport report;
   std::vector<std::string> names;
@@ -915,7 +935,14 @@ EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats) {
         throw Error(c->loc, "component '" + c->name + "' has no energy for action '" + action +
                                 "' (its energy_pj: " + join(keys_of(c->energy_pj), ", ") +
                                 "); the stats count " + format_count(count) + " of them");
-      pj += count * it->second;
+      // One PE's share when the accounting charges one instance (uniform use of the PEs,
+      // as Timeloop's per-instance counts assume).
+      const double charged =
+          c->kind == ComponentKind::RegisterFile &&
+                  arch.register_file_energy == ArchSpec::RegisterFileEnergy::OneInstance
+              ? count / static_cast<double>(arch.instances_of(c->name))
+              : count;
+      pj += charged * it->second;
     }
     report.by_component_pj[c->name] += pj;
   }

@@ -85,6 +85,12 @@ struct ArchSpec {
   double clock_hz = 0;
   int word_bits = 16;
   bool charge_leakage = false;  // the FuseMax paper does not charge leakage
+  // How register-file actions are charged. AllInstances: every access of every PE's
+  // register file (the physical count). OneInstance: the accesses of one PE per array
+  // (counts / PEs), which is how the FuseMax artifact charges them (it hands Accelergy
+  // Timeloop's per-instance counts for `reg_file[1]`); use it to reproduce the paper.
+  enum class RegisterFileEnergy { AllInstances, OneInstance };
+  RegisterFileEnergy register_file_energy = RegisterFileEnergy::AllInstances;
   std::vector<Component> components;
   std::vector<PeArray> arrays;  // usually array_2d and array_1d
 
@@ -106,6 +112,10 @@ struct ArchSpec {
 // negative size, an array op whose actions name a component without that action's
 // energy, ...).
 ArchSpec load_arch(const std::string& path);
+// "all_instances" / "one_instance" <-> ArchSpec::RegisterFileEnergy; parsing an unknown
+// name throws Error listing the known ones.
+ArchSpec::RegisterFileEnergy parse_register_file_energy(const std::string& name);
+std::string register_file_energy_name(ArchSpec::RegisterFileEnergy accounting);
 ArchSpec parse_arch_text(const std::string& yaml_text, const std::string& file);
 // The cross-reference and range checks of load_arch for an ArchSpec built or edited in
 // code (a sweep point); errors point at the component's or array's definition.
@@ -134,8 +144,8 @@ struct EnergyReport {
   double leakage_pj = 0;
   double total_pj = 0;
 };
-// Σ actions × energy per action. An action with no energy in the table is an Error (never
-// a silent 0).
+// Σ actions × energy per action (register files per ArchSpec::register_file_energy). An
+// action with no energy in the table is an Error (never a silent 0).
 EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats);
 
 // Area: every component's instances_of() x area_um2, except components whose area is

@@ -286,6 +286,22 @@ TEST(TinyArch, EnergyByHand) {
   EXPECT_EQ(e.by_component_pj.count("mac_1d"), 0u);  // no actions, no leakage charged
 }
 
+TEST(TinyArch, RegisterFilesChargedForOnePe) {
+  ArchSpec arch = load_arch(kArchDir + "tiny.yaml");
+  EXPECT_EQ(arch.register_file_energy, ArchSpec::RegisterFileEnergy::AllInstances);
+  arch.register_file_energy = ArchSpec::RegisterFileEnergy::OneInstance;
+  // rf_2d is per PE of the 2x4 array: (100 x 1 + 50 x 2) / 8 = 25 pJ instead of 200;
+  // everything else as in EnergyByHand. Total 2484 - 200 + 25 = 2309 pJ.
+  const EnergyReport e = compute_energy(arch, tiny_stats());
+  EXPECT_DOUBLE_EQ(e.by_component_pj.at("rf_2d"), 25);
+  EXPECT_DOUBLE_EQ(e.by_component_pj.at("glb"), 320);  // a buffer is not a register file
+  EXPECT_DOUBLE_EQ(e.total_pj, 2309);
+  EXPECT_EQ(register_file_energy_name(parse_register_file_energy("one_instance")), "one_instance");
+  EXPECT_EQ(register_file_energy_name(parse_register_file_energy("all_instances")),
+            "all_instances");
+  EXPECT_THROW(parse_register_file_energy("per_pe"), Error);
+}
+
 TEST(TinyArch, LeakageOnlyWhenCharged) {
   ArchSpec arch = load_arch(kArchDir + "tiny.yaml");
   arch.charge_leakage = true;

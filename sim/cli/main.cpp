@@ -137,7 +137,7 @@ int run_ops(const std::string& file, const std::vector<std::string>& sets) {
 // `cascade run`: the analytical model on one design point.
 
 struct RunOptions {
-  std::string arch, workload, cascade, mapper, json, csv, save_mapping;
+  std::string arch, workload, cascade, mapper, json, csv, save_mapping, register_file_energy;
   std::vector<std::string> sets;
   int64_t seq = 0;
 };
@@ -200,7 +200,9 @@ std::string csv_field(const std::string& s) {
 }
 
 int run_run(const RunOptions& o) {
-  const ArchSpec arch = load_arch(find_config("--arch", "arch", o.arch));
+  ArchSpec arch = load_arch(find_config("--arch", "arch", o.arch));
+  if (!o.register_file_energy.empty())
+    arch.register_file_energy = parse_register_file_energy(o.register_file_energy);
   const Workload workload = load_workload(find_config("--workload", "workloads", o.workload));
   std::string cascade_file = o.cascade.empty() ? workload.cascade : o.cascade;
   if (cascade_file.empty())
@@ -245,7 +247,10 @@ int run_run(const RunOptions& o) {
   for (const auto& [name, c] : st.busy_cycles)
     busy += fmt::format("{}{} {}", busy.empty() ? "" : "   ", name, with_commas(c));
   fmt::print("  busy cycles  {}\n", busy);
-  fmt::print("  energy       {:.6g} J\n", ev.energy.total_pj * 1e-12);
+  fmt::print("  energy       {:.6g} J{}\n", ev.energy.total_pj * 1e-12,
+             arch.register_file_energy == ArchSpec::RegisterFileEnergy::OneInstance
+                 ? "  (register files: one PE per array, the FuseMax artifact's accounting)"
+                 : "");
   for (const auto& [name, pj] : ev.energy.by_component_pj)
     fmt::print("    {:<16} {:>12.6g} J  {:5.1f} %\n", name, pj * 1e-12,
                ev.energy.total_pj > 0 ? 100 * pj / ev.energy.total_pj : 0.0);
@@ -273,6 +278,7 @@ int run_run(const RunOptions& o) {
     j["actions"] = st.actions;
     j["notes"] = st.notes;
     j["energy_j"] = ev.energy.total_pj * 1e-12;
+    j["register_file_energy"] = register_file_energy_name(arch.register_file_energy);
     nlohmann::json by;
     for (const auto& [name, pj] : ev.energy.by_component_pj) by[name] = pj * 1e-12;
     j["energy_by_component_j"] = by;
@@ -344,6 +350,8 @@ int run_run(const RunOptions& o) {
     cols.emplace_back("dram_bytes", fmt::format("{:.17g}", st.dram_bytes));
     cols.emplace_back("bottleneck", st.bottleneck);
     cols.emplace_back("energy_j", fmt::format("{:.17g}", ev.energy.total_pj * 1e-12));
+    cols.emplace_back("register_file_energy",
+                      register_file_energy_name(arch.register_file_energy));
     cols.emplace_back("area_mm2", fmt::format("{:.17g}", run.area.total_um2 * 1e-6));
     for (const auto& [name, pj] : ev.energy.by_component_pj)
       cols.emplace_back("energy_" + name + "_j", fmt::format("{:.17g}", pj * 1e-12));
@@ -418,6 +426,11 @@ int main(int argc, char** argv) {
   run->add_option("--json", run_options.json, "Write the full report as JSON");
   run->add_option("--csv", run_options.csv, "Write the summary as a one-row CSV");
   run->add_option("--save-mapping", run_options.save_mapping, "Write the mapping used as YAML");
+  run->add_option("--register-file-energy", run_options.register_file_energy,
+                  "Overrides the architecture's register_file_energy: all_instances (every PE's "
+                  "register-file accesses) or one_instance (one PE per array, the FuseMax "
+                  "artifact's accounting)")
+      ->check(CLI::IsMember({"all_instances", "one_instance"}));
 
   try {
     app.parse(argc, argv);
