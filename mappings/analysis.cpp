@@ -295,17 +295,29 @@ class PointCounter {
   PointCounter(const Cascade& cascade, const Bindings& bindings, const Einsum& einsum)
       : cascade_(cascade), bindings_(bindings), einsum_(einsum) {}
 
-  double count(const std::vector<std::string>& vars) {
-    std::map<std::string, int> slots;
-    for (size_t i = 0; i < vars.size(); ++i) slots[vars[i]] = static_cast<int>(i);
-    std::vector<Condition> conditions = partition_conditions(cascade_, vars);
+  double count(const std::vector<std::string>& scope) {
+    std::vector<Condition> conditions = partition_conditions(cascade_, scope);
     for (const Condition& c : einsum_.where) {
       std::vector<std::string> used;
       index_variables(c.lhs, used);
       index_variables(c.rhs, used);
-      if (std::all_of(used.begin(), used.end(), [&](const auto& v) { return slots.count(v); }))
+      if (std::all_of(used.begin(), used.end(), [&](const auto& v) { return contains(scope, v); }))
         conditions.push_back(c);
     }
+    // Variables no condition reads go last: each such level multiplies (count_level).
+    std::vector<std::string> constrained;
+    for (const Condition& c : conditions) {
+      index_variables(c.lhs, constrained);
+      index_variables(c.rhs, constrained);
+    }
+    std::vector<std::string> vars;
+    for (const std::string& v : scope)
+      if (contains(constrained, v)) vars.push_back(v);
+    const size_t free_from = vars.size();
+    for (const std::string& v : scope)
+      if (!contains(constrained, v)) vars.push_back(v);
+    std::map<std::string, int> slots;
+    for (size_t i = 0; i < vars.size(); ++i) slots[vars[i]] = static_cast<int>(i);
     programs_.clear();
     for (const Condition& c : conditions)
       programs_.push_back(compile_condition(c, cascade_, bindings_, slots));
@@ -317,22 +329,27 @@ class PointCounter {
     }
     extents_.clear();
     for (const std::string& v : vars) extents_.push_back(bindings_.shape(rank_of_variable(v)));
+    free_points_ = 1;
+    for (size_t i = free_from; i < vars.size(); ++i)
+      free_points_ *= static_cast<double>(extents_[i]);
+    free_from_ = free_from;
     values_.assign(vars.size(), 0);
-    if (vars.empty()) {
+    if (free_from == 0) {  // no variables, or only conditions on shapes and constants
       for (const ConditionProgram& p : programs_)
         if (!p.holds(values_.data())) return 0;
-      return 1;
+      return free_points_;
     }
-    return count_level(0);
+    return count_level(0) * free_points_;
   }
 
  private:
+  // Points of levels `level` .. free_from_ - 1 (the constrained ones) given the outer values.
   double count_level(size_t level) {
     int64_t lo = 0, hi = extents_[level] - 1;
     const bool exact = restrict_range(levels_[level], static_cast<int>(level), values_.data(), lo, hi);
     if (hi < lo) return 0;
-    const bool last = level + 1 == extents_.size();
-    // Later levels without conditions multiply; the last level with exact bounds is an interval.
+    const bool last = level + 1 == free_from_;
+    // The last constrained level with exact bounds is an interval.
     if (last && exact) return static_cast<double>(hi - lo + 1);
     double total = 0;
     for (int64_t v = lo; v <= hi; ++v) {
@@ -354,6 +371,8 @@ class PointCounter {
   std::vector<std::vector<const ConditionProgram*>> levels_;
   std::vector<int64_t> extents_;
   std::vector<int64_t> values_;
+  size_t free_from_ = 0;     // levels from here on are read by no condition
+  double free_points_ = 1;  // the product of their extents
 };
 
 // Operators of one expression node, not counting its children.

@@ -975,10 +975,23 @@ std::vector<std::string> supported_ops(const PeArray& array) {
   return names;
 }
 
-void resolve_loops(const ProblemEinsum& pe, const std::vector<Loop>& loops,
+// The iteration-space slot a group's DRAM loop over `rank` tiles: the rank's own, or, for the
+// outer part of a partition (T of P -> T, B), the whole rank's in an Einsum that iterates
+// over it undivided (lightning's AV[f, p] = O[p / B, p % B, f]: a loop over blocks t
+// also walks p in runs of whole blocks).
+int dram_loop_slot(const Problem& problem, const ProblemEinsum& pe, const std::string& rank) {
+  const int slot = pe.slot_of_rank(rank);
+  if (slot >= 0) return slot;
+  for (const Partition& part : problem.cascade.partitions)
+    if (part.parts.front() == rank) return pe.slot_of_rank(part.rank);
+  return -1;
+}
+
+void resolve_loops(const Problem& problem, const ProblemEinsum& pe, const std::vector<Loop>& loops,
                    std::vector<ResolvedLoop>& out, bool group_level, const char* what) {
   for (const Loop& loop : loops) {
-    const int slot = pe.slot_of_rank(loop.rank);
+    const int slot =
+        group_level ? dram_loop_slot(problem, pe, loop.rank) : pe.slot_of_rank(loop.rank);
     if (slot < 0 && !group_level)
       throw Error(loop.loc, "einsum " + pe.name + ": " + std::string(what) + " loop over rank " +
                                 loop.rank + ", which is not in its iteration space (batch, head, " +
@@ -1103,16 +1116,16 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
       re.loops.clear();
       re.loops.reserve(g.dram_loops.size() + em.buffer_loops.size() + em.spatial_cols.size() +
                        em.spatial_rows.size() + em.register_loops.size());
-      resolve_loops(pe, g.dram_loops, re.loops, true, "DRAM");
+      resolve_loops(problem, pe, g.dram_loops, re.loops, true, "DRAM");
       re.level_end[0] = static_cast<uint32_t>(re.loops.size());
       for (size_t i = 0; i < g.dram_loops.size(); ++i)
         dram_loop_used[i] = dram_loop_used[i] || re.loops[i].slot >= 0;
-      resolve_loops(pe, em.buffer_loops, re.loops, false, "buffer");
+      resolve_loops(problem, pe, em.buffer_loops, re.loops, false, "buffer");
       re.level_end[1] = static_cast<uint32_t>(re.loops.size());
-      resolve_loops(pe, em.spatial_cols, re.loops, false, "spatial");
-      resolve_loops(pe, em.spatial_rows, re.loops, false, "spatial");
+      resolve_loops(problem, pe, em.spatial_cols, re.loops, false, "spatial");
+      resolve_loops(problem, pe, em.spatial_rows, re.loops, false, "spatial");
       re.level_end[2] = static_cast<uint32_t>(re.loops.size());
-      resolve_loops(pe, em.register_loops, re.loops, false, "register");
+      resolve_loops(problem, pe, em.register_loops, re.loops, false, "register");
       re.level_end[3] = static_cast<uint32_t>(re.loops.size());
       for (size_t i = re.level_end[1]; i < re.level_end[2]; ++i) {
         const ResolvedLoop& loop = re.loops[i];
@@ -1455,7 +1468,7 @@ void require_query_rank(const Problem& problem, const std::string& mapper) {
 // An Einsum's loop nest: spatial ranks as given, every other rank's remaining factor at the
 // global-buffer level in the order batch, head, `first`, the other output ranks, the reduced
 // ranks (innermost).
-EinsumMapping build_einsum(const ProblemEinsum& pe, const std::string& unit,
+EinsumMapping build_einsum(const Problem& problem, const ProblemEinsum& pe, const std::string& unit,
                            const std::vector<Loop>& dram, const std::vector<SpatialChoice>& cols,
                            const std::vector<SpatialChoice>& rows,
                            const std::vector<std::string>& first) {
@@ -1464,14 +1477,17 @@ EinsumMapping build_einsum(const ProblemEinsum& pe, const std::string& unit,
   em.unit = unit;
   std::vector<double> done(pe.variables.size(), 1.0);
   for (const Loop& l : dram) {
-    const int s = pe.slot_of_rank(l.rank);
+    const int s = dram_loop_slot(problem, pe, l.rank);
     if (s >= 0) done[s] *= static_cast<double>(l.factor);
   }
   auto add_spatial = [&](const std::vector<SpatialChoice>& choices, std::vector<Loop>& out) {
     for (const SpatialChoice& c : choices) {
       const int s = pe.slot_of_rank(c.rank);
       if (s < 0) continue;
-      const int64_t f = std::min<int64_t>(c.factor, pe.variables[s].extent);
+      // No wider than what the DRAM loops leave of the rank.
+      const auto left = static_cast<int64_t>(
+          std::ceil(static_cast<double>(pe.variables[s].extent) / done[s] - 1e-9));
+      const int64_t f = std::min<int64_t>(c.factor, left);
       if (f <= 1) continue;
       out.push_back({c.rank, f, {}});
       done[s] *= static_cast<double>(f);
@@ -1497,16 +1513,19 @@ EinsumMapping build_einsum(const ProblemEinsum& pe, const std::string& unit,
   return em;
 }
 
-// The largest output (or, with `reduced`, reduced) rank of an Einsum other than `skip`.
+// The largest output (or, with `reduced`, reduced) rank of an Einsum other than `skip`;
+// `tiled` split into `tiles` at the DRAM level counts with its extent per tile.
 std::string largest_rank(const ProblemEinsum& pe, bool reduced,
-                         const std::vector<std::string>& skip) {
+                         const std::vector<std::string>& skip, const std::string& tiled = "",
+                         int64_t tiles = 1) {
   std::string best;
   int64_t extent = 0;
   for (size_t s = 2; s < pe.variables.size(); ++s) {
     const ProblemVariable& v = pe.variables[s];
     if (v.reduced != reduced || v.iterative || contains(skip, v.rank)) continue;
-    if (v.extent > extent) {
-      extent = v.extent;
+    const int64_t e = v.rank == tiled ? ceil_div(v.extent, tiles) : v.extent;
+    if (e > extent) {
+      extent = e;
       best = v.rank;
     }
   }
@@ -1608,9 +1627,9 @@ std::vector<Mapping> fusemax_mappings(const Problem& problem, const ArchSpec& ar
       const bool on_2d = pe.slot_of_rank(m0) >= 0;
       if (on_2d)
         g.einsums.push_back(
-            build_einsum(pe, a2.name, g.dram_loops, {{"P", p0}}, {{m0, a2.rows}}, {"P"}));
+            build_einsum(problem, pe, a2.name, g.dram_loops, {{"P", p0}}, {{m0, a2.rows}}, {"P"}));
       else
-        g.einsums.push_back(build_einsum(pe, a1.name, g.dram_loops,
+        g.einsums.push_back(build_einsum(problem, pe, a1.name, g.dram_loops,
                                          {{"P", std::min<int64_t>(p0, a1.cols)}}, {}, {"P"}));
     }
     m.groups.push_back(g);
@@ -1672,25 +1691,27 @@ std::string kernel_name(const Problem& problem, const std::vector<int>& k) {
 // the rows, the reduction streamed innermost. Weight stationary: the operand without P
 // stays in the array (its output rank across the columns, the reduction across the rows)
 // while the queries stream.
-EinsumMapping contraction_nest(const ProblemEinsum& pe, const PeArray& a2,
+EinsumMapping contraction_nest(const Problem& problem, const ProblemEinsum& pe, const PeArray& a2,
                                const std::vector<Loop>& dram, int64_t p0, bool weight_stationary) {
   if (!weight_stationary) {
     const std::string other = largest_rank(pe, false, {"P"});
-    return build_einsum(pe, a2.name, dram, {{"P", p0}}, {{other, a2.rows}}, {"P", other});
+    return build_einsum(problem, pe, a2.name, dram, {{"P", p0}}, {{other, a2.rows}}, {"P", other});
   }
   const std::string out = largest_rank(pe, false, {"P"});
   const std::string red = largest_rank(pe, true, {});
-  return build_einsum(pe, a2.name, dram, {{out, a2.cols}}, {{red, a2.rows}}, {out, red, "P"});
+  return build_einsum(problem, pe, a2.name, dram, {{out, a2.cols}}, {{red, a2.rows}},
+                      {out, red, "P"});
 }
 
-EinsumMapping row_nest(const ProblemEinsum& pe, const PeArray& a1, const std::vector<Loop>& dram) {
+EinsumMapping row_nest(const Problem& problem, const ProblemEinsum& pe, const PeArray& a1,
+                       const std::vector<Loop>& dram) {
   std::string wide = largest_rank(pe, false, {"P"});
   const std::string red = largest_rank(pe, true, {});
   if (wide.empty() || (!red.empty() && pe.variables[pe.slot_of_rank(red)].extent >
                                            pe.variables[pe.slot_of_rank(wide)].extent))
     wide = red;
   if (wide.empty()) wide = "P";
-  return build_einsum(pe, a1.name, dram, {{wide, a1.cols}}, {}, {"P", wide});
+  return build_einsum(problem, pe, a1.name, dram, {{wide, a1.cols}}, {}, {"P", wide});
 }
 
 // FLAT with intermediates in DRAM (weight stationary kernels), as the FuseMax artifact's
@@ -1753,8 +1774,9 @@ std::vector<Mapping> flat_mappings(const Problem& problem, const ArchSpec& arch)
     if (ceil_div(P, p1) > 1) g.dram_loops.push_back({"P", ceil_div(P, p1), {}});
     for (int e : problem.order) {
       const ProblemEinsum& pe = problem.einsums[e];
-      g.einsums.push_back(pe.contraction ? contraction_nest(pe, a2, g.dram_loops, p0, false)
-                                         : row_nest(pe, a1, g.dram_loops));
+      g.einsums.push_back(pe.contraction
+                              ? contraction_nest(problem, pe, a2, g.dram_loops, p0, false)
+                              : row_nest(problem, pe, a1, g.dram_loops));
     }
     m.groups.push_back(g);
     for (const ProblemTensor& t : problem.tensors) {
@@ -1790,8 +1812,8 @@ std::vector<Mapping> flat_mappings(const Problem& problem, const ArchSpec& arch)
       if (!contraction) g.dram_loops.push_back({"P", P, {}});
       for (int e : k) {
         const ProblemEinsum& pe = problem.einsums[e];
-        g.einsums.push_back(contraction ? contraction_nest(pe, a2, g.dram_loops, p0, true)
-                                        : row_nest(pe, a1, g.dram_loops));
+        g.einsums.push_back(contraction ? contraction_nest(problem, pe, a2, g.dram_loops, p0, true)
+                                        : row_nest(problem, pe, a1, g.dram_loops));
       }
       m.groups.push_back(g);
     }
@@ -1824,8 +1846,8 @@ std::vector<Mapping> flat_mappings(const Problem& problem, const ArchSpec& arch)
         g.dram_loops = batch_head_loops(problem);
         if (ceil_div(P, p1) > 1) g.dram_loops.push_back({"P", ceil_div(P, p1), {}});
         for (EinsumMapping& em : g.einsums)
-          em = contraction_nest(problem.einsums[problem.find_einsum(em.einsum)], a2, g.dram_loops,
-                                p0, true);
+          em = contraction_nest(problem, problem.einsums[problem.find_einsum(em.einsum)], a2,
+                                g.dram_loops, p0, true);
       }
       set_materialized_bypass(trial, problem, a2);
       if (buffer_fits(problem, arch, trial) || p1 <= p0) {
@@ -1878,7 +1900,7 @@ std::vector<Mapping> unfused_mappings(const Problem& problem, const ArchSpec& ar
       g.dram_loops.push_back({"P", P, {}});
       // What the row kernel writes for a later kernel streams out.
       for (int e : ks[k]) {
-        g.einsums.push_back(row_nest(problem.einsums[e], a1, g.dram_loops));
+        g.einsums.push_back(row_nest(problem, problem.einsums[e], a1, g.dram_loops));
         streamed_writes(g.einsums.back());
       }
       m.groups.push_back(g);
@@ -1909,8 +1931,8 @@ std::vector<Mapping> unfused_mappings(const Problem& problem, const ArchSpec& ar
       if (ceil_div(P, p1) > 1) g.dram_loops.push_back({"P", ceil_div(P, p1), {}});
       if (rs >= 0 && ceil_div(row_extent, rb) > 1)
         g.dram_loops.push_back({rows, ceil_div(row_extent, rb), {}});
-      g.einsums = {
-          build_einsum(pe, a2.name, g.dram_loops, {{"P", p0}}, {{rows, a2.rows}}, {"P", rows})};
+      g.einsums = {build_einsum(problem, pe, a2.name, g.dram_loops, {{"P", p0}}, {{rows, a2.rows}},
+                                {"P", rows})};
       g.einsums.front().bypass = stream;
       Mapping trial = m;
       trial.groups.push_back(g);
@@ -1921,7 +1943,7 @@ std::vector<Mapping> unfused_mappings(const Problem& problem, const ArchSpec& ar
         pending.name = "later" + std::to_string(later);
         pending.dram_loops = batch_head_loops(problem);
         for (int e : ks[later]) {
-          pending.einsums.push_back(row_nest(problem.einsums[e], a1, pending.dram_loops));
+          pending.einsums.push_back(row_nest(problem, problem.einsums[e], a1, pending.dram_loops));
           pending.einsums.back().unit = problem.einsums[e].contraction ? a2.name : a1.name;
         }
         trial.groups.push_back(pending);
@@ -1949,43 +1971,167 @@ std::vector<Mapping> unfused_mappings(const Problem& problem, const ArchSpec& ar
 
 // ---- generic
 
+// RowsOn1d: everything but the contractions on the 1D array. TilesOn2d: FuseMax's binding,
+// the tile-shaped Einsums the 2D PEs support on the 2D array too.
+enum class GenericBinding { RowsOn1d, TilesOn2d };
+
+// Whether the FuseMax-style binding puts a non-contraction Einsum on the 2D array: it
+// iterates over two ranks of more than one point (a tile, not a row: exp(BQK - RM) over
+// m0 x p0) and the 2D PEs support all its operations.
+bool tile_shaped_on_2d(const ProblemEinsum& pe, const PeArray& a2) {
+  int wide = 0;
+  for (size_t s = 2; s < pe.variables.size(); ++s)
+    if (!pe.variables[s].iterative && pe.variables[s].extent > 1) ++wide;
+  if (wide < 2) return false;
+  for (const auto& [op, rate] : pe.ops_per_point)
+    if (rate > 0 && lower_operation(a2, op).empty()) return false;
+  return true;
+}
+
+// The Einsums a DRAM loop over `tiled` would not repeat and that need nothing it repeats:
+// with the loop they would run once after the last tile, holding their whole inputs
+// (linear attention's PHIK, KV, Z, which do not iterate over the queries P).
+std::vector<int> untiled_prologue(const Problem& problem, const std::string& tiled) {
+  std::vector<bool> in(problem.einsums.size(), false);
+  std::vector<int> out;
+  for (int e : problem.order) {
+    const ProblemEinsum& pe = problem.einsums[e];
+    if (dram_loop_slot(problem, pe, tiled) >= 0) continue;
+    bool inputs_ready = true;
+    for (const ProblemAccess& a : pe.accesses) {
+      if (a.write) continue;
+      const int producer = problem.tensors[a.tensor].producer;
+      if (producer >= 0 && producer != e && !in[producer]) inputs_ready = false;
+    }
+    if (!inputs_ready) continue;
+    in[e] = true;
+    out.push_back(e);
+  }
+  return out;
+}
+
 Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std::string& tiled,
-                        int64_t tiles) {
+                        int64_t tiles, GenericBinding binding, bool split) {
   const PeArray& a2 = array_2d(arch, "generic");
   const PeArray& a1 = array_1d(arch, "generic");
+  const bool tiles_on_2d = binding == GenericBinding::TilesOn2d;
   Mapping m;
   m.mapper = "generic";
-  m.name = tiles > 1 ? fmt::format("generic {}={}", tiled, tiles) : "generic";
-  m.description =
-      "Contractions on the 2D array, everything else on the 1D array, one pipelined group";
+  m.name = std::string("generic") + (tiles_on_2d ? " tiles-2d" : "") + (split ? " split" : "") +
+           (tiles > 1 ? fmt::format(" {}={}", tiled, tiles) : "");
+  m.description = tiles_on_2d ? "Contractions and tile-shaped Einsums the 2D PEs support on the "
+                                "2D array, row-shaped ones on the 1D array"
+                              : "Contractions on the 2D array, everything else on the 1D array";
   m.schedule = GroupSchedule::Sequential;
+  // One Einsum's nest: spatial ranks by their extent in one DRAM tile of `loops`.
+  auto nest = [&](const ProblemEinsum& pe, const std::vector<Loop>& loops, const std::string& cut,
+                  int64_t cuts) {
+    auto tile_extent = [&](const std::string& rank) {
+      const int64_t e = pe.variables[pe.slot_of_rank(rank)].extent;
+      return rank == cut ? ceil_div(e, cuts) : e;
+    };
+    // Ranks narrower than the array share it with the next widest ones (lightning's
+    // QK[t, b, j] with blocks of 64: t and part of b across the 256 columns).
+    auto fill = [&](std::vector<SpatialChoice>& choices, int64_t dim, bool reduced_too,
+                    std::vector<std::string>& used) {
+      int64_t left = dim;
+      for (const SpatialChoice& c : choices)
+        if (!c.rank.empty()) left /= std::max<int64_t>(1, std::min(c.factor, tile_extent(c.rank)));
+      for (int pass = 0; pass < (reduced_too ? 2 : 1) && left > 1; ++pass)
+        while (left > 1) {
+          const std::string next = largest_rank(pe, pass == 1, used, cut, cuts);
+          if (next.empty() || tile_extent(next) <= 1) break;
+          const int64_t f = std::min(left, tile_extent(next));
+          choices.push_back({next, f});
+          used.push_back(next);
+          left /= f;
+        }
+    };
+    const std::string first = largest_rank(pe, false, {}, cut, cuts);
+    if (pe.contraction || (tiles_on_2d && tile_shaped_on_2d(pe, a2))) {
+      // Rows: the second output rank, or the reduced rank where that is wider (linear
+      // attention's KV[e, f] = sum over m: m across the rows, reduced spatially).
+      std::string second = largest_rank(pe, false, {first}, cut, cuts);
+      const std::string reduced = largest_rank(pe, true, {}, cut, cuts);
+      if (second.empty() || (!reduced.empty() && tile_extent(reduced) > tile_extent(second)))
+        second = reduced;
+      std::vector<std::string> used = {first, second};
+      std::vector<SpatialChoice> cols = {{first, a2.cols}}, rows = {{second, a2.rows}};
+      fill(cols, a2.cols, false, used);  // more output ranks where the first is narrow
+      fill(rows, a2.rows, true, used);   // then output or reduced ranks down the rows
+      return build_einsum(problem, pe, a2.name, loops, cols, rows, {first, second});
+    }
+    const std::string wide = first.empty() ? largest_rank(pe, true, {}, cut, cuts) : first;
+    std::vector<std::string> used = {wide};
+    std::vector<SpatialChoice> cols = {{wide, a1.cols}};
+    fill(cols, a1.cols, false, used);
+    return build_einsum(problem, pe, a1.name, loops, cols, {}, {wide});
+  };
+  // With `split`, the Einsums the tiling would not repeat run first, in a group of their
+  // own tiled over their widest reduced rank (as finely as their tiles need to fit); what
+  // they hand to the main group goes through DRAM.
+  std::vector<int> prologue = split ? untiled_prologue(problem, tiled) : std::vector<int>{};
+  if (split && (prologue.empty() || prologue.size() == problem.einsums.size() || tiles <= 1))
+    throw Error("generic mapping: nothing to split off ahead of the " + tiled + " tiles");
+  std::vector<bool> in_prologue(problem.einsums.size(), false);
+  for (int e : prologue) in_prologue[static_cast<size_t>(e)] = true;
+  std::string cut;  // the prologue's tiled rank
+  int64_t cut_extent = 1;
+  for (int e : prologue)
+    for (size_t v = 2; v < problem.einsums[e].variables.size(); ++v) {
+      const ProblemVariable& var = problem.einsums[e].variables[v];
+      if (var.reduced && !var.iterative && var.extent > cut_extent) {
+        cut = var.rank;
+        cut_extent = var.extent;
+      }
+    }
+  for (const ProblemTensor& t : problem.tensors) {
+    if (t.input || t.output) {
+      place(m, problem, t.name, TensorHome::Dram, true, false);
+      continue;
+    }
+    bool crosses = false;
+    if (t.producer >= 0 && in_prologue[static_cast<size_t>(t.producer)])
+      for (int c : t.consumers) crosses = crosses || !in_prologue[static_cast<size_t>(c)];
+    place(m, problem, t.name, crosses ? TensorHome::Dram : TensorHome::GlobalBuffer, true, false);
+  }
+  if (!prologue.empty()) {
+    for (int64_t cuts = 1;; cuts = std::min(cut_extent, cuts * 2)) {
+      MappingGroup pre;
+      pre.name = "prologue";
+      pre.dram_loops = batch_head_loops(problem);
+      if (cuts > 1) pre.dram_loops.push_back({cut, cuts, {}});
+      for (int e : prologue)
+        pre.einsums.push_back(nest(problem.einsums[e], pre.dram_loops, cut, cuts));
+      Mapping trial = m;
+      trial.groups = {pre};
+      MappingGroup rest;  // a plain stand-in so that the trial resolves
+      rest.name = "cascade";
+      rest.dram_loops = batch_head_loops(problem);
+      for (int e : problem.order)
+        if (!in_prologue[static_cast<size_t>(e)])
+          rest.einsums.push_back(nest(problem.einsums[e], rest.dram_loops, "", 1));
+      trial.groups.push_back(rest);
+      const ResolvedMapping rm = resolve_impl(problem, arch, trial, false);
+      if (group_buffer_usage(problem, rm, 0).needed_bytes <= gb_capacity(arch) ||
+          cuts >= cut_extent) {
+        m.groups.push_back(pre);
+        break;
+      }
+    }
+  }
   MappingGroup g;
   g.name = "cascade";
   g.dram_loops = batch_head_loops(problem);
   if (tiles > 1) g.dram_loops.push_back({tiled, tiles, {}});
-  for (int e : problem.order) {
-    const ProblemEinsum& pe = problem.einsums[e];
-    const std::string first = largest_rank(pe, false, {});
-    if (pe.contraction) {
-      std::string second = largest_rank(pe, false, {first});
-      if (second.empty()) second = largest_rank(pe, true, {});
-      g.einsums.push_back(build_einsum(pe, a2.name, g.dram_loops, {{first, a2.cols}},
-                                       {{second, a2.rows}}, {first, second}));
-    } else {
-      const std::string wide = first.empty() ? largest_rank(pe, true, {}) : first;
-      g.einsums.push_back(build_einsum(pe, a1.name, g.dram_loops, {{wide, a1.cols}}, {}, {wide}));
-    }
-  }
+  for (int e : problem.order)
+    if (!in_prologue[static_cast<size_t>(e)])
+      g.einsums.push_back(nest(problem.einsums[e], g.dram_loops, tiled, tiles));
   m.groups.push_back(g);
-  // Everything on chip (inputs and outputs staged through the buffer); while the tiles do not
-  // fit, the largest tensor leaves: an input or output then streams, an intermediate moves
-  // to DRAM (streamed).
-  for (const ProblemTensor& t : problem.tensors) {
-    if (t.input || t.output)
-      place(m, problem, t.name, TensorHome::Dram, true, false);
-    else
-      place(m, problem, t.name, TensorHome::GlobalBuffer, true, false);
-  }
+  const int main_group = static_cast<int>(m.groups.size()) - 1;
+  // Everything else on chip (inputs and outputs staged through the buffer); while the tiles
+  // do not fit, the largest tensor leaves: an input or output then streams, an intermediate
+  // moves to DRAM (streamed).
   // Each round streams the tile that frees enough space for the least added DRAM traffic
   // (or, if none frees enough, the most space per added byte).
   std::vector<std::string> moved;
@@ -1996,7 +2142,7 @@ Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std:
   };
   for (size_t round = 0; round < problem.tensors.size(); ++round) {
     const ResolvedMapping rm = resolve_impl(problem, arch, m, false);
-    const GroupBuffer usage = group_buffer_usage(problem, rm, 0);
+    const GroupBuffer usage = group_buffer_usage(problem, rm, main_group);
     const double excess = usage.needed_bytes - gb_capacity(arch);
     if (excess <= 0) break;
     const double base = dram_words(m);
@@ -2024,10 +2170,30 @@ Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std:
     place(m, problem, best, TensorHome::Dram, false, false);
     moved.push_back(best);
   }
-  m.notes.push_back("one group, pipelined; contractions on " + a2.name +
-                    " (the two largest output ranks across columns and rows), elementwise "
-                    "Einsums and reductions on " +
-                    a1.name + " (the largest rank across it)");
+  m.notes.push_back(
+      std::string(prologue.empty() ? "one group, pipelined" : "two groups in turn, pipelined") +
+      "; contractions" +
+      std::string(tiles_on_2d ? " and the tile-shaped Einsums its PEs support" : "") + " on " +
+      a2.name + " (the two largest ranks across columns and rows), " +
+      (tiles_on_2d ? "the other Einsums" : "elementwise Einsums and reductions") + " on " +
+      a1.name + " (the largest rank across it)");
+  if (!prologue.empty()) {
+    std::vector<std::string> names, handed;
+    for (int e : prologue) names.push_back(problem.einsums[e].name);
+    for (const TensorPlacement& t : m.tensors) {
+      const ProblemTensor& pt = problem.tensors[problem.find_tensor(t.tensor)];
+      if (!pt.input && !pt.output && t.home == TensorHome::Dram && pt.producer >= 0 &&
+          in_prologue[static_cast<size_t>(pt.producer)])
+        handed.push_back(t.tensor);
+    }
+    const MappingGroup& pre = m.groups.front();
+    m.notes.push_back("first " + join(names) + " (they do not iterate over " + tiled + ")" +
+                      (pre.dram_loops.size() > 2
+                           ? fmt::format(", DRAM loops batch, head, {} in {} tiles",
+                                         pre.dram_loops.back().rank, pre.dram_loops.back().factor)
+                           : std::string(", DRAM loops batch, head")) +
+                      "; " + join(handed) + " handed on through DRAM");
+  }
   m.notes.push_back(tiles > 1
                         ? fmt::format("DRAM loops batch, head, {} in {} tiles (the fastest of "
                                       "the tilings tried)",
@@ -2045,7 +2211,10 @@ Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std:
 // T; reducing over a tiled rank inside one group would need another pass) split into 2, 4,
 // 8, ... tiles at the DRAM level. The caller keeps the fastest.
 std::vector<Mapping> generic_mappings(const Problem& problem, const ArchSpec& arch) {
-  std::vector<Mapping> out = {generic_mapping(problem, arch, "", 1)};
+  const std::vector<GenericBinding> bindings = {GenericBinding::RowsOn1d,
+                                                GenericBinding::TilesOn2d};
+  std::vector<Mapping> out;
+  for (GenericBinding b : bindings) out.push_back(generic_mapping(problem, arch, "", 1, b, false));
   std::map<std::string, int> uses;
   std::set<std::string> reduced;
   for (const ProblemEinsum& pe : problem.einsums)
@@ -2063,11 +2232,21 @@ std::vector<Mapping> generic_mappings(const Problem& problem, const ArchSpec& ar
     const int64_t extent = problem.bindings.shape(rank);
     for (int64_t tiles = 2; tiles < extent * 2; tiles *= 2) {
       const int64_t t = std::min(tiles, extent);
-      try {
-        out.push_back(generic_mapping(problem, arch, rank, t));
-      } catch (const Error&) {
-        break;  // tiles smaller than an Einsum's spatial extent: finer splits fail too
+      bool mapped = false;
+      for (GenericBinding b : bindings) {
+        try {
+          out.push_back(generic_mapping(problem, arch, rank, t, b, false));
+          mapped = true;
+        } catch (const Error&) {
+          // tiles smaller than an Einsum's spatial extent: finer splits fail too
+        }
       }
+      if (!mapped) break;
+      if (!untiled_prologue(problem, rank).empty()) try {
+          out.push_back(generic_mapping(problem, arch, rank, t, GenericBinding::TilesOn2d, true));
+        } catch (const Error&) {
+          // everything or nothing would go first: no split for this rank
+        }
       if (t == extent) break;
     }
   }

@@ -339,13 +339,18 @@ std::vector<std::pair<std::string, double>> lower_operation(const PeArray& array
 //   unfused  each contraction is its own kernel on the 2D array, each run of other
 //            Einsums one kernel on the 1D array working row by row; kernels run one
 //            after the other, every intermediate between kernels goes through DRAM.
-//   generic  any cascade: contractions on the 2D array, elementwise Einsums and
-//            reductions on the 1D array, one pipelined group; spatial ranks the two largest
-//            non-iterative output ranks (the largest for 1D); inputs and outputs staged
-//            through the global buffer and intermediates kept in it while they fit (else the
-//            tile whose streaming adds the least DRAM traffic leaves first); candidates: DRAM
-//            loops over batch and head only, or also over one rank no Einsum reduces (P,
-//            lightning's block rank T) split in 2, 4, 8, ... tiles; the caller keeps the
+//   generic  any cascade: contractions on the 2D array; elementwise Einsums and reductions
+//            on the 1D array, or (FuseMax's binding) on the 2D array where they iterate over
+//            two ranks of more than one point and the 2D PEs support their operations.
+//            Spatial ranks: the widest output ranks across the columns, the next output or
+//            reduced ranks down the rows, narrow ranks sharing the array with the next widest.
+//            Inputs and outputs staged through the global buffer, intermediates kept in it
+//            while they fit (else the tile whose streaming adds the least DRAM traffic leaves
+//            first). Candidates: DRAM loops over batch and head only, or also over one rank no
+//            Einsum reduces (P, lightning's block rank T) split in 2, 4, 8, ... tiles, in one
+//            pipelined group or with the Einsums that tiling would not repeat (linear
+//            attention's PHIK, KV, Z) run first in a group of their own, tiled over their
+//            widest reduced rank, handing their outputs on through DRAM; the caller keeps the
 //            fastest.
 
 const std::vector<std::string>& mapper_names();

@@ -166,5 +166,41 @@ outputs: [GM]
   EXPECT_EQ(cost_of(c, costs, "QK").points_formula, "");
 }
 
+TEST(OperatorCounts, CausalMaskAtAMillionPositions) {
+  // Variables no condition reads (e) multiply instead of being enumerated: a 1M x 1M
+  // triangle with E = 128 is counted by walking p once.
+  const Cascade c = parse_cascade_text(R"(name: causal-scores
+inputs: {Q: [E, P], K: [E, M]}
+shapes: {P: 1048576, M: 1048576, E: 128}
+einsums: |
+  QK[m, p] = Q[e, p] * K[e, m]   where m <= p
+  GM[p] = max(m: QK[m, p])       where m <= p
+outputs: [GM]
+)", "causal.yaml");
+  const auto costs = operator_counts(c, resolve_bindings(c, {}));
+  const double P = 1048576, E = 128;
+  EXPECT_EQ(cost_of(c, costs, "QK").total.macs, P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "QK").points, P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * (P + 1) / 2);
+}
+
+TEST(OperatorCounts, ConstantConditionsStillApply) {
+  // A condition on shapes alone (no variable) gates the whole space.
+  const char* text = R"(name: gated
+inputs: {X: [N]}
+shapes: {N: 8, G: %d}
+einsums: |
+  Y[n] = X[n] * 2   where G > 1
+outputs: [Y]
+)";
+  for (int g : {1, 2}) {
+    char buffer[256];
+    std::snprintf(buffer, sizeof buffer, text, g);
+    const Cascade c = parse_cascade_text(buffer, "gated.yaml");
+    const auto costs = operator_counts(c, resolve_bindings(c, {}));
+    EXPECT_EQ(cost_of(c, costs, "Y").points, g > 1 ? 8 : 0) << g;
+  }
+}
+
 }  // namespace
 }  // namespace cascade

@@ -274,8 +274,9 @@ TEST(Schedule, SerializedUnitsAddTheArraysBusyCycles) {
   const Cascade c = parse_cascade_text(kTinyCascade, "tiny.yaml");
   const Problem p = make_problem(c, resolve_bindings(c, {}), 1, 1, a.word_bytes());
   const AnalyticalModel model(p, a);
-  const std::string serialized = replace(kTinyMapping, "    dram_loops: [batch: 1, head: 1]",
-                                         "    dram_loops: [batch: 1, head: 1]\n    units: serialized");
+  const std::string serialized =
+      replace(kTinyMapping, "    dram_loops: [batch: 1, head: 1]",
+              "    dram_loops: [batch: 1, head: 1]\n    units: serialized");
   ASSERT_NE(serialized, kTinyMapping);
   const Evaluation ev = model.evaluate(parse_mapping_text(serialized, "serialized.yaml"));
   // Busy cycles as in Energy.TinyArchitectureByHand: 2D 3, 1D 8, DRAM 6.5 -> max(3 + 8, 6.5).
@@ -283,19 +284,23 @@ TEST(Schedule, SerializedUnitsAddTheArraysBusyCycles) {
   EXPECT_DOUBLE_EQ(ev.stats.busy_cycles.at("array_1d"), 8);
   EXPECT_DOUBLE_EQ(ev.stats.cycles, 11);
   // Same actions and energy: only time changes.
-  const Evaluation concurrent = model.evaluate(parse_mapping_text(kTinyMapping, "tiny-mapping.yaml"));
+  const Evaluation concurrent =
+      model.evaluate(parse_mapping_text(kTinyMapping, "tiny-mapping.yaml"));
   EXPECT_EQ(ev.stats.actions, concurrent.stats.actions);
   // The option round-trips and is refused with overlapped groups.
   const Mapping m = parse_mapping_text(serialized, "serialized.yaml");
   EXPECT_EQ(parse_mapping_text(print_mapping(m), "printed.yaml"), m);
   try {
-    parse_mapping_text(replace(serialized, "schedule: sequential", "schedule: overlapped"), "bad.yaml");
+    parse_mapping_text(replace(serialized, "schedule: sequential", "schedule: overlapped"),
+                       "bad.yaml");
     ADD_FAILURE() << "overlapped + serialized accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("needs 'schedule: sequential'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("needs 'schedule: sequential'"), std::string::npos)
+        << e.what();
   }
-  EXPECT_THROW(parse_mapping_text(replace(serialized, "units: serialized", "units: sometimes"), "bad.yaml"),
-               Error);
+  EXPECT_THROW(
+      parse_mapping_text(replace(serialized, "units: serialized", "units: sometimes"), "bad.yaml"),
+      Error);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -307,7 +312,6 @@ std::string tiny_error(const std::string& mapping_text, const std::string& arch_
   const Problem p = make_problem(c, resolve_bindings(c, {{"P", "4"}}), 1, 1, a.word_bytes());
   return error_of([&] { resolve_mapping(p, a, parse_mapping_text(mapping_text, "bad.yaml")); });
 }
-
 
 TEST(BadMapping, TileDoesNotFitTheBuffer) {
   // Q staged in glb (1024 B) with E = 300: Q 2400 B.
@@ -478,9 +482,49 @@ TEST(Mappers, DefaultMappingsForEveryCascade) {
     if (r.mapping.mapper != "generic") continue;
     for (const EinsumReport& e : r.evaluation.einsums) {
       const ProblemEinsum& pe = r.problem.einsums[r.problem.find_einsum(e.name)];
-      EXPECT_EQ(e.array, pe.contraction ? "array_2d" : "array_1d") << name << " " << e.name;
+      if (pe.contraction) {
+        EXPECT_EQ(e.array, "array_2d") << name << " " << e.name;
+      }
+      if (e.array != "array_2d") continue;
+      // On the 2D array only what its PEs can do (FuseMax's 2D PEs do not divide), and only
+      // tiles: two ranks of more than one point.
+      int wide = 0;
+      for (size_t s = 2; s < pe.variables.size(); ++s) wide += pe.variables[s].extent > 1;
+      EXPECT_GE(wide, 2) << name << " " << e.name;
+      for (const auto& [op, rate] : pe.ops_per_point)
+        EXPECT_TRUE(op != "divide" || rate == 0) << name << " " << e.name;
     }
   }
+}
+
+TEST(Mappers, GenericReachesTheDramBoundAtLongSequences) {
+  // XLM at 64K on FuseMax: linear, chunked causal linear and lightning attention read Q, K, V
+  // and write the output once (B*H*(E*P + E*M + F*M + F*P) words) and nothing else of
+  // size P; their compute needs far less time than that traffic at 400 GiB/s. Exercises the
+  // split-off group (linear: PHIK, KV, Z first, tiled over M), per-chunk feature maps
+  // (chunked), and a block loop that also tiles lightning's AV[f, p] = O[p / B, p % B, f].
+  const double words = 64.0 * 16 * (128.0 * 65536 * 4);
+  const double bound_s = words * 2 / (400.0 * (1 << 30));
+  for (const char* c : {"linear", "linear-causal-chunked", "lightning"}) {
+    const AnalyticalRun r = run("fusemax", "xlm", c, "generic", 65536);
+    EXPECT_GE(r.evaluation.stats.dram_bytes, words * 2) << c;
+    EXPECT_LE(r.evaluation.stats.dram_bytes, words * 2 * 1.002) << c << " " << r.mapping.name;
+    EXPECT_GE(r.evaluation.latency_s, bound_s) << c;
+    EXPECT_LE(r.evaluation.latency_s, bound_s * 1.01) << c << " " << r.mapping.name;
+  }
+}
+
+TEST(Mappers, GenericLinearAttentionIsDramBound) {
+  // Linear attention at 4K on FuseMax does 2 x 64 x 64 MACs per query and key: far less
+  // than the DRAM time of reading Q, K, V and writing the output once. The generic mapping
+  // must come close to that bound: B*H*(E*P + E*M + F*M + F*P) words at 400 GiB/s.
+  const AnalyticalRun r = run("fusemax", "bert-base", "linear", "generic", 4096);
+  const double words = 64.0 * 12 * (64.0 * 4096 * 4);
+  const double bound_s = words * 2 / (400.0 * (1 << 30));
+  EXPECT_DOUBLE_EQ(r.evaluation.stats.dram_bytes, words * 2);
+  EXPECT_GE(r.evaluation.latency_s, bound_s);
+  EXPECT_LE(r.evaluation.latency_s, bound_s * 1.25) << r.mapping.name;
+  EXPECT_EQ(r.evaluation.stats.bottleneck, "dram");
 }
 
 // ---------------------------------------------------------------------------------------
