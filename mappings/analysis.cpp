@@ -203,10 +203,10 @@ std::vector<EinsumGroup> evaluation_order(const Cascade& cascade) {
       const IterativeWrite w = iterative_write(cascade.einsums[e]);
       if (w.dimension < 0) continue;
       if (!group.iterative_variable.empty() && group.iterative_variable != w.variable)
-        throw Error(cascade.einsums[e].loc,
-                    "Einsums " + cascade.einsums[e].output + " and others depend on each other "
-                    "through two different iterative ranks (" + group.iterative_variable +
-                    ", " + w.variable + ")");
+        throw Error(cascade.einsums[e].loc, "Einsums " + cascade.einsums[e].output +
+                                                " and others depend on each other "
+                                                "through two different iterative ranks (" +
+                                                group.iterative_variable + ", " + w.variable + ")");
       group.iterative_variable = w.variable;
     }
     std::string names;
@@ -217,10 +217,10 @@ std::vector<EinsumGroup> evaluation_order(const Cascade& cascade) {
     for (int e : component) {
       const EinsumVariables vars = einsum_variables(cascade.einsums[e]);
       if (!contains(vars.output, group.iterative_variable))
-        throw Error(cascade.einsums[e].loc,
-                    "Einsum " + cascade.einsums[e].output + " is in a recurrence over '" +
-                        group.iterative_variable + "' (with " + names +
-                        ") but does not have it as an output index");
+        throw Error(cascade.einsums[e].loc, "Einsum " + cascade.einsums[e].output +
+                                                " is in a recurrence over '" +
+                                                group.iterative_variable + "' (with " + names +
+                                                ") but does not have it as an output index");
     }
     // Order inside a slice: topological over the non-carried edges within the group.
     std::vector<int> order;
@@ -313,6 +313,10 @@ class PointCounter {
     std::vector<std::string> vars;
     for (const std::string& v : scope)
       if (contains(constrained, v)) vars.push_back(v);
+    // The widest constrained variable innermost: its range is an interval, not a loop.
+    std::stable_sort(vars.begin(), vars.end(), [&](const std::string& a, const std::string& b) {
+      return bindings_.shape(rank_of_variable(a)) < bindings_.shape(rank_of_variable(b));
+    });
     const size_t free_from = vars.size();
     for (const std::string& v : scope)
       if (!contains(constrained, v)) vars.push_back(v);
@@ -346,7 +350,8 @@ class PointCounter {
   // Points of levels `level` .. free_from_ - 1 (the constrained ones) given the outer values.
   double count_level(size_t level) {
     int64_t lo = 0, hi = extents_[level] - 1;
-    const bool exact = restrict_range(levels_[level], static_cast<int>(level), values_.data(), lo, hi);
+    const bool exact =
+        restrict_range(levels_[level], static_cast<int>(level), values_.data(), lo, hi);
     if (hi < lo) return 0;
     const bool last = level + 1 == free_from_;
     // The last constrained level with exact bounds is an interval.
@@ -371,26 +376,42 @@ class PointCounter {
   std::vector<std::vector<const ConditionProgram*>> levels_;
   std::vector<int64_t> extents_;
   std::vector<int64_t> values_;
-  size_t free_from_ = 0;     // levels from here on are read by no condition
+  size_t free_from_ = 0;    // levels from here on are read by no condition
   double free_points_ = 1;  // the product of their extents
 };
 
 // Operators of one expression node, not counting its children.
 void node_operators(const Expr& e, OperatorCounts& c) {
   switch (e.op) {
-    case ExprOp::Add: c.adds += 1; break;
-    case ExprOp::Sub: c.subtracts += 1; break;
-    case ExprOp::Mul: c.multiplies += 1; break;
-    case ExprOp::Div: c.divides += 1; break;
-    case ExprOp::Neg: c.other += 1; break;
-    case ExprOp::Call:
-      if (e.name == "exp") c.exps += 1;
-      else if (e.name == "max" || e.name == "min") c.maxes += 1;
-      else if (e.name == "sqrt") c.sqrts += 1;
-      else if (e.name == "relu" || e.name == "abs") c.compares += 1;
-      else c.other += 1;
+    case ExprOp::Add:
+      c.adds += 1;
       break;
-    default: break;
+    case ExprOp::Sub:
+      c.subtracts += 1;
+      break;
+    case ExprOp::Mul:
+      c.multiplies += 1;
+      break;
+    case ExprOp::Div:
+      c.divides += 1;
+      break;
+    case ExprOp::Neg:
+      c.other += 1;
+      break;
+    case ExprOp::Call:
+      if (e.name == "exp")
+        c.exps += 1;
+      else if (e.name == "max" || e.name == "min")
+        c.maxes += 1;
+      else if (e.name == "sqrt")
+        c.sqrts += 1;
+      else if (e.name == "relu" || e.name == "abs")
+        c.compares += 1;
+      else
+        c.other += 1;
+      break;
+    default:
+      break;
   }
 }
 
@@ -408,8 +429,10 @@ void count_expression(const Expr& e, const std::vector<std::string>& scope, doub
     std::vector<std::string> inner = scope;
     for (const std::string& v : e.reduce_vars) push_unique(inner, v);
     const double inner_points = counter.count(inner);
-    if (e.name == "sum") total.adds += inner_points;
-    else total.maxes += inner_points;
+    if (e.name == "sum")
+      total.adds += inner_points;
+    else
+      total.maxes += inner_points;
     count_expression(e.args[0], inner, inner_points, counter, total);
     if (e.name == "sum") fuse_mac(e.args[0], inner_points, total);
     return;
@@ -489,8 +512,8 @@ std::string root_rank(const Cascade& cascade, const std::string& rank) {
 }
 
 struct PassState {
-  int avail = 1;       // first pass in which the tensor can be read
-  int origin = -1;     // Einsum whose full reduction over the rank set `avail`
+  int avail = 1;    // first pass in which the tensor can be read
+  int origin = -1;  // Einsum whose full reduction over the rank set `avail`
 };
 
 RankPasses passes_over(const Cascade& cascade, const std::string& rank,
@@ -559,8 +582,10 @@ RankPasses passes_over(const Cascade& cascade, const std::string& rank,
         const bool keeps_rank = tensor_has_rank(einsum.output);
         out.avail = keeps_rank ? need : need + 1;
         out.origin = keeps_rank ? cause.reducer : i;
-        if (need > 1) cause_of[i] = cause;
-        else cause_of.erase(i);
+        if (need > 1)
+          cause_of[i] = cause;
+        else
+          cause_of.erase(i);
       } else {
         out.avail = need;
         out.origin = cause.reducer;

@@ -466,11 +466,11 @@ TEST(Mappers, DefaultMappingsForEveryCascade) {
   for (const char* name :
        {"linear", "linear-causal", "linear-relu", "linear-causal-chunked", "lightning",
         "neighborhood-1d", "neighborhood-1d-causal", "neighborhood-2d", "softmax-2pass",
-        "softmax-deferred-division", "softmax-causal"}) {
+        "softmax-deferred-division", "softmax-causal", "softmax-1pass-causal"}) {
     const Cascade c = cascade_file(name);
     std::map<std::string, std::string> settings;
     for (const std::string& s : cascade_shape_names(c))
-      if (s == "P") settings["P"] = "512";
+      if (s == "P" || s == "M") settings[s] = "512";
     const AnalyticalRun r = run_analytical(a, c, 2, 4, settings, "");
     EXPECT_EQ(r.mapping.mapper, default_mapper(c)) << name;
     EXPECT_GT(r.evaluation.latency_s, 0) << name;

@@ -171,6 +171,15 @@ const std::vector<Variant>& variants() {
       {"neighborhood-1d-causal.yaml", neighborhood_causal_shapes},
       {"neighborhood-2d.yaml", neighborhood_2d_shapes},
       {"softmax-causal.yaml", cross_shapes},  // P > M too: fully masked queries give 0
+      {"softmax-1pass-causal.yaml",
+       [](Rng& r) {  // P <= M; tiles of 1..9 keys: some emptied by the mask for early queries
+         Settings s = heads(r);
+         const int64_t m = pick(r, 1, 50);
+         s["M"] = std::to_string(m);
+         s["P"] = std::to_string(pick(r, 1, m));
+         s["M0"] = std::to_string(pick(r, 1, 9));
+         return s;
+       }},
   };
   return list;
 }
@@ -266,6 +275,9 @@ TEST(Variants, Bf16BoundStillCatchesAPlausibleBug) {
       {"neighborhood-2d.yaml", "] * scale", "]"},
       // top-left instead of bottom-right aligned mask
       {"softmax-causal.yaml", "where m <= p + M - P", "where m <= p"},
+      {"softmax-1pass-causal.yaml", "<= p + M - P", "<= p"},
+      // the running numerator not rescaled when the running max grows
+      {"softmax-1pass-causal.yaml", "RNV[m1, f, p] * PRM[m1, p]", "RNV[m1, f, p]"},
   };
   for (const Bug& bug : bugs) {
     const Cascade good = load(bug.file);
@@ -274,6 +286,8 @@ TEST(Variants, Bf16BoundStillCatchesAPlausibleBug) {
       text = replace_all(text, "where w*D <= p", "where w*D + D <= p");
     if (std::string(bug.file) == "softmax-causal.yaml")  // make P != M the default
       text = replace_all(text, "shapes: {P: 64, M: 64", "shapes: {P: 40, M: 64");
+    if (std::string(bug.file) == "softmax-1pass-causal.yaml")
+      text = replace_all(text, "shapes: {P: 256, M: 256", "shapes: {P: 100, M: 256");
     const Cascade bad = parse_cascade_text(text, bug.file);
     EXPECT_TRUE(check(good, {}, NumberFormat::BF16, 5).passed()) << bug.file;
     EXPECT_FALSE(check(bad, {}, NumberFormat::FP32, 5).passed())
@@ -610,6 +624,7 @@ TEST(Passes, PerVariant) {
   EXPECT_EQ(passes_over(two, "Y"), 1);
   EXPECT_EQ(passes_over(two, "X"), 1);
   EXPECT_EQ(passes_over(load("softmax-causal.yaml"), "M"), 3);
+  EXPECT_EQ(passes_over(load("softmax-1pass-causal.yaml"), "M"), 1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -766,6 +781,13 @@ TEST(OperatorCounts, CausalSoftmaxCountsTheBottomRightTriangle) {
               {{"P", std::to_string(P)}, {"M", std::to_string(M)}, {"E", "4"}, {"F", "3"}});
     EXPECT_EQ(c.total.macs, pairs * (4 + 3)) << P << " " << M;
     EXPECT_EQ(c.total.exps, pairs);
+    if (P > M) continue;  // the online form needs P <= M
+    // The online form: the same pairs, plus one rescaling exp per query and key tile.
+    const Counts online = count(
+        load("softmax-1pass-causal.yaml"),
+        {{"P", std::to_string(P)}, {"M", std::to_string(M)}, {"M0", "4"}, {"E", "4"}, {"F", "3"}});
+    EXPECT_EQ(online.total.macs, pairs * (4 + 3)) << P << " " << M;
+    EXPECT_EQ(online.total.exps, pairs + p * std::ceil(m / 4)) << P << " " << M;
   }
 }
 
