@@ -1577,6 +1577,24 @@ double gb_capacity(const ArchSpec& arch) {
   return arch.global_buffer() ? arch.global_buffer()->capacity_bytes : 0;
 }
 
+// Whether `array`'s PEs can run every operation of an Einsum.
+bool supports_all(const PeArray& array, const ProblemEinsum& pe) {
+  for (const auto& [op, rate] : pe.ops_per_point)
+    if (rate > 0 && lower_operation(array, op).empty()) return false;
+  return true;
+}
+
+// The array for an Einsum off the 2D array: the 1D array, or another array (not the 2D
+// one) whose PEs run what the 1D array's cannot (a GPU's FP32 lanes next to its
+// special-function units). The 1D array when none can: resolving then names the operation.
+const PeArray& row_unit(const ArchSpec& arch, const PeArray& a2, const PeArray& a1,
+                        const ProblemEinsum& pe) {
+  if (supports_all(a1, pe)) return a1;
+  for (const PeArray& other : arch.arrays)
+    if (&other != &a2 && &other != &a1 && supports_all(other, pe)) return other;
+  return a1;
+}
+
 // ---- fusemax
 
 const Partition& key_partition(const Cascade& cascade) {
@@ -1623,14 +1641,21 @@ std::vector<Mapping> fusemax_mappings(const Problem& problem, const ArchSpec& ar
     g.dram_loops = batch_head_loops(problem);
     if (tiles / p1 > 1) g.dram_loops.push_back({"P", tiles / p1, {}});
     g.dram_loops.push_back({m1, problem.bindings.shape(m1), {}});
+    std::vector<std::string> moved_to_1d;
     for (const ProblemEinsum& pe : problem.einsums) {
-      const bool on_2d = pe.slot_of_rank(m0) >= 0;
+      // The M0 x P tile on the 2D array, unless its PEs cannot run the Einsum (FLAT's 2D
+      // array has no max or exp: the cascade then runs as the artifact's "+Cascade" step).
+      const bool tile = pe.slot_of_rank(m0) >= 0;
+      const bool on_2d = tile && supports_all(a2, pe);
+      if (tile && !on_2d) moved_to_1d.push_back(pe.name);
       if (on_2d)
         g.einsums.push_back(
             build_einsum(problem, pe, a2.name, g.dram_loops, {{"P", p0}}, {{m0, a2.rows}}, {"P"}));
-      else
-        g.einsums.push_back(build_einsum(problem, pe, a1.name, g.dram_loops,
-                                         {{"P", std::min<int64_t>(p0, a1.cols)}}, {}, {"P"}));
+      else {
+        const PeArray& unit = row_unit(arch, a2, a1, pe);
+        g.einsums.push_back(build_einsum(problem, pe, unit.name, g.dram_loops,
+                                         {{"P", std::min<int64_t>(p0, unit.cols)}}, {}, {"P"}));
+      }
     }
     m.groups.push_back(g);
     for (const ProblemTensor& t : problem.tensors) {
@@ -1647,6 +1672,9 @@ std::vector<Mapping> fusemax_mappings(const Problem& problem, const ArchSpec& ar
     if (buffer_fits(problem, arch, m, &need)) {
       m.notes.push_back(fmt::format("Einsums over the {} x P tile on {}, the running state on {}",
                                     m0, a2.name, a1.name));
+      if (!moved_to_1d.empty())
+        m.notes.push_back(fmt::format("{} on {} instead: {}'s PEs cannot run them",
+                                      join(moved_to_1d), a1.name, a2.name));
       m.notes.push_back(fmt::format(
           "spatial P0 = {} (cols) x {} = {} (rows); DRAM loops batch, "
           "head, P2 = {}, {} = {}; pipelined over the {} tiles",
@@ -1982,10 +2010,7 @@ bool tile_shaped_on_2d(const ProblemEinsum& pe, const PeArray& a2) {
   int wide = 0;
   for (size_t s = 2; s < pe.variables.size(); ++s)
     if (!pe.variables[s].iterative && pe.variables[s].extent > 1) ++wide;
-  if (wide < 2) return false;
-  for (const auto& [op, rate] : pe.ops_per_point)
-    if (rate > 0 && lower_operation(a2, op).empty()) return false;
-  return true;
+  return wide >= 2 && supports_all(a2, pe);
 }
 
 // The Einsums a DRAM loop over `tiled` would not repeat and that need nothing it repeats:
@@ -2048,7 +2073,7 @@ Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std:
         }
     };
     const std::string first = largest_rank(pe, false, {}, cut, cuts);
-    if (pe.contraction || (tiles_on_2d && tile_shaped_on_2d(pe, a2))) {
+    if ((pe.contraction && supports_all(a2, pe)) || (tiles_on_2d && tile_shaped_on_2d(pe, a2))) {
       // Rows: the second output rank, or the reduced rank where that is wider (linear
       // attention's KV[e, f] = sum over m: m across the rows, reduced spatially).
       std::string second = largest_rank(pe, false, {first}, cut, cuts);
@@ -2062,10 +2087,11 @@ Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std:
       return build_einsum(problem, pe, a2.name, loops, cols, rows, {first, second});
     }
     const std::string wide = first.empty() ? largest_rank(pe, true, {}, cut, cuts) : first;
+    const PeArray* unit = &row_unit(arch, a2, a1, pe);
     std::vector<std::string> used = {wide};
-    std::vector<SpatialChoice> cols = {{wide, a1.cols}};
-    fill(cols, a1.cols, false, used);
-    return build_einsum(problem, pe, a1.name, loops, cols, {}, {wide});
+    std::vector<SpatialChoice> cols = {{wide, unit->cols}};
+    fill(cols, unit->cols, false, used);
+    return build_einsum(problem, pe, unit->name, loops, cols, {}, {wide});
   };
   // With `split`, the Einsums the tiling would not repeat run first, in a group of their
   // own tiled over their widest reduced rank (as finely as their tiles need to fit); what

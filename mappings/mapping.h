@@ -322,8 +322,10 @@ std::vector<std::pair<std::string, double>> lower_operation(const PeArray& array
 // Mappers.
 //
 //   fusemax  FuseMax (Nayak et al., MICRO'24) on a 1-pass cascade that partitions M into
-//            M1 x M0: every Einsum over the M0 x P tile on the 2D array, the running
-//            state on the 1D array; spatial P0 = cols x M0 = rows; DRAM loops batch, head,
+//            M1 x M0: every Einsum over the M0 x P tile on the 2D array (on the 1D array
+//            where the 2D PEs cannot run it: FLAT's hardware has no max or exp there), the
+//            running state on the 1D array (or another array whose PEs can run it, as a
+//            GPU's FP32 lanes); spatial P0 = cols x M0 = rows; DRAM loops batch, head,
 //            P2, M1, pipelined over the M1 tiles; Q, K, V, AV in DRAM staged through the
 //            global buffer, running state (RM, RD, RNV) in the global buffer, everything
 //            else in the arrays' register files; P1 the largest divisor of P / P0 whose
@@ -340,8 +342,9 @@ std::vector<std::pair<std::string, double>> lower_operation(const PeArray& array
 //            Einsums one kernel on the 1D array working row by row; kernels run one
 //            after the other, every intermediate between kernels goes through DRAM.
 //   generic  any cascade: contractions on the 2D array; elementwise Einsums and reductions
-//            on the 1D array, or (FuseMax's binding) on the 2D array where they iterate over
-//            two ranks of more than one point and the 2D PEs support their operations.
+//            on the 1D array (or another array whose PEs run what the 1D array's cannot), or
+//            (FuseMax's binding) on the 2D array where they iterate over two ranks of more
+//            than one point and the 2D PEs support their operations.
 //            Spatial ranks: the widest output ranks across the columns, the next output or
 //            reduced ranks down the rows, narrow ranks sharing the array with the next widest.
 //            Inputs and outputs staged through the global buffer, intermediates kept in it
