@@ -497,6 +497,19 @@ TEST(Mappers, DefaultMappingsForEveryCascade) {
   }
 }
 
+TEST(Mappers, FuseMaxOnFlatHardwareMovesWhatThe2dPesCannotRun) {
+  // FLAT's 2D PEs do MACs and adds only (configs/arch/flat.yaml): the online softmax's max
+  // (LM) and exp (SLN) go to the 1D array, the MACs and the sum SLD stay on the 2D array.
+  const AnalyticalRun r = run("flat", "bert-base", "softmax-1pass", "fusemax", 4096);
+  std::map<std::string, std::string> array;
+  for (const EinsumReport& e : r.evaluation.einsums) array[e.name] = e.array;
+  EXPECT_EQ(array["LM"], "array_1d");
+  EXPECT_EQ(array["SLN"], "array_1d");
+  for (const char* e : {"BQK", "SLD", "SLNV"}) EXPECT_EQ(array[e], "array_2d") << e;
+  for (const char* e : {"RM", "PRM", "SPD", "RD", "SPNV", "RNV", "AV"})
+    EXPECT_EQ(array[e], "array_1d") << e;
+}
+
 TEST(Mappers, GenericReachesTheDramBoundAtLongSequences) {
   // XLM at 64K on FuseMax: linear, chunked causal linear and lightning attention read Q, K, V
   // and write the output once (B*H*(E*P + E*M + F*M + F*P) words) and nothing else of
