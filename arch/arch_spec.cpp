@@ -945,6 +945,7 @@ EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats) {
       pj += charged * it->second;
     }
     report.by_component_pj[c->name] += pj;
+    report.by_level_pj[kind_name(c->kind)] += pj;
   }
   if (arch.charge_leakage) {
     if (!(stats.cycles >= 0) || !std::isfinite(stats.cycles))
@@ -956,6 +957,7 @@ EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats) {
       const double pj = static_cast<double>(arch.instances_of(c.name)) * c.leakage_pw * seconds;
       if (pj > 0) {
         report.by_component_pj[c.name] += pj;
+        report.by_level_pj[kind_name(c.kind)] += pj;
         report.leakage_pj += pj;
       }
     }

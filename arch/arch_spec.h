@@ -141,6 +141,8 @@ struct Stats {
 
 struct EnergyReport {
   std::map<std::string, double> by_component_pj;  // dynamic (+ leakage if charged)
+  // The same by level: the component kinds dram, buffer, register_file, compute.
+  std::map<std::string, double> by_level_pj;
   double leakage_pj = 0;
   double total_pj = 0;
 };

@@ -284,6 +284,11 @@ TEST(TinyArch, EnergyByHand) {
   EXPECT_DOUBLE_EQ(e.by_component_pj.at("add_2d"), 12);
   EXPECT_DOUBLE_EQ(e.by_component_pj.at("exp_1d"), 160);
   EXPECT_EQ(e.by_component_pj.count("mac_1d"), 0u);  // no actions, no leakage charged
+  // By level: DRAM, the buffer, the register files, compute (192 + 12 + 160).
+  EXPECT_DOUBLE_EQ(e.by_level_pj.at("dram"), 1600);
+  EXPECT_DOUBLE_EQ(e.by_level_pj.at("buffer"), 320);
+  EXPECT_DOUBLE_EQ(e.by_level_pj.at("register_file"), 200);
+  EXPECT_DOUBLE_EQ(e.by_level_pj.at("compute"), 364);
 }
 
 TEST(TinyArch, RegisterFilesChargedForOnePe) {

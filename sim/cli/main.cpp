@@ -254,6 +254,11 @@ int run_run(const RunOptions& o) {
   for (const auto& [name, pj] : ev.energy.by_component_pj)
     fmt::print("    {:<16} {:>12.6g} J  {:5.1f} %\n", name, pj * 1e-12,
                ev.energy.total_pj > 0 ? 100 * pj / ev.energy.total_pj : 0.0);
+  std::string levels;
+  for (const auto& [level, pj] : ev.energy.by_level_pj)
+    levels += fmt::format("{}{} {:.1f} %", levels.empty() ? "" : "   ", level,
+                          ev.energy.total_pj > 0 ? 100 * pj / ev.energy.total_pj : 0.0);
+  fmt::print("    by level: {}\n", levels);
   fmt::print("  area         {:.6g} mm^2\n", run.area.total_um2 * 1e-6);
   for (const auto& [name, um2] : run.area.by_component_um2)
     if (um2 > 0) fmt::print("    {:<16} {:>12.6g} mm^2\n", name, um2 * 1e-6);
@@ -282,6 +287,9 @@ int run_run(const RunOptions& o) {
     nlohmann::json by;
     for (const auto& [name, pj] : ev.energy.by_component_pj) by[name] = pj * 1e-12;
     j["energy_by_component_j"] = by;
+    nlohmann::json by_level;
+    for (const auto& [level, pj] : ev.energy.by_level_pj) by_level[level] = pj * 1e-12;
+    j["energy_by_level_j"] = by_level;
     j["area_mm2"] = run.area.total_um2 * 1e-6;
     nlohmann::json area;
     for (const auto& [name, um2] : run.area.by_component_um2) area[name] = um2 * 1e-6;
