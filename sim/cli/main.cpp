@@ -1,7 +1,7 @@
 // The `cascade` command-line tool. Exit codes: 0 success, 1 a check failed, 2 bad input.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mappings/analysis.h"
@@ -18,6 +19,7 @@
 #include "mappings/workload.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/functional/check.h"
+#include "sim/sweep/sweep.h"
 
 namespace {
 
@@ -65,14 +67,16 @@ int run_check(const std::string& file, const std::vector<std::string>& sets,
   const Bindings b = resolve_bindings(c, parse_settings(sets));
   CheckOptions options;
   options.execution.storage = parse_number_format(format);
-  options.execution.accumulate = accumulate.empty() ? default_accumulation(options.execution.storage)
-                                                    : parse_number_format(accumulate);
+  options.execution.accumulate = accumulate.empty()
+                                     ? default_accumulation(options.execution.storage)
+                                     : parse_number_format(accumulate);
   options.execution.exp = parse_exp_mode(exp);
   options.seed = seed;
   const CheckResult r = check_cascade(c, b, options);
 
   std::string shapes;
-  for (const auto& [name, value] : b.shapes) shapes += fmt::format("{}{}={}", shapes.empty() ? "" : " ", name, value);
+  for (const auto& [name, value] : b.shapes)
+    shapes += fmt::format("{}{}={}", shapes.empty() ? "" : " ", name, value);
   fmt::print("cascade {} vs fp64 reference {}\n", c.name, r.reference);
   fmt::print("  shapes: {}\n", shapes);
   fmt::print("  format: storage {}, accumulate {}, exp {}; inputs N(0,1), seed {}\n",
@@ -81,10 +85,12 @@ int run_check(const std::string& file, const std::vector<std::string>& sets,
   fmt::print("  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", "output", "max|err|", "max|ref|",
              "rel err", "tolerance", "result");
   for (const OutputComparison& o : r.outputs)
-    fmt::print("  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", o.tensor, format_number(o.max_abs_error),
-               format_number(o.reference_scale), format_number(o.relative_error),
-               (o.absolute ? "abs " : "rel ") + format_number(o.tolerance), o.passed ? "ok" : "FAILED");
-  fmt::print("  time: executor {:.3f} s, reference {:.3f} s\n", r.execute_seconds, r.reference_seconds);
+    fmt::print(
+        "  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", o.tensor, format_number(o.max_abs_error),
+        format_number(o.reference_scale), format_number(o.relative_error),
+        (o.absolute ? "abs " : "rel ") + format_number(o.tolerance), o.passed ? "ok" : "FAILED");
+  fmt::print("  time: executor {:.3f} s, reference {:.3f} s\n", r.execute_seconds,
+             r.reference_seconds);
   return r.passed() ? 0 : kExitCheckFailed;
 }
 
@@ -101,9 +107,10 @@ int run_passes(const std::string& file) {
       per += fmt::format("{}{}:{}", per.empty() ? "" : " ", c.einsums[e].output, p);
     fmt::print("  rank {}: {} pass{}   [{}]\n", r.rank, r.passes, r.passes == 1 ? "" : "es", per);
     for (const PassCause& cause : r.causes)
-      fmt::print("    pass {} opens at {}: it reads {}, which needs the full reduction over {} by {}\n",
-                 cause.pass, c.einsums[cause.einsum].output, cause.tensor, r.rank,
-                 cause.reducer >= 0 ? c.einsums[cause.reducer].output : std::string("?"));
+      fmt::print(
+          "    pass {} opens at {}: it reads {}, which needs the full reduction over {} by {}\n",
+          cause.pass, c.einsums[cause.einsum].output, cause.tensor, r.rank,
+          cause.reducer >= 0 ? c.einsums[cause.reducer].output : std::string("?"));
   }
   return 0;
 }
@@ -114,22 +121,23 @@ int run_ops(const std::string& file, const std::vector<std::string>& sets) {
   const Bindings b = resolve_bindings(c, parse_settings(sets));
   const std::vector<EinsumCost> costs = operator_counts(c, b);
   fmt::print("cascade {}: operator counts per (batch, head)\n", c.name);
-  fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "einsum", "points",
-             "formula", "MAC", "add/sub", "mul", "div", "exp", "max");
+  fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "einsum",
+             "points", "formula", "MAC", "add/sub", "mul", "div", "exp", "max");
   OperatorCounts total;
   for (const EinsumCost& cost : costs) {
     const OperatorCounts& t = cost.total;
     total += t;
     fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
                c.einsums[cost.einsum].output, format_number(cost.points),
-               cost.points_formula.empty() ? "(masked)" : cost.points_formula, format_number(t.macs),
-               format_number(t.adds + t.subtracts), format_number(t.multiplies),
-               format_number(t.divides), format_number(t.exps), format_number(t.maxes));
+               cost.points_formula.empty() ? "(masked)" : cost.points_formula,
+               format_number(t.macs), format_number(t.adds + t.subtracts),
+               format_number(t.multiplies), format_number(t.divides), format_number(t.exps),
+               format_number(t.maxes));
   }
   fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "total", "", "",
              format_number(total.macs), format_number(total.adds + total.subtracts),
-             format_number(total.multiplies), format_number(total.divides), format_number(total.exps),
-             format_number(total.maxes));
+             format_number(total.multiplies), format_number(total.divides),
+             format_number(total.exps), format_number(total.maxes));
   return 0;
 }
 
@@ -358,8 +366,7 @@ int run_run(const RunOptions& o) {
     cols.emplace_back("dram_bytes", fmt::format("{:.17g}", st.dram_bytes));
     cols.emplace_back("bottleneck", st.bottleneck);
     cols.emplace_back("energy_j", fmt::format("{:.17g}", ev.energy.total_pj * 1e-12));
-    cols.emplace_back("register_file_energy",
-                      register_file_energy_name(arch.register_file_energy));
+    cols.emplace_back("register_file_energy", register_file_energy_name(arch.register_file_energy));
     cols.emplace_back("area_mm2", fmt::format("{:.17g}", run.area.total_um2 * 1e-6));
     for (const auto& [name, pj] : ev.energy.by_component_pj)
       cols.emplace_back("energy_" + name + "_j", fmt::format("{:.17g}", pj * 1e-12));
@@ -380,6 +387,58 @@ int run_run(const RunOptions& o) {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------
+// `cascade sweep`: many analytical points from a YAML file (configs/sweeps/README.md).
+
+struct SweepCommand {
+  std::string file, db, csv, shard;
+  std::vector<std::string> merge;
+  int jobs = 0;
+  bool quiet = false;
+};
+
+int run_sweep_command(const SweepCommand& o) {
+  const SweepSpec spec = load_sweep(find_config("sweep", "sweeps", o.file));
+  SweepOptions options;
+  options.db = o.db.empty() ? spec.name + ".sqlite" : o.db;
+  options.csv = o.csv.empty() ? spec.name + ".csv" : o.csv;
+  options.jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  options.merge = o.merge;
+  options.progress = !o.quiet;
+  if (!o.shard.empty()) {
+    const size_t slash = o.shard.find('/');
+    try {
+      if (slash == std::string::npos) throw std::invalid_argument("no slash");
+      size_t used = 0;
+      options.shard = std::stoi(o.shard.substr(0, slash), &used);
+      if (used != slash) throw std::invalid_argument("trailing");
+      options.shards = std::stoi(o.shard.substr(slash + 1), &used);
+      if (used != o.shard.size() - slash - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw Error(
+          "--shard expects K/N (this process computes the points with index % N == K), "
+          "got '" +
+          o.shard + "'");
+    }
+  }
+  fmt::print("cascade sweep {}: {} points{}, {} job{}\n", spec.name, spec.points(),
+             options.shards > 1 ? fmt::format(" (shard {}/{})", options.shard, options.shards)
+                                : std::string(),
+             options.jobs, options.jobs == 1 ? "" : "s");
+  const SweepSummary sum = run_sweep(spec, options, find_config);
+  fmt::print("  computed {} point{} ({} failed), {} already in {}; {:.2f} s\n", sum.computed,
+             sum.computed == 1 ? "" : "s", sum.failed, sum.reused, options.db, sum.seconds);
+  fmt::print("  wrote {} ({} of {} points)\n", options.csv, sum.written, sum.points);
+  if (sum.failed > 0)
+    fmt::print("  {} point{} failed: see the status and error columns\n", sum.failed,
+               sum.failed == 1 ? "" : "s");
+  if (sum.selected > 0 && sum.failed == sum.selected) {
+    fmt::print(stderr, "every point of the sweep failed (first error in {})\n", options.csv);
+    return kExitBadInput;
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"cascade: Einsum-cascade simulator and design model for attention accelerators"};
   app.require_subcommand(1);
@@ -390,13 +449,17 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
 
   auto* check = app.add_subcommand(
-      "check", "Run a cascade on seeded random inputs and compare with its fp64 reference "
-               "(exit 1 if an output exceeds the tolerance)");
+      "check",
+      "Run a cascade on seeded random inputs and compare with its fp64 reference "
+      "(exit 1 if an output exceeds the tolerance)");
   check->add_option("cascade", file, "Cascade file (configs/cascades/*.yaml)")->required();
-  check->add_option("--format", format, "Storage format: fp64, fp32, bf16, fp16")->capture_default_str();
-  check->add_option("--accumulate", accumulate,
-                    "Accumulation format (default: fp32 for bf16/fp16 storage, else the storage format)");
-  check->add_option("--exp", exp, "exp implementation: exact (std::exp) or hardware (2^i * poly(f))")
+  check->add_option("--format", format, "Storage format: fp64, fp32, bf16, fp16")
+      ->capture_default_str();
+  check->add_option(
+      "--accumulate", accumulate,
+      "Accumulation format (default: fp32 for bf16/fp16 storage, else the storage format)");
+  check
+      ->add_option("--exp", exp, "exp implementation: exact (std::exp) or hardware (2^i * poly(f))")
       ->capture_default_str();
   check->add_option("--set", sets, "Shapes and parameters, e.g. P=1024,M=1024,E=64,scale=1");
   check->add_option("--seed", seed, "Seed of the random inputs")->capture_default_str();
@@ -440,6 +503,24 @@ int main(int argc, char** argv) {
                   "artifact's accounting)")
       ->check(CLI::IsMember({"all_instances", "one_instance"}));
 
+  SweepCommand sweep_options;
+  auto* sweep = app.add_subcommand(
+      "sweep",
+      "Design-space sweep: every combination of the axes in a sweep file through the "
+      "analytical model; rows in SQLite (a rerun computes only what is missing) and CSV");
+  sweep->add_option("sweep", sweep_options.file, "Sweep file or name in configs/sweeps/")
+      ->required();
+  sweep->add_option("--db", sweep_options.db, "SQLite file (default: <sweep name>.sqlite)");
+  sweep->add_option("--csv", sweep_options.csv,
+                    "CSV of the sweep's points (default: <sweep name>.csv)");
+  sweep->add_option("--jobs,-j", sweep_options.jobs, "Worker threads (default: the hardware's)");
+  sweep->add_option("--shard", sweep_options.shard,
+                    "K/N: compute only the points with index % N == K (one process of N, e.g. "
+                    "a Slurm array task); merge the databases with --merge");
+  sweep->add_option("--merge", sweep_options.merge,
+                    "SQLite files of other shards to copy into --db before writing the CSV");
+  sweep->add_flag("--quiet", sweep_options.quiet, "No progress lines on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -458,6 +539,7 @@ int main(int argc, char** argv) {
     if (*passes) return run_passes(file);
     if (*ops) return run_ops(file, sets);
     if (*run) return run_run(run_options);
+    if (*sweep) return run_sweep_command(sweep_options);
     if (*print) {
       const Cascade c = parse_cascade_file(file);
       print_warnings(c);

@@ -1,0 +1,96 @@
+// Design-space sweeps: a YAML file names a base design point (architecture, workload,
+// cascade, mapper, shapes) and axes of values; every combination runs through the
+// analytical model. Results go to SQLite, one row per point keyed by a hash of everything
+// the point depends on (so a rerun computes only what is missing or changed), and to CSV.
+// Format: configs/sweeps/README.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "arch/error.h"
+
+namespace cascade {
+
+// One axis: a setting and its values, or several settings whose values go together (zip).
+// Values are kept as YAML text (a scalar as written, a map or list in flow style).
+struct SweepAxis {
+  std::vector<std::string> keys;                 // arch.arrays.array_2d.rows, seq, set.E, ...
+  std::vector<std::vector<std::string>> values;  // values[i][k]: the i-th value of keys[k]
+  SourceLocation loc;
+};
+
+struct SweepSpec {
+  std::string name;
+  std::string description;
+  std::string file;
+  // The base point: arch, workload, cascade, mapper, seq, batch, heads,
+  // register_file_energy, set.NAME, arch.PATH (values as YAML text).
+  std::map<std::string, std::string> base;
+  std::map<std::string, SourceLocation> base_loc;
+  std::vector<SweepAxis> axes;
+
+  size_t points() const;  // the product of the axes' lengths
+};
+
+SweepSpec load_sweep(const std::string& path);
+SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file);
+
+// Point `index` of the cartesian product (the first axis varies slowest).
+struct SweepPoint {
+  size_t index = 0;
+  std::vector<std::pair<std::string, std::string>> values;  // one per axis key, in order
+  std::map<std::string, std::string> settings;              // the base with `values` applied
+};
+SweepPoint sweep_point(const SweepSpec& spec, size_t index);
+
+// What one point gives (the summary `cascade run --csv` writes) or why it failed.
+struct SweepResult {
+  size_t index = 0;
+  std::string key;          // hash of the settings and of the files they name
+  std::string values_json;  // {"axis key": value, ...}
+  bool ok = false;
+  std::string error;
+  std::string arch, workload, cascade, mapper, mapping, bottleneck;
+  double P = 0, M = 0, cycles = 0, latency_s = 0, util_2d = 0, util_1d = 0, dram_bytes = 0,
+         energy_j = 0, area_mm2 = 0;
+  std::string energy_by_level_json;
+};
+
+// Finds a configuration file: (what, folder under configs/, name or path) -> path. The
+// CLI's lookup (current directory, $CASCADE_HOME, the source tree) is passed in.
+using ConfigFinder = std::function<std::string(const std::string& what, const std::string& folder,
+                                               const std::string& given)>;
+
+struct SweepOptions {
+  std::string db;                  // SQLite file (created if missing)
+  std::string csv;                 // CSV of this sweep's points ("" = none)
+  int jobs = 1;                    // worker threads
+  int shard = 0, shards = 1;       // compute only the points with index % shards == shard
+  std::vector<std::string> merge;  // SQLite files of other shards to copy in first
+  bool progress = true;            // a progress line on stderr every few seconds
+};
+
+struct SweepSummary {
+  size_t points = 0;    // in the sweep (all shards)
+  size_t selected = 0;  // in this shard
+  size_t computed = 0;  // evaluated now
+  size_t reused = 0;    // found in the database
+  size_t failed = 0;    // evaluated now or found, with an error
+  size_t written = 0;   // CSV rows (points of the sweep present in the database)
+  double seconds = 0;
+};
+
+// Evaluates one point (thread-safe; the finder must be too).
+SweepResult evaluate_sweep_point(const SweepPoint& point, const ConfigFinder& find_config);
+
+// Runs the selected points that the database lacks, then writes the CSV. Errors in the
+// sweep file (an arch path the architecture does not have, ...) throw before any point
+// runs; a point that fails (a tile that does not fit) is a row with its error.
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
+                       const ConfigFinder& find_config);
+
+}  // namespace cascade
