@@ -2155,11 +2155,10 @@ Mapping generic_mapping(const Problem& problem, const ArchSpec& arch, const std:
       g.einsums.push_back(nest(problem.einsums[e], g.dram_loops, tiled, tiles));
   m.groups.push_back(g);
   const int main_group = static_cast<int>(m.groups.size()) - 1;
-  // Everything else on chip (inputs and outputs staged through the buffer); while the tiles
-  // do not fit, the largest tensor leaves: an input or output then streams, an intermediate
-  // moves to DRAM (streamed).
-  // Each round streams the tile that frees enough space for the least added DRAM traffic
-  // (or, if none frees enough, the most space per added byte).
+  // Everything else on chip (inputs and outputs staged through the buffer). While the main
+  // group's tiles do not fit, one tile leaves per round: the one that frees enough space for
+  // the least added DRAM traffic (or, if none frees enough, the most space per added byte);
+  // an input or output then streams, an intermediate moves to DRAM.
   std::vector<std::string> moved;
   auto dram_words = [&](const Mapping& trial) {
     const ResolvedMapping rm = resolve_impl(problem, arch, trial, false);
