@@ -159,6 +159,23 @@ std::vector<std::string> config_roots() {
   return roots;
 }
 
+// The names in configs/<folder>/ (for --help and errors), from the first root that has
+// the folder; "" if none has.
+std::string config_names(const std::string& folder) {
+  for (const std::string& root : config_roots()) {
+    const std::string dir = root + "/configs/" + folder;
+    if (!std::filesystem::is_directory(dir)) continue;
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+    std::sort(names.begin(), names.end());
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+  return "";
+}
+
 // A name (configs/<folder>/<name>.yaml) or a path.
 std::string find_config(const std::string& what, const std::string& folder,
                         const std::string& given) {
@@ -167,17 +184,7 @@ std::string find_config(const std::string& what, const std::string& folder,
     const std::string candidate = root + "/configs/" + folder + "/" + given + ".yaml";
     if (std::filesystem::exists(candidate)) return candidate;
   }
-  std::vector<std::string> names;
-  for (const std::string& root : config_roots()) {
-    const std::string dir = root + "/configs/" + folder;
-    if (!std::filesystem::is_directory(dir)) continue;
-    for (const auto& entry : std::filesystem::directory_iterator(dir))
-      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
-    break;
-  }
-  std::sort(names.begin(), names.end());
-  std::string known;
-  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+  const std::string known = config_names(folder);
   throw Error(what + " '" + given + "' is neither a file nor a name in configs/" + folder + "/" +
               (known.empty() ? "" : " (known: " + known + ")"));
 }
@@ -481,11 +488,11 @@ int main(int argc, char** argv) {
       "Analytical model of one design point: cycles, latency, utilization, DRAM traffic, "
       "energy by component, area and the bottleneck");
   run->add_option("--arch", run_options.arch,
-                  "Architecture: a file or a name in configs/arch/ (fusemax, flat, unfused, tiny)")
+                  "Architecture: a file or a name in configs/arch/ (" + config_names("arch") + ")")
       ->required();
   run->add_option(
          "--workload", run_options.workload,
-         "Workload: a file or a name in configs/workloads/ (bert-base, trxl-wt103, t5-small, xlm)")
+         "Workload: a file or a name in configs/workloads/ (" + config_names("workloads") + ")")
       ->required();
   run->add_option("--cascade", run_options.cascade,
                   "Cascade file or name in configs/cascades/ (default: the workload's)");
@@ -508,7 +515,9 @@ int main(int argc, char** argv) {
       "sweep",
       "Design-space sweep: every combination of the axes in a sweep file through the "
       "analytical model; rows in SQLite (a rerun computes only what is missing) and CSV");
-  sweep->add_option("sweep", sweep_options.file, "Sweep file or name in configs/sweeps/")
+  sweep
+      ->add_option("sweep", sweep_options.file,
+                   "Sweep file or name in configs/sweeps/ (" + config_names("sweeps") + ")")
       ->required();
   sweep->add_option("--db", sweep_options.db, "SQLite file (default: <sweep name>.sqlite)");
   sweep->add_option("--csv", sweep_options.csv,
