@@ -7,14 +7,17 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "mappings/mapping.h"
 #include "mappings/parser.h"
 #include "mappings/workload.h"
 #include "sim/analytical/analytical_model.h"
+#include "sim/analytical/trace.h"
 
 namespace cascade {
 namespace {
@@ -494,6 +497,42 @@ TEST(Mappers, DefaultMappingsForEveryCascade) {
       for (const auto& [op, rate] : pe.ops_per_point)
         EXPECT_TRUE(op != "divide" || rate == 0) << name << " " << e.name;
     }
+  }
+}
+
+TEST(Trace, SpansAddUpToTheBusyCyclesAndTheLatency) {
+  // Unfused: three kernels in sequence. FLAT at 256K: intermediates in DRAM, groups overlap.
+  for (const auto& [arch_name, cascade_name, mapper, seq] :
+       std::vector<std::tuple<std::string, std::string, std::string, int64_t>>{
+           {"unfused", "softmax-3pass", "unfused", 4096},
+           {"flat", "softmax-3pass", "flat", 262144}}) {
+    const AnalyticalRun r = run(arch_name, "bert-base", cascade_name, mapper, seq);
+    const double clock = arch(arch_name).clock_hz;
+    const nlohmann::json t =
+        nlohmann::json::parse(chrome_trace(r.evaluation, r.mapping.schedule, clock));
+    std::map<int, std::string> names;
+    std::map<int, double> busy_us, end_us;
+    for (const auto& e : t.at("traceEvents")) {
+      if (e.at("ph") == "M" && e.at("name") == "thread_name")
+        names[e.at("tid").get<int>()] = e.at("args").at("name").get<std::string>();
+      if (e.at("ph") != "X") continue;
+      const int tid = e.at("tid").get<int>();
+      busy_us[tid] += e.at("dur").get<double>();
+      end_us[tid] = std::max(end_us[tid], e.at("ts").get<double>() + e.at("dur").get<double>());
+    }
+    double last = 0;
+    for (const auto& [tid, name] : names) {
+      if (name == "groups") {
+        EXPECT_NEAR(end_us[tid] * 1e-6, r.evaluation.latency_s, 1e-9 * r.evaluation.latency_s);
+        continue;
+      }
+      EXPECT_NEAR(busy_us[tid] * 1e-6 * clock, r.evaluation.stats.busy_cycles.at(name),
+                  1e-6 * r.evaluation.stats.busy_cycles.at(name))
+          << arch_name << " " << name;
+      last = std::max(last, end_us[tid]);
+    }
+    EXPECT_LE(last * 1e-6, r.evaluation.latency_s * (1 + 1e-9)) << arch_name;
+    EXPECT_EQ(names.count(0), r.mapping.schedule == GroupSchedule::Sequential ? 1u : 0u);
   }
 }
 

@@ -18,6 +18,7 @@
 #include "mappings/parser.h"
 #include "mappings/workload.h"
 #include "sim/analytical/analytical_model.h"
+#include "sim/analytical/trace.h"
 #include "sim/functional/check.h"
 #include "sim/sweep/sweep.h"
 
@@ -145,7 +146,7 @@ int run_ops(const std::string& file, const std::vector<std::string>& sets) {
 // `cascade run`: the analytical model on one design point.
 
 struct RunOptions {
-  std::string arch, workload, cascade, mapper, json, csv, save_mapping, register_file_energy;
+  std::string arch, workload, cascade, mapper, json, csv, save_mapping, register_file_energy, trace;
   std::vector<std::string> sets;
   int64_t seq = 0;
 };
@@ -384,6 +385,11 @@ int run_run(const RunOptions& o) {
     for (size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << csv_field(cols[i].second);
     out << "\n";
   }
+  if (!o.trace.empty()) {
+    std::ofstream out(o.trace);
+    if (!out) throw Error("cannot write --trace file '" + o.trace + "'");
+    out << chrome_trace(ev, run.mapping.schedule, arch.clock_hz) << "\n";
+  }
   if (!o.save_mapping.empty()) {
     std::ofstream out(o.save_mapping);
     if (!out) throw Error("cannot write --save-mapping file '" + o.save_mapping + "'");
@@ -504,6 +510,8 @@ int main(int argc, char** argv) {
   run->add_option("--json", run_options.json, "Write the full report as JSON");
   run->add_option("--csv", run_options.csv, "Write the summary as a one-row CSV");
   run->add_option("--save-mapping", run_options.save_mapping, "Write the mapping used as YAML");
+  run->add_option("--trace", run_options.trace,
+                  "Write a Chrome/Perfetto trace (JSON): per group, how long each unit is busy");
   run->add_option("--register-file-energy", run_options.register_file_energy,
                   "Overrides the architecture's register_file_energy: all_instances (every PE's "
                   "register-file accesses) or one_instance (one PE per array, the FuseMax "
