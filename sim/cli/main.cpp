@@ -19,6 +19,7 @@
 #include "mappings/workload.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/analytical/trace.h"
+#include "sim/csv.h"
 #include "sim/functional/check.h"
 #include "sim/sweep/sweep.h"
 
@@ -206,13 +207,6 @@ std::string bytes_text(double b) {
   if (b >= 1e9) return fmt::format("{:.3f} GB", b / 1e9);
   if (b >= 1e6) return fmt::format("{:.3f} MB", b / 1e6);
   return fmt::format("{:.0f} B", b);
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 int run_run(const RunOptions& o) {

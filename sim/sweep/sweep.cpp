@@ -23,6 +23,7 @@
 #include "mappings/parser.h"
 #include "mappings/workload.h"
 #include "sim/analytical/analytical_model.h"
+#include "sim/csv.h"
 
 namespace cascade {
 
@@ -146,13 +147,6 @@ std::string format_double(double v) {
   return fmt::format("{:.17g}", v);
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 // ---- files shared by the points (read once, thread-safe)
 
 class FileCache {
@@ -173,37 +167,30 @@ class FileCache {
     return texts_[file] = read_text(file);
   }
   std::shared_ptr<const ArchSpec> arch(const std::string& file) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      auto it = archs_.find(file);
-      if (it != archs_.end()) return it->second;
-    }
-    auto arch = std::make_shared<const ArchSpec>(parse_arch_text(text(file), file));
-    std::lock_guard<std::mutex> lock(mutex_);
-    return archs_.emplace(file, arch).first->second;
+    return parsed(archs_, file, parse_arch_text);
   }
   std::shared_ptr<const Workload> workload(const std::string& file) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      auto it = workloads_.find(file);
-      if (it != workloads_.end()) return it->second;
-    }
-    auto w = std::make_shared<const Workload>(parse_workload_text(text(file), file));
-    std::lock_guard<std::mutex> lock(mutex_);
-    return workloads_.emplace(file, w).first->second;
+    return parsed(workloads_, file, parse_workload_text);
   }
   std::shared_ptr<const Cascade> cascade(const std::string& file) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      auto it = cascades_.find(file);
-      if (it != cascades_.end()) return it->second;
-    }
-    auto c = std::make_shared<const Cascade>(parse_cascade_text(text(file), file));
-    std::lock_guard<std::mutex> lock(mutex_);
-    return cascades_.emplace(file, c).first->second;
+    return parsed(cascades_, file, parse_cascade_text);
   }
 
  private:
+  // A file parsed once (parsing runs outside the lock; a race parses twice, keeps one).
+  template <typename T, typename Parse>
+  std::shared_ptr<const T> parsed(std::map<std::string, std::shared_ptr<const T>>& cache,
+                                  const std::string& file, Parse parse) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = cache.find(file);
+      if (it != cache.end()) return it->second;
+    }
+    auto value = std::make_shared<const T>(parse(text(file), file));
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cache.emplace(file, value).first->second;
+  }
+
   ConfigFinder find_;
   std::mutex mutex_;
   std::map<std::string, std::string> paths_, texts_;
