@@ -25,9 +25,9 @@ test: test-release test-asan
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Parser and executor tests again under AddressSanitizer + UBSan (Debug, no benchmarks).
+# The C++ suites again under AddressSanitizer + UBSan (Debug, no benchmarks, no RTL).
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCASCADE_SANITIZE=ON -DCASCADE_BENCHMARKS=OFF $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCASCADE_SANITIZE=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L sanitize
 
