@@ -22,6 +22,7 @@
 #include "sim/csv.h"
 #include "sim/functional/check.h"
 #include "sim/sweep/sweep.h"
+#include "sim/systemc/tile_model.h"
 
 namespace {
 
@@ -209,22 +210,39 @@ std::string bytes_text(double b) {
   return fmt::format("{:.0f} B", b);
 }
 
-int run_run(const RunOptions& o) {
-  ArchSpec arch = load_arch(find_config("--arch", "arch", o.arch));
+// The design point of `run` and `simulate`: architecture, workload, cascade, analytical run.
+struct DesignPoint {
+  ArchSpec arch;
+  Workload workload;
+  Cascade cascade;
+  AnalyticalRun run;
+};
+
+DesignPoint design_point(const RunOptions& o) {
+  DesignPoint d;
+  d.arch = load_arch(find_config("--arch", "arch", o.arch));
   if (!o.register_file_energy.empty())
-    arch.register_file_energy = parse_register_file_energy(o.register_file_energy);
-  const Workload workload = load_workload(find_config("--workload", "workloads", o.workload));
-  std::string cascade_file = o.cascade.empty() ? workload.cascade : o.cascade;
+    d.arch.register_file_energy = parse_register_file_energy(o.register_file_energy);
+  d.workload = load_workload(find_config("--workload", "workloads", o.workload));
+  std::string cascade_file = o.cascade.empty() ? d.workload.cascade : o.cascade;
   if (cascade_file.empty())
-    throw Error("workload " + workload.name + " names no cascade: pass --cascade");
+    throw Error("workload " + d.workload.name + " names no cascade: pass --cascade");
   if (!o.cascade.empty()) cascade_file = find_config("--cascade", "cascades", o.cascade);
-  const Cascade cascade = parse_cascade_file(cascade_file);
-  print_warnings(cascade);
+  d.cascade = parse_cascade_file(cascade_file);
+  print_warnings(d.cascade);
   if (o.seq < 0) throw Error("--seq must be positive");
   const std::map<std::string, std::string> settings =
-      workload_settings(workload, cascade, o.seq, parse_settings(o.sets));
-  const AnalyticalRun run =
-      run_analytical(arch, cascade, workload.batch, workload.heads, settings, o.mapper);
+      workload_settings(d.workload, d.cascade, o.seq, parse_settings(o.sets));
+  d.run = run_analytical(d.arch, d.cascade, d.workload.batch, d.workload.heads, settings, o.mapper);
+  return d;
+}
+
+int run_run(const RunOptions& o) {
+  const DesignPoint point = design_point(o);
+  const ArchSpec& arch = point.arch;
+  const Workload& workload = point.workload;
+  const Cascade& cascade = point.cascade;
+  const AnalyticalRun& run = point.run;
   const Evaluation& ev = run.evaluation;
   const Stats& st = ev.stats;
 
@@ -395,6 +413,47 @@ int run_run(const RunOptions& o) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
+// `cascade simulate`: the SystemC tile model of one design point, next to the analytical one.
+
+int run_simulate(const RunOptions& o, int64_t slices, int buffers, double max_difference) {
+  if (slices < 0) throw Error("--slices must be >= 0 (0 simulates every slice)");
+  const DesignPoint point = design_point(o);
+  const AnalyticalRun& run = point.run;
+  const TileSchedule schedule =
+      build_tile_schedule(run.problem, point.arch, run.mapping, run.evaluation, slices, buffers);
+  const TileResult sim = simulate_tiles(schedule);
+  const double analytical = run.evaluation.stats.cycles;
+  fmt::print(
+      "cascade simulate: arch {}, workload {} (batch {}, heads {}), cascade {}, mapping {}\n",
+      point.arch.name, point.workload.name, point.workload.batch, point.workload.heads,
+      point.cascade.name, run.mapping.name);
+  fmt::print(
+      "  SystemC tile model  {} cycles = {:.6g} ms ({} tile buffers; {} tasks simulated in "
+      "{:.2f} s)\n",
+      with_commas(sim.cycles), sim.cycles / point.arch.clock_hz * 1e3, schedule.buffers, sim.tasks,
+      sim.wall_seconds);
+  fmt::print("  analytical model    {} cycles = {:.6g} ms\n", with_commas(analytical),
+             analytical / point.arch.clock_hz * 1e3);
+  fmt::print("  difference          {:+.3f} %\n",
+             analytical > 0 ? 100 * (sim.cycles / analytical - 1) : 0.0);
+  for (const TileGroupResult& g : sim.groups)
+    fmt::print("  group {:<12} {} cycles ({} of {} slices simulated, {} cycles per slice)\n",
+               g.name, with_commas(g.cycles), g.slices_simulated, g.slices,
+               with_commas(g.cycles_per_slice));
+  std::string busy;
+  for (const auto& [unit, c] : sim.busy_cycles)
+    busy += fmt::format("{}{} {}", busy.empty() ? "" : "   ", unit, with_commas(c));
+  fmt::print("  busy cycles         {}\n", busy);
+  const double difference = analytical > 0 ? 100 * std::fabs(sim.cycles / analytical - 1) : 0;
+  if (max_difference >= 0 && difference > max_difference) {
+    fmt::print(stderr, "the tile model and the analytical model differ by {:.3f} % (> {} %)\n",
+               difference, max_difference);
+    return kExitCheckFailed;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
 // `cascade sweep`: many analytical points from a YAML file (configs/sweeps/README.md).
 
 struct SweepCommand {
@@ -512,6 +571,35 @@ int main(int argc, char** argv) {
                   "artifact's accounting)")
       ->check(CLI::IsMember({"all_instances", "one_instance"}));
 
+  RunOptions simulate_options;
+  int64_t simulate_slices = 2;
+  int simulate_buffers = 2;
+  double simulate_max_difference = -1;
+  auto* simulate = app.add_subcommand(
+      "simulate",
+      "Cycle-level SystemC tile model of one design point (the mapping unrolled over its "
+      "DRAM-level tiles), next to the analytical model's cycles");
+  simulate->add_option("--arch", simulate_options.arch, "Architecture (as for run)")->required();
+  simulate->add_option("--workload", simulate_options.workload, "Workload (as for run)")
+      ->required();
+  simulate->add_option("--cascade", simulate_options.cascade, "Cascade (as for run)");
+  simulate->add_option("--mapper", simulate_options.mapper, "Mapper or mapping file (as for run)");
+  simulate->add_option("--set", simulate_options.sets, "Shapes and parameters (as for run)");
+  simulate->add_option("--seq", simulate_options.seq, "Sequence length: sets P and M");
+  simulate
+      ->add_option("--slices", simulate_slices,
+                   "(batch, head) slices simulated per group; the rest are extrapolated "
+                   "from the last one (0: simulate all)")
+      ->capture_default_str();
+  simulate
+      ->add_option("--tile-buffers", simulate_buffers,
+                   "Tiles in flight (>= 2): transfers for a tile wait until the tile this "
+                   "many back is computed")
+      ->capture_default_str();
+
+  simulate->add_option("--max-difference", simulate_max_difference,
+                       "Exit 1 if the two models' cycles differ by more than this many percent");
+
   SweepCommand sweep_options;
   auto* sweep = app.add_subcommand(
       "sweep",
@@ -551,6 +639,9 @@ int main(int argc, char** argv) {
     if (*ops) return run_ops(file, sets);
     if (*run) return run_run(run_options);
     if (*sweep) return run_sweep_command(sweep_options);
+    if (*simulate)
+      return run_simulate(simulate_options, simulate_slices, simulate_buffers,
+                          simulate_max_difference);
     if (*print) {
       const Cascade c = parse_cascade_file(file);
       print_warnings(c);
