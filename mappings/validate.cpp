@@ -59,11 +59,8 @@ std::vector<std::string> find_cycle(const std::vector<std::string>& roots,
 }
 
 bool is_reserved(const std::string& name) {
-  return name == "where" || name == "and" || name == "init" || name == "inf" ||
-         name == "index";
+  return name == "where" || name == "and" || name == "init" || name == "inf" || name == "index";
 }
-
-
 
 bool is_binary(IndexOp op) {
   return op == IndexOp::Add || op == IndexOp::Sub || op == IndexOp::Mul || op == IndexOp::Div ||
@@ -213,8 +210,7 @@ class Validator {
     for (const TensorDecl& t : c_.inputs) {
       if (!is_upper_name(t.name))
         throw Error(t.loc, "input tensor name '" + t.name + "' must be upper-case");
-      if (inputs_.count(t.name))
-        throw Error(t.loc, "input " + t.name + " is declared twice");
+      if (inputs_.count(t.name)) throw Error(t.loc, "input " + t.name + " is declared twice");
       inputs_[t.name] = &t;
       std::set<std::string> seen;
       for (const std::string& r : t.ranks) {
@@ -233,8 +229,8 @@ class Validator {
       if (!is_upper_name(p.rank))
         throw Error(p.loc, "partitioned rank '" + p.rank + "' must be upper-case");
       if (p.parts.size() != 2)
-        throw Error(p.loc, "the partition of " + p.rank +
-                               " must have exactly two parts [outer, inner]");
+        throw Error(p.loc,
+                    "the partition of " + p.rank + " must have exactly two parts [outer, inner]");
       if (const auto it = partitions_.find(p.rank); it != partitions_.end())
         throw Error(p.loc, "rank " + p.rank + " is partitioned twice (first at " +
                                position_of(it->second->loc, p.loc) + ")");
@@ -247,8 +243,8 @@ class Validator {
         if (part == p.rank)
           throw Error(p.loc, "rank " + p.rank + " cannot be a part of its own partition");
         if (const auto it = part_owner_.find(part); it != part_owner_.end())
-          throw Error(p.loc, part + " is a part of the partitions of both " +
-                                 it->second->rank + " and " + p.rank);
+          throw Error(p.loc, part + " is a part of the partitions of both " + it->second->rank +
+                                 " and " + p.rank);
         if (const auto it = input_rank_owner_.find(part); it != input_rank_owner_.end())
           throw Error(p.loc, part + " is a part of the partition of " + p.rank +
                                  " and also a rank of input " + it->second +
@@ -258,8 +254,8 @@ class Validator {
     }
     for (const Partition& p : c_.partitions) {
       if (const auto it = part_owner_.find(p.rank); it != part_owner_.end())
-        throw Error(p.loc, "rank " + p.rank + " is a part of the partition of " +
-                               it->second->rank + " and is partitioned again: nested "
+        throw Error(p.loc, "rank " + p.rank + " is a part of the partition of " + it->second->rank +
+                               " and is partitioned again: nested "
                                "partitions are not supported");
       add_rank(p.rank);
       for (const std::string& part : p.parts) add_rank(part);
@@ -271,15 +267,13 @@ class Validator {
     for (const ShapeDefault& s : c_.shapes) {
       if (!is_upper_name(s.name))
         throw Error(s.loc, "shape name '" + s.name + "' must be upper-case");
-      if (!seen.insert(s.name).second)
-        throw Error(s.loc, "shape " + s.name + " is declared twice");
+      if (!seen.insert(s.name).second) throw Error(s.loc, "shape " + s.name + " is declared twice");
       if (const auto it = part_owner_.find(s.name);
           it != part_owner_.end() && it->second->parts[0] == s.name) {
         const Partition& p = *it->second;
-        throw Error(s.loc, "shape " + s.name + " is the outer part of the partition of " +
-                               p.rank + " and is derived (" + s.name + " = ceil(" + p.rank +
-                               " / " + p.parts[1] + ")): give " + p.parts[1] +
-                               " a default instead");
+        throw Error(s.loc, "shape " + s.name + " is the outer part of the partition of " + p.rank +
+                               " and is derived (" + s.name + " = ceil(" + p.rank + " / " +
+                               p.parts[1] + ")): give " + p.parts[1] + " a default instead");
       }
       defaults_[s.name] = &s;
     }
@@ -301,8 +295,10 @@ class Validator {
       if (ranks_.count(e.output)) {
         const auto d = defaults_.find(e.output);
         const SourceLocation where = d != defaults_.end() ? d->second->loc : e.loc;
-        throw Error(where, "shape " + e.output + " has the name of a tensor (produced by the "
-                           "Einsum at " + position_of(e.loc, where) + ")");
+        throw Error(where, "shape " + e.output +
+                               " has the name of a tensor (produced by the "
+                               "Einsum at " +
+                               position_of(e.loc, where) + ")");
       }
   }
 
@@ -327,8 +323,8 @@ class Validator {
           std::string hint = suggestion(e.name, rank_order_);
           if (is_tensor(e.name))
             hint = " (" + e.name + " is a tensor; index expressions cannot read tensors)";
-          throw Error(e.loc, "unknown shape symbol '" + e.name + "' (shapes: " + rank_list() +
-                                 ")" + hint);
+          throw Error(e.loc,
+                      "unknown shape symbol '" + e.name + "' (shapes: " + rank_list() + ")" + hint);
         }
         return;
       case IndexOp::Add:
@@ -356,7 +352,8 @@ class Validator {
         if (!is_rank_variable(e.name)) {
           std::string hint;
           if (c_.find_parameter(e.name) != nullptr)
-            hint = " (" + e.name + " is a parameter: parameters are real values and cannot "
+            hint = " (" + e.name +
+                   " is a parameter: parameters are real values and cannot "
                    "be used in index expressions)";
           throw Error(e.loc, "variable '" + e.name + "' does not name a known rank (ranks: " +
                                  rank_list() + ")" + hint);
@@ -398,8 +395,8 @@ class Validator {
       if (scope.kind == Scope::Function && position >= scope.function_index)
         throw Error(e.loc, position == scope.function_index
                                ? "index function " + e.name + " calls itself"
-                               : "index function " + scope.function->name + " calls " +
-                                     e.name + ", which is defined after it");
+                               : "index function " + scope.function->name + " calls " + e.name +
+                                     ", which is defined after it");
       arity = c_.index_functions[position].params.size();
     }
     if (e.args.size() != arity)
@@ -422,8 +419,8 @@ class Validator {
       std::set<std::string> params;
       for (const std::string& p : f.params) {
         if (!is_lower_name(p))
-          throw Error(f.loc, "parameter '" + p + "' of index function " + f.name +
-                                 " must be lower-case");
+          throw Error(f.loc,
+                      "parameter '" + p + "' of index function " + f.name + " must be lower-case");
         if (!params.insert(p).second)
           throw Error(f.loc, "index function " + f.name + " lists parameter " + p + " twice");
       }
@@ -456,13 +453,19 @@ class Validator {
     for (const Parameter& p : c_.parameters) order.push_back(p.name);
     const std::vector<std::string> cycle = find_cycle(order, uses);
     if (!cycle.empty())
-      throw Error(c_.find_parameter(cycle.front())->loc,
-                  "parameter defaults depend on each other in a cycle: " +
-                      detail::join(cycle, " -> "));
+      throw Error(
+          c_.find_parameter(cycle.front())->loc,
+          "parameter defaults depend on each other in a cycle: " + detail::join(cycle, " -> "));
   }
 
   // A value known before any Einsum runs (a parameter default, a side of a value
   // requirement): numbers, parameters (collected in `uses`), shapes and value functions.
+  // An arithmetic node has one operand (negation) or two.
+  static void check_arity(const Expr& e) {
+    if (e.args.size() != (e.op == ExprOp::Neg ? 1u : 2u))
+      throw Error(e.loc, "malformed expression");
+  }
+
   void check_constant_value(const std::string& what, const Expr& e, std::set<std::string>& uses) {
     switch (e.op) {
       case ExprOp::Number:
@@ -497,8 +500,7 @@ class Validator {
       case ExprOp::Sub:
       case ExprOp::Mul:
       case ExprOp::Div:
-        if (e.args.size() != (e.op == ExprOp::Neg ? 1u : 2u))
-          throw Error(e.loc, "malformed expression");
+        check_arity(e);
         break;
     }
     for (const Expr& a : e.args) check_constant_value(what, a, uses);
@@ -560,8 +562,8 @@ class Validator {
       if (!is_upper_name(e.output))
         throw Error(e.loc, "output tensor name '" + e.output + "' must be upper-case");
       if (inputs_.count(e.output))
-        throw Error(e.loc, "tensor " + e.output +
-                               " is an input and cannot also be produced by an Einsum");
+        throw Error(e.loc,
+                    "tensor " + e.output + " is an input and cannot also be produced by an Einsum");
       if (const auto it = producer_.find(e.output); it != producer_.end())
         throw Error(e.loc, "tensor " + e.output + " is produced twice (first by the Einsum at " +
                                position_of(c_.einsums[it->second].loc, e.loc) + ")");
@@ -577,8 +579,7 @@ class Validator {
         if (index.op == IndexOp::Variable) {
           var = &index;
         } else if (index.op == IndexOp::Add && index.args.size() == 2 &&
-                   index.args[0].op == IndexOp::Variable &&
-                   index.args[1].op == IndexOp::Constant) {
+                   index.args[0].op == IndexOp::Variable && index.args[1].op == IndexOp::Constant) {
           var = &index.args[0];
           c = index.args[1].value;
           if (c <= 0)
@@ -589,16 +590,17 @@ class Validator {
                                        e.output + ": only steps of one ('" + index.args[0].name +
                                        " + 1') are supported, with the init giving slice 0");
         } else {
-          throw Error(start_of(index), "output index '" + print_index(index) + "' of " +
-                                           e.output +
+          throw Error(start_of(index), "output index '" + print_index(index) + "' of " + e.output +
                                            " must be a variable or 'variable + constant'");
         }
         if (!is_rank_variable(var->name))
-          throw Error(var->loc, "variable '" + var->name + "' does not name a known rank "
-                                "(ranks: " + rank_list() + ")");
+          throw Error(var->loc, "variable '" + var->name +
+                                    "' does not name a known rank "
+                                    "(ranks: " +
+                                    rank_list() + ")");
         if (std::find(variables.begin(), variables.end(), var->name) != variables.end())
-          throw Error(var->loc, "variable " + var->name + " appears twice in the output of " +
-                                    e.output);
+          throw Error(var->loc,
+                      "variable " + var->name + " appears twice in the output of " + e.output);
         variables.push_back(var->name);
         if (c > 0) {
           if (iterative.dim >= 0)
@@ -629,8 +631,8 @@ class Validator {
   struct ValueScope {
     enum Mode { Einsum, Init } mode = Einsum;
     int einsum = -1;
-    std::vector<std::string> bound;              // reduction variables in scope
-    std::set<std::string> free;                  // used outside explicit reductions
+    std::vector<std::string> bound;                 // reduction variables in scope
+    std::set<std::string> free;                     // used outside explicit reductions
     std::map<std::string, SourceLocation> reduced;  // reduction variable -> its reduction
     std::map<std::string, SourceLocation> free_at;  // first use outside reductions
   };
@@ -639,8 +641,7 @@ class Validator {
     std::vector<VariableUse> uses;
     collect(index, uses);
     for (const VariableUse& u : uses) {
-      if (std::find(scope.bound.begin(), scope.bound.end(), u.name) != scope.bound.end())
-        continue;
+      if (std::find(scope.bound.begin(), scope.bound.end(), u.name) != scope.bound.end()) continue;
       scope.free.insert(u.name);
       scope.free_at.emplace(u.name, u.loc);
     }
@@ -655,13 +656,12 @@ class Validator {
       if (c_.find_index_function(e.name) != nullptr)
         hint = " (" + e.name + " is an index function: write index(" + e.name +
                "(...)) to use its value)";
-      throw Error(e.loc, "unknown function '" + e.name + "' (value functions: " +
-                             detail::join(names, ", ") + ")" + hint);
+      throw Error(e.loc, "unknown function '" + e.name +
+                             "' (value functions: " + detail::join(names, ", ") + ")" + hint);
     }
     if (static_cast<size_t>(f->arity) != e.args.size())
-      throw Error(e.loc, "function " + e.name + " takes " + std::to_string(f->arity) +
-                             " argument" + (f->arity == 1 ? "" : "s") + ", got " +
-                             std::to_string(e.args.size()));
+      throw Error(e.loc, "function " + e.name + " takes " + std::to_string(f->arity) + " argument" +
+                             (f->arity == 1 ? "" : "s") + ", got " + std::to_string(e.args.size()));
   }
 
   void check_value(const Expr& e, ValueScope& scope) {
@@ -673,16 +673,17 @@ class Validator {
         return;
       case ExprOp::Parameter:
         if (c_.find_parameter(e.name) == nullptr)
-          throw Error(e.loc, "unknown parameter '" + e.name + "'" +
-                                 suggestion(e.name, parameter_names()));
+          throw Error(e.loc,
+                      "unknown parameter '" + e.name + "'" + suggestion(e.name, parameter_names()));
         return;
       case ExprOp::Index: {
         if (e.indices.size() != 1) throw Error(e.loc, "malformed index value");
         const IndexExpr& i = e.indices[0];
         if (i.op == IndexOp::Variable && !is_rank_variable(i.name))
-          throw Error(i.loc, "'" + i.name + "' is neither a declared parameter nor the "
-                             "variable of a known rank (ranks: " + rank_list() + ")" +
-                             suggestion(i.name, parameter_names()));
+          throw Error(i.loc, "'" + i.name +
+                                 "' is neither a declared parameter nor the "
+                                 "variable of a known rank (ranks: " +
+                                 rank_list() + ")" + suggestion(i.name, parameter_names()));
         check_index(i, index_scope);
         note_variables(i, scope);
         return;
@@ -694,10 +695,9 @@ class Validator {
                                  suggestion(e.name, tensor_names()));
         const std::vector<std::string>& dims = dims_of(e.name);
         if (dims.size() != e.indices.size())
-          throw Error(e.loc, "tensor " + e.name + " has " + std::to_string(dims.size()) +
-                                 " rank" + (dims.size() == 1 ? "" : "s") + " [" +
-                                 detail::join(dims, ", ") + "] but is read with " +
-                                 std::to_string(e.indices.size()) + " ind" +
+          throw Error(e.loc, "tensor " + e.name + " has " + std::to_string(dims.size()) + " rank" +
+                                 (dims.size() == 1 ? "" : "s") + " [" + detail::join(dims, ", ") +
+                                 "] but is read with " + std::to_string(e.indices.size()) + " ind" +
                                  (e.indices.size() == 1 ? "ex" : "ices"));
         for (size_t k = 0; k < dims.size(); ++k) {
           const IndexExpr& i = e.indices[k];
@@ -705,10 +705,9 @@ class Validator {
           if (i.op == IndexOp::Variable) {
             const std::string rank = rank_of_variable(i.name);
             if (rank != dims[k] && family(rank) != family(dims[k]))
-              throw Error(i.loc, "tensor " + e.name + " has rank " + dims[k] +
-                                     " at position " + std::to_string(k + 1) +
-                                     " but is read there with variable " + i.name +
-                                     " (rank " + rank + ")");
+              throw Error(i.loc, "tensor " + e.name + " has rank " + dims[k] + " at position " +
+                                     std::to_string(k + 1) + " but is read there with variable " +
+                                     i.name + " (rank " + rank + ")");
           }
           note_variables(i, scope);
         }
@@ -721,15 +720,16 @@ class Validator {
       case ExprOp::Reduce: {
         if (e.name != "sum" && e.name != "max" && e.name != "min")
           throw Error(e.loc, "unknown reduction '" + e.name + "' (sum, max, min)");
-        if (e.args.size() != 1 || e.reduce_vars.empty())
-          throw Error(e.loc, "malformed reduction");
+        if (e.args.size() != 1 || e.reduce_vars.empty()) throw Error(e.loc, "malformed reduction");
         std::set<std::string> inside;
         collect(e.args[0], inside);
         std::set<std::string> listed;
         for (const std::string& v : e.reduce_vars) {
           if (!is_rank_variable(v))
-            throw Error(e.loc, "reduction variable '" + v + "' does not name a known rank "
-                               "(ranks: " + rank_list() + ")");
+            throw Error(e.loc, "reduction variable '" + v +
+                                   "' does not name a known rank "
+                                   "(ranks: " +
+                                   rank_list() + ")");
           if (!listed.insert(v).second)
             throw Error(e.loc, "reduction variable '" + v + "' is listed twice");
           if (std::find(outs.begin(), outs.end(), v) != outs.end())
@@ -738,11 +738,12 @@ class Validator {
                                    print_index_list(einsum.output_indices) +
                                    "): a variable is either kept or reduced");
           if (std::find(scope.bound.begin(), scope.bound.end(), v) != scope.bound.end())
-            throw Error(e.loc, "variable " + v + " is already reduced by an enclosing "
-                               "reduction");
+            throw Error(e.loc, "variable " + v +
+                                   " is already reduced by an enclosing "
+                                   "reduction");
           if (!inside.count(v))
-            throw Error(e.loc, e.name + " reduces over " + v + ", but " + v +
-                                   " is not used inside it");
+            throw Error(e.loc,
+                        e.name + " reduces over " + v + ", but " + v + " is not used inside it");
           scope.reduced.emplace(v, e.loc);
         }
         for (const std::string& v : e.reduce_vars) scope.bound.push_back(v);
@@ -755,8 +756,7 @@ class Validator {
       case ExprOp::Sub:
       case ExprOp::Mul:
       case ExprOp::Div:
-        if (e.args.size() != (e.op == ExprOp::Neg ? 1u : 2u))
-          throw Error(e.loc, "malformed expression");
+        check_arity(e);
         break;
     }
     for (const Expr& a : e.args) check_value(a, scope);
@@ -793,12 +793,11 @@ class Validator {
         collect(*side, uses);
         for (const VariableUse& u : uses)
           if (!space.count(u.name))
-            throw Error(u.loc, "the condition '" + print_condition(cond) + "' uses " + u.name +
-                                   ", which is not a variable of this Einsum (" +
-                                   detail::join(std::vector<std::string>(space.begin(),
-                                                                         space.end()),
-                                                ", ") +
-                                   ")");
+            throw Error(
+                u.loc,
+                "the condition '" + print_condition(cond) + "' uses " + u.name +
+                    ", which is not a variable of this Einsum (" +
+                    detail::join(std::vector<std::string>(space.begin(), space.end()), ", ") + ")");
       }
     }
 
@@ -806,7 +805,8 @@ class Validator {
       if (e.init)
         throw Error(e.init->loc, "init given for " + e.output +
                                      ", but none of its output indices is iterative "
-                                     "('v + c', e.g. " + e.output + "[m1+1, ...])");
+                                     "('v + c', e.g. " +
+                                     e.output + "[m1+1, ...])");
       return;
     }
     const IndexExpr& iterative_index = e.output_indices[iterative.dim];
@@ -814,16 +814,14 @@ class Validator {
     for (size_t k = 0; k < outs.size(); ++k)
       init_example.push_back(static_cast<int>(k) == iterative.dim ? "0" : outs[k]);
     if (!e.init)
-      throw Error(start_of(iterative_index),
-                  e.output + " is iterative over " + iterative.variable +
-                      " (output index '" + print_index(iterative_index) +
-                      "') but has no init: add 'init " + e.output + "[" +
-                      detail::join(init_example, ", ") + "] = <value>'");
+      throw Error(start_of(iterative_index), e.output + " is iterative over " + iterative.variable +
+                                                 " (output index '" + print_index(iterative_index) +
+                                                 "') but has no init: add 'init " + e.output + "[" +
+                                                 detail::join(init_example, ", ") + "] = <value>'");
     const Init& init = *e.init;
     if (init.indices.size() != outs.size())
-      throw Error(init.loc, "init of " + e.output + " has " +
-                                std::to_string(init.indices.size()) + " indices, the output has " +
-                                std::to_string(outs.size()));
+      throw Error(init.loc, "init of " + e.output + " has " + std::to_string(init.indices.size()) +
+                                " indices, the output has " + std::to_string(outs.size()));
     for (size_t k = 0; k < outs.size(); ++k) {
       const IndexExpr& index = init.indices[k];
       if (static_cast<int>(k) == iterative.dim) {
@@ -852,9 +850,9 @@ class Validator {
                              detail::join(allowed, ", ") + ")");
     for (const auto& [v, loc] : init_scope.reduced)
       if (init_scope.free.count(v))
-        throw Error(init_scope.free_at.at(v),
-                    "variable " + v + " is reduced by the reduction at " +
-                        position_of(loc, init_scope.free_at.at(v)) + " and also used outside it");
+        throw Error(init_scope.free_at.at(v), "variable " + v + " is reduced by the reduction at " +
+                                                  position_of(loc, init_scope.free_at.at(v)) +
+                                                  " and also used outside it");
   }
 
   // ---- dependency structure ----
@@ -946,8 +944,8 @@ class Validator {
         const auto& outs = output_variables_[k];
         if (std::find(outs.begin(), outs.end(), variable) == outs.end())
           throw Error(c_.einsums[k].loc,
-                      c_.einsums[k].output + " is on a dependency cycle carried by " +
-                          variable + " but " + variable +
+                      c_.einsums[k].output + " is on a dependency cycle carried by " + variable +
+                          " but " + variable +
                           " is not one of its output indices (the cycle is evaluated one " +
                           variable + " slice at a time)");
       }
@@ -991,8 +989,9 @@ class Validator {
   // ---- outputs, formats, results ----
   void check_outputs() {
     if (c_.outputs.empty())
-      throw Error(location("outputs"), "the cascade has no outputs: list the tensors it "
-                                       "computes under 'outputs'");
+      throw Error(location("outputs"),
+                  "the cascade has no outputs: list the tensors it "
+                  "computes under 'outputs'");
     std::set<std::string> seen;
     for (const std::string& o : c_.outputs) {
       const SourceLocation loc = location("output:" + o);
@@ -1056,8 +1055,7 @@ class Validator {
   void add_warnings() {
     auto warn = [&](const SourceLocation& loc, const std::string& message) {
       const std::string where = loc.str();
-      c_.warnings.push_back((where.empty() ? std::string() : where + ": ") + "warning: " +
-                            message);
+      c_.warnings.push_back((where.empty() ? std::string() : where + ": ") + "warning: " + message);
     };
     const std::set<std::string> outputs(c_.outputs.begin(), c_.outputs.end());
     for (const TensorDecl& t : c_.inputs)
@@ -1099,6 +1097,8 @@ void detail::validate_with_locations(Cascade& cascade,
   Validator(cascade, locations).run();
 }
 
-void validate(Cascade& cascade) { detail::validate_with_locations(cascade, {}); }
+void validate(Cascade& cascade) {
+  detail::validate_with_locations(cascade, {});
+}
 
 }  // namespace cascade

@@ -188,19 +188,18 @@ def main():
                     out.append(a[metric] / b[metric])
         return out
 
+    def pair(num, den, ours_metric, paper_metric):
+        """(ours, the paper's) mean of num/den over the 24 points."""
+        return (mean(ratios(num, den, ours_metric, "ours")),
+                mean(ratios(num, den, paper_metric, "paper")))
+
     summary = {
-        "speedup_vs_flat": (mean(ratios("flat", "fusemax", "latency_s", "ours")),
-                            mean(ratios("flat", "fusemax", "latency_s", "paper"))),
-        "energy_vs_flat": (mean(ratios("fusemax", "flat", "energy_one_pe_j", "ours")),
-                           mean(ratios("fusemax", "flat", "energy_j", "paper"))),
-        "energy_vs_flat_every_pe": (mean(ratios("fusemax", "flat", "energy_j", "ours")),
-                                    mean(ratios("fusemax", "flat", "energy_j", "paper"))),
-        "speedup_vs_unfused": (mean(ratios("unfused", "fusemax", "latency_s", "ours")),
-                               mean(ratios("unfused", "fusemax", "latency_s", "paper"))),
-        "energy_vs_unfused": (mean(ratios("fusemax", "unfused", "energy_one_pe_j", "ours")),
-                              mean(ratios("fusemax", "unfused", "energy_j", "paper"))),
-        "energy_vs_unfused_every_pe": (mean(ratios("fusemax", "unfused", "energy_j", "ours")),
-                                       mean(ratios("fusemax", "unfused", "energy_j", "paper"))),
+        "speedup_vs_flat": pair("flat", "fusemax", "latency_s", "latency_s"),
+        "energy_vs_flat": pair("fusemax", "flat", "energy_one_pe_j", "energy_j"),
+        "energy_vs_flat_every_pe": pair("fusemax", "flat", "energy_j", "energy_j"),
+        "speedup_vs_unfused": pair("unfused", "fusemax", "latency_s", "latency_s"),
+        "energy_vs_unfused": pair("fusemax", "unfused", "energy_one_pe_j", "energy_j"),
+        "energy_vs_unfused_every_pe": pair("fusemax", "unfused", "energy_j", "energy_j"),
     }
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump({k: {"ours": v[0], "paper": v[1]} for k, v in summary.items()} |

@@ -209,6 +209,16 @@ std::string scalar(const std::map<std::string, std::string>& settings, const std
   return it == settings.end() ? std::string() : YAML::Load(it->second).as<std::string>();
 }
 
+// A positive integer setting, or `fallback` when the point does not give it.
+int64_t positive_setting(const std::map<std::string, std::string>& settings, const std::string& key,
+                         int64_t fallback) {
+  auto it = settings.find(key);
+  if (it == settings.end()) return fallback;
+  const int64_t v = YAML::Load(it->second).as<int64_t>();
+  if (v <= 0) throw Error(key + " must be positive, got " + it->second);
+  return v;
+}
+
 PointFiles files_of(const SweepPoint& point, FileCache& cache) {
   PointFiles f;
   f.arch = cache.path("arch", "arch", scalar(point.settings, "arch"));
@@ -243,13 +253,14 @@ std::string values_json(const SweepPoint& point) {
   return j.dump();
 }
 
-SweepResult evaluate(const SweepPoint& point, FileCache& cache) {
+// `key`: the point's key when the caller has computed it, else "".
+SweepResult evaluate(const SweepPoint& point, FileCache& cache, const std::string& key) {
   SweepResult r;
   r.index = point.index;
   r.values_json = values_json(point);
   try {
     const PointFiles files = files_of(point, cache);
-    r.key = point_key(point, files, cache);
+    r.key = key.empty() ? point_key(point, files, cache) : key;
     // The architecture, with the point's arch.PATH values written into its YAML.
     std::shared_ptr<const ArchSpec> arch = cache.arch(files.arch);
     bool edited = false;
@@ -281,18 +292,9 @@ SweepResult evaluate(const SweepPoint& point, FileCache& cache) {
     std::map<std::string, std::string> overrides;
     for (const auto& [k, v] : point.settings)
       if (starts_with(k, "set.")) overrides[k.substr(4)] = YAML::Load(v).as<std::string>();
-    int64_t seq = 0;
-    const std::string seq_text = scalar(point.settings, "seq");
-    if (!seq_text.empty()) {
-      seq = YAML::Load(seq_text).as<int64_t>();
-      if (seq <= 0) throw Error("seq must be positive, got " + seq_text);
-    }
-    int64_t batch = workload->batch, heads = workload->heads;
-    if (!scalar(point.settings, "batch").empty())
-      batch = YAML::Load(point.settings.at("batch")).as<int64_t>();
-    if (!scalar(point.settings, "heads").empty())
-      heads = YAML::Load(point.settings.at("heads")).as<int64_t>();
-    if (batch <= 0 || heads <= 0) throw Error("batch and heads must be positive");
+    const int64_t seq = positive_setting(point.settings, "seq", 0);  // 0: the workload's
+    const int64_t batch = positive_setting(point.settings, "batch", workload->batch);
+    const int64_t heads = positive_setting(point.settings, "heads", workload->heads);
     const std::map<std::string, std::string> settings =
         workload_settings(*workload, *cascade, seq, overrides);
     const std::string mapper =
@@ -621,7 +623,7 @@ SweepPoint sweep_point(const SweepSpec& spec, size_t index) {
 
 SweepResult evaluate_sweep_point(const SweepPoint& point, const ConfigFinder& find_config) {
   FileCache cache(find_config);
-  return evaluate(point, cache);
+  return evaluate(point, cache, "");
 }
 
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
@@ -642,8 +644,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
   summary.points = spec.points();
   const std::map<std::string, bool> stored = db.stored();
   // Which points of this shard need computing; keys need the files each point names.
-  std::vector<size_t> todo;
-  std::vector<std::string> keys(summary.points);
+  std::vector<size_t> todo;                       // point indices, in order
+  std::vector<std::string> keys(summary.points);  // "" until known (a file is missing)
   for (size_t i = 0; i < summary.points; ++i) {
     const SweepPoint p = sweep_point(spec, i);
     try {
@@ -660,6 +662,11 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
       todo.push_back(i);
   }
 
+  const std::vector<std::string> todo_keys = [&] {  // read by the workers
+    std::vector<std::string> k;
+    for (size_t i : todo) k.push_back(keys[i]);
+    return k;
+  }();
   std::mutex done_mutex;
   std::vector<SweepResult> done;
   std::atomic<size_t> next{0};
@@ -668,7 +675,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
   for (int w = 0; w < jobs && !todo.empty(); ++w)
     workers.emplace_back([&] {
       for (size_t n; (n = next.fetch_add(1)) < todo.size();) {
-        SweepResult r = evaluate(sweep_point(spec, todo[n]), cache);
+        SweepResult r = evaluate(sweep_point(spec, todo[n]), cache, todo_keys[n]);
         if (r.key.empty()) r.key = fmt::format("error-{}-{:016x}", r.index, fnv1a(r.error));
         std::lock_guard<std::mutex> lock(done_mutex);
         done.push_back(std::move(r));
