@@ -1,9 +1,9 @@
-// The hardware description (configs/arch/*.yaml) and the Stats every fidelity fills.
+// The hardware description (configs/arch/*.yaml; format in configs/arch/README.md).
 //
 // An architecture is a list of components, each with a kind, an instance count and an
-// energy-per-action / area table (Accelergy-style). Energy is always
-// sum over components and actions of count x energy-per-action; fidelities differ only in
-// how they count. Units: energy in pJ per action, area in um^2 per instance, capacity in
+// energy-per-action / area table (Accelergy-style), and the PE arrays built from them.
+// Energy is always sum over components and actions of count x energy-per-action
+// (arch/energy.h); fidelities differ only in how they count. Units: energy in pJ per action, area in um^2 per instance, capacity in
 // bytes, bandwidth in bytes/s, clock in Hz.
 #pragma once
 
@@ -13,11 +13,22 @@
 #include <string>
 #include <vector>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade {
 
 enum class ComponentKind { Dram, Buffer, RegisterFile, Compute };
+std::string to_string(ComponentKind kind);  // dram, buffer, register_file, compute
+
+// What a mapper uses an array for (`role:` in the architecture file). Mappers find arrays by
+// role, never by name: `matrix` runs contractions and tile-shaped Einsums (FuseMax's 2D
+// array), `vector` runs row-shaped Einsums and running state (its 1D array). An array
+// without a role is used only where a mapping names it or a mapper looks for PEs that
+// support an operation (a GPU's FP32 lanes).
+enum class ArrayRole { None, Matrix, Vector };
+std::string to_string(ArrayRole role);  // none, matrix, vector
+// What an array of the role is for, in words (for messages).
+std::string role_purpose(ArrayRole role);
 
 // One component type, e.g. the 2D array's MAC units (instances = 65536), the global
 // buffer (instances = 1), the 2D array's register files (one per PE).
@@ -54,6 +65,7 @@ struct OpAction {
 // it executes and what each operation costs in issue slots of which unit.
 struct PeArray {
   std::string name;  // "array_2d", "array_1d"
+  ArrayRole role = ArrayRole::None;
   int64_t rows = 1;  // a 1D array has rows = 1
   int64_t cols = 1;
   std::string register_file;  // component name of the per-PE register file
@@ -98,6 +110,7 @@ struct ArchSpec {
   const Component* find_component(const std::string& name) const;
   const PeArray& array(const std::string& name) const;  // throws Error
   const PeArray* find_array(const std::string& name) const;
+  const PeArray* find_array_with_role(ArrayRole role) const;  // the first, if any
   const Component* dram() const;           // the Dram component, if any
   const Component* global_buffer() const;  // the (first) Buffer component, if any
   // Instances of a component: rows*cols of the array whose pe_components (or
@@ -120,44 +133,5 @@ ArchSpec parse_arch_text(const std::string& yaml_text, const std::string& file);
 // The cross-reference and range checks of load_arch for an ArchSpec built or edited in
 // code (a sweep point); errors point at the component's or array's definition.
 void validate_arch(const ArchSpec& arch);
-
-// ---------------------------------------------------------------------------------------
-// Stats: what every fidelity (analytical, SystemC, RTL) produces.
-struct Stats {
-  // actions[component][action] = count (e.g. ["dram"]["read"] in access_bits units,
-  // ["mac_2d"]["mac"], ["global_buffer"]["write"]).
-  std::map<std::string, std::map<std::string, double>> actions;
-  // Busy cycles of each unit (array_2d, array_1d, dram) and the total.
-  std::map<std::string, double> busy_cycles;
-  double cycles = 0;
-  std::string bottleneck;  // the unit or resource that sets `cycles`
-  double dram_bytes = 0;
-  std::map<std::string, double> notes;  // model-specific figures worth reporting
-
-  void add(const std::string& component, const std::string& action, double count) {
-    actions[component][action] += count;
-  }
-};
-
-struct EnergyReport {
-  std::map<std::string, double> by_component_pj;  // dynamic (+ leakage if charged)
-  // The same by level: the component kinds dram, buffer, register_file, compute.
-  std::map<std::string, double> by_level_pj;
-  double leakage_pj = 0;
-  double total_pj = 0;
-};
-// Σ actions × energy per action (register files per ArchSpec::register_file_energy). An
-// action with no energy in the table is an Error (never a silent 0).
-EnergyReport compute_energy(const ArchSpec& arch, const Stats& stats);
-
-// Area: every component's instances_of() x area_um2, except components whose area is
-// included in another's (area_included_in). What the configs put in area_um2 is what
-// counts: PE compute units, per-PE register files, buffers (CACTI); DRAM is off-chip (0).
-// Wires, the on-chip network and control are not modelled.
-struct AreaReport {
-  std::map<std::string, double> by_component_um2;
-  double total_um2 = 0;
-};
-AreaReport compute_area(const ArchSpec& arch);
 
 }  // namespace cascade

@@ -5,10 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "mappings/mapping.h"
-#include "mappings/parser.h"
-#include "mappings/workload.h"
+#include "mappings/mappers/registry.h"
+#include "mappings/cascade/parser.h"
+#include "mappings/problem/workload.h"
 #include "sim/analytical/analytical_model.h"
+#include "sim/model/design_point.h"
 
 namespace {
 
@@ -27,10 +28,11 @@ Point fusemax_point(int64_t seq) {
   p.arch = load_arch(kRoot + "/configs/arch/fusemax.yaml");
   const Workload w = load_workload(kRoot + "/configs/workloads/bert-base.yaml");
   const Cascade c = parse_cascade_file(kRoot + "/configs/cascades/softmax-1pass.yaml");
-  auto settings = mapper_shape_settings("fusemax", c, p.arch);
+  const Mapper& fusemax = mapper_named("fusemax");
+  auto settings = fusemax.shape_settings(c, p.arch);
   for (const auto& [k, v] : workload_settings(w, c, seq, {})) settings[k] = v;
   p.problem = make_problem(c, resolve_bindings(c, settings), w.batch, w.heads, p.arch.word_bytes());
-  p.mapping = generate_mappings("fusemax", p.problem, p.arch).front();
+  p.mapping = fusemax.candidates(p.problem, p.arch).front();
   return p;
 }
 
@@ -39,7 +41,8 @@ Point fusemax_point(int64_t seq) {
 void BM_MappingEvaluation(benchmark::State& state) {
   const Point p = fusemax_point(4096);
   const AnalyticalModel model(p.problem, p.arch);
-  for (auto _ : state) benchmark::DoNotOptimize(model.evaluate(p.mapping).stats.cycles);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(energy_of(p.arch, model.evaluate(p.mapping)).total_pj);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_MappingEvaluation);
@@ -49,7 +52,8 @@ void BM_ResolvedMappingEvaluation(benchmark::State& state) {
   const Point p = fusemax_point(4096);
   const AnalyticalModel model(p.problem, p.arch);
   const ResolvedMapping resolved = resolve_mapping(p.problem, p.arch, p.mapping);
-  for (auto _ : state) benchmark::DoNotOptimize(model.evaluate(resolved).stats.cycles);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(energy_of(p.arch, model.evaluate(resolved)).total_pj);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ResolvedMappingEvaluation);
@@ -73,9 +77,12 @@ void BM_FuseMaxReproduction(benchmark::State& state) {
       for (const std::string& m : models) {
         const Workload w = load_workload(kRoot + "/configs/workloads/" + m + ".yaml");
         for (int64_t seq : lengths) {
-          const AnalyticalRun r =
-              run_analytical(arch, c, w.batch, w.heads, workload_settings(w, c, seq, {}), d.mapper);
-          benchmark::DoNotOptimize(r.evaluation.latency_s);
+          DesignPointSettings settings;
+          settings.seq = seq;
+          settings.mapper = d.mapper;
+          const DesignPoint point = make_design_point(arch, w, c, settings);
+          const AnalyticalModel model(point.problem, point.arch);
+          benchmark::DoNotOptimize(evaluate_design_point(point, model).latency_s);
           ++points;
         }
       }

@@ -2,7 +2,7 @@
 // (P = M = 1024, E = F = 64), single-threaded. Target (DESIGN.md): < 0.5 s in fp32.
 #include <benchmark/benchmark.h>
 
-#include "mappings/parser.h"
+#include "mappings/cascade/parser.h"
 #include "sim/functional/check.h"
 #include "sim/functional/executor.h"
 

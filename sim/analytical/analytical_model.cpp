@@ -1,11 +1,11 @@
 #include "sim/analytical/analytical_model.h"
 
-#include <fmt/core.h>
-#include <fmt/ranges.h>
+#include "mappings/mapping/data_movement.h"
+#include "sim/model/compute_cost.h"
+
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 
 namespace cascade {
@@ -47,63 +47,33 @@ AnalyticalModel::AnalyticalModel(const Problem& problem, const ArchSpec& arch)
   }
   costs_.resize(problem.einsums.size());
   for (size_t e = 0; e < problem.einsums.size(); ++e) {
-    const ProblemEinsum& pe = problem.einsums[e];
     costs_[e].resize(arch.arrays.size());
     for (size_t a = 0; a < arch.arrays.size(); ++a) {
-      const PeArray& array = arch.arrays[a];
-      UnitCost& cost = costs_[e][a];
-      cost.supported = true;
-      std::map<std::string, double> slots;  // per component
-      double issue = 0;
-      for (const auto& [op, rate] : pe.ops_per_point) {
-        const auto lowered = lower_operation(array, op);
-        if (lowered.empty()) {
-          cost.supported = false;
-          break;
-        }
-        for (const auto& [name, times] : lowered) {
-          const double n = rate * times;
-          issue = std::max(issue, n * array.cycles_of(name));
-          for (const OpAction& oa : array.actions_of(name)) {
-            slots[oa.component] += n * oa.count;
-            const int k = key(oa.component, oa.action);
-            auto same = std::find_if(cost.actions.begin(), cost.actions.end(),
-                                     [&](const Action& x) { return x.key == k; });
-            if (same != cost.actions.end())
-              same->per_point += n * oa.count;
-            else
-              cost.actions.push_back({k, n * oa.count});
-          }
-        }
-      }
-      if (!cost.supported) {
-        cost.actions.clear();
-        continue;
-      }
-      double busiest = 0;
-      for (const auto& [component, n] : slots) busiest = std::max(busiest, n);
-      cost.ii = std::max(busiest, issue);
+      const ComputeCost cost = compute_cost(problem.einsums[e], arch.arrays[a]);
+      UnitCost& unit = costs_[e][a];
+      unit.supported = cost.supported;
+      unit.ii = cost.ii;
+      for (const PointAction& pa : cost.actions)
+        unit.actions.push_back({key(pa.component, pa.action), pa.per_point});
     }
   }
 }
 
-Evaluation AnalyticalModel::evaluate(const Mapping& mapping) const {
+Stats AnalyticalModel::evaluate(const Mapping& mapping) const {
   ResolveOptions options;
   options.check_operations = false;  // the cost table knows; resolve again for the message
   thread_local ResolvedMapping rm;   // reused storage: no allocation per evaluation
   resolve_mapping(problem_, arch_, mapping, rm, options);
   for (size_t e = 0; e < rm.einsums.size(); ++e)
     if (!costs_[e][rm.einsums[e].array].supported) resolve_mapping(problem_, arch_, mapping);
-  Evaluation ev = evaluate(rm);
-  ev.mapping = mapping.name;
-  return ev;
+  return evaluate(rm);
 }
 
-Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
+Stats AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
   const Problem& problem = problem_;
   const ArchSpec& arch = arch_;
-  Evaluation ev;
-  Stats& stats = ev.stats;
+  Stats stats;
+  stats.fidelity = "analytical";
   const double bh = static_cast<double>(problem.batch * problem.heads);
   const size_t arrays = arch.arrays.size();
   const size_t resources = arrays + 1;  // arrays, then DRAM
@@ -118,7 +88,7 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
   };
 
   // Compute and register files.
-  ev.einsums.reserve(problem.einsums.size());
+  stats.einsums.reserve(problem.einsums.size());
   for (size_t e = 0; e < problem.einsums.size(); ++e) {
     const ProblemEinsum& pe = problem.einsums[e];
     const ResolvedEinsum& re = rm.einsums[e];
@@ -137,7 +107,7 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
     const double cycles = cost.ii * re.temporal_iterations * density;
     busy[re.group * resources + re.array] += cycles;
     occupancy[re.array] += cost.ii * points / static_cast<double>(array.pes());
-    EinsumReport r;
+    EinsumStats r;
     r.name = pe.name;
     r.array = array.name;
     r.group = re.group;
@@ -146,7 +116,7 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
     r.cycles = cycles;
     r.spatial_use =
         static_cast<double>(re.cols_used * re.rows_used) / static_cast<double>(array.pes());
-    ev.einsums.push_back(std::move(r));
+    stats.einsums.push_back(std::move(r));
   }
 
   // Data movement.
@@ -166,9 +136,12 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
   for (size_t k = 0; k < keys_.size(); ++k)
     if (touched[k]) stats.actions[keys_[k].first][keys_[k].second] = counts[k];
   stats.dram_bytes = dram_words * problem.word_bytes;
-  ev.tensors.reserve(problem.tensors.size());
-  for (size_t t = 0; t < problem.tensors.size(); ++t)
-    ev.tensors.push_back({problem.tensors[t].name, rm.tensors[t].home, dm.tensors[t]});
+  stats.tensors.reserve(problem.tensors.size());
+  for (size_t t = 0; t < problem.tensors.size(); ++t) {
+    const TensorTraffic& tt = dm.tensors[t];
+    stats.tensors.push_back({problem.tensors[t].name, to_string(rm.tensors[t].home), tt.dram_reads,
+                             tt.dram_writes, tt.buffer_reads, tt.buffer_writes});
+  }
   const double bandwidth = dram ? dram->bandwidth_bytes_per_s : 0;
   for (size_t g = 0; g < rm.groups.size(); ++g) {
     const double bytes = (dm.groups[g].dram_reads + dm.groups[g].dram_writes) * problem.word_bytes;
@@ -179,9 +152,9 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
   auto resource_name = [&](size_t r) { return r < arrays ? arch.arrays[r].name : kDram; };
   std::vector<double> bottleneck_time(resources, 0.0), total_busy(resources, 0.0);
   double cycles = 0, largest_fill = 0;
-  ev.groups.resize(rm.groups.size());
+  stats.groups.resize(rm.groups.size());
   for (size_t g = 0; g < rm.groups.size(); ++g) {
-    GroupReport& gr = ev.groups[g];
+    GroupStats& gr = stats.groups[g];
     gr.name = rm.groups[g].name;
     double sum = 0, most = 0;
     size_t argmax = 0;
@@ -226,85 +199,20 @@ Evaluation AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
   stats.cycles = cycles;
   stats.bottleneck = resource_name(bottleneck);
   for (size_t r = 0; r < resources; ++r) stats.busy_cycles[resource_name(r)] = total_busy[r];
-  ev.latency_s = arch.clock_hz > 0 ? cycles / arch.clock_hz : 0;
   for (size_t a = 0; a < arrays; ++a)
-    ev.utilization[arch.arrays[a].name] = cycles > 0 ? occupancy[a] / cycles : 0;
+    stats.utilization[arch.arrays[a].name] = cycles > 0 ? occupancy[a] / cycles : 0;
 
-  stats.notes["latency_s"] = ev.latency_s;
+  stats.notes["latency_s"] = arch.clock_hz > 0 ? cycles / arch.clock_hz : 0;
   double fill = 0;
-  for (const GroupReport& gr : ev.groups) fill += gr.fill_cycles;
+  for (const GroupStats& gr : stats.groups) fill += gr.fill_cycles;
   stats.notes["fill_cycles"] = rm.schedule == GroupSchedule::Sequential ? fill : largest_fill;
-  stats.notes["dram_read_bytes"] = dm.dram_reads * problem.word_bytes;
-  stats.notes["dram_write_bytes"] = dm.dram_writes * problem.word_bytes;
+  stats.dram_read_bytes = dm.dram_reads * problem.word_bytes;
+  stats.dram_write_bytes = dm.dram_writes * problem.word_bytes;
+  stats.notes["dram_read_bytes"] = stats.dram_read_bytes;
+  stats.notes["dram_write_bytes"] = stats.dram_write_bytes;
   stats.notes["buffer_read_words"] = dm.buffer_reads;
   stats.notes["buffer_write_words"] = dm.buffer_writes;
-
-  ev.energy = compute_energy(arch, stats);
-  return ev;
-}
-
-MappingChoice choose_mapping(const AnalyticalModel& model, const std::vector<Mapping>& candidates) {
-  if (candidates.empty()) throw Error("no candidate mappings to choose from");
-  MappingChoice choice;
-  bool found = false;
-  std::string first_error;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    try {
-      Evaluation ev = model.evaluate(candidates[i]);
-      choice.considered.push_back(
-          {candidates[i].name, ev.latency_s, ev.energy.total_pj * 1e-12, ""});
-      const bool better = !found || ev.latency_s < choice.evaluation.latency_s * (1 - 1e-9) ||
-                          (ev.latency_s <= choice.evaluation.latency_s * (1 + 1e-9) &&
-                           ev.energy.total_pj < choice.evaluation.energy.total_pj);
-      if (better) {
-        choice.index = i;
-        choice.evaluation = std::move(ev);
-        found = true;
-      }
-    } catch (const Error& e) {
-      if (first_error.empty()) first_error = e.what();
-      choice.considered.push_back(
-          {candidates[i].name, std::numeric_limits<double>::quiet_NaN(), 0, e.what()});
-    }
-  }
-  if (!found) throw Error(first_error);
-  return choice;
-}
-
-AnalyticalRun run_analytical(const ArchSpec& arch, const Cascade& cascade, int64_t batch,
-                             int64_t heads, const std::map<std::string, std::string>& settings,
-                             const std::string& mapper_or_file) {
-  AnalyticalRun run;
-  const std::string mapper = mapper_or_file.empty() ? default_mapper(cascade) : mapper_or_file;
-  const bool is_file =
-      std::find(mapper_names().begin(), mapper_names().end(), mapper) == mapper_names().end();
-  Mapping file_mapping;
-  std::map<std::string, std::string> shapes;
-  if (is_file) {
-    if (!std::filesystem::exists(mapper))
-      throw Error("--mapper: '" + mapper + "' is neither a mapper (" +
-                  fmt::format("{}", fmt::join(mapper_names(), ", ")) + ") nor a mapping file");
-    file_mapping = load_mapping(mapper);
-    shapes = file_mapping.shapes;
-  } else {
-    shapes = mapper_shape_settings(mapper, cascade, arch);
-  }
-  for (const auto& [name, value] : settings) shapes[name] = value;
-  run.bindings = resolve_bindings(cascade, shapes);
-  run.problem = make_problem(cascade, run.bindings, batch, heads, arch.word_bytes());
-  run.area = compute_area(arch);
-  const AnalyticalModel model(run.problem, arch);
-  if (is_file) {
-    run.mapping = file_mapping;
-    run.evaluation = model.evaluate(run.mapping);
-    return run;
-  }
-  const std::vector<Mapping> candidates = generate_mappings(mapper, run.problem, arch);
-  MappingChoice choice = choose_mapping(model, candidates);
-  run.mapping = candidates[choice.index];
-  run.evaluation = std::move(choice.evaluation);
-  run.considered = std::move(choice.considered);
-  return run;
+  return stats;
 }
 
 }  // namespace cascade

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "mappings/analysis.h"
+#include "mappings/analysis/evaluation_order.h"
 #include "sim/reference/attention_reference.h"
 
 namespace cascade {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "mappings/cascade.h"
+#include "mappings/cascade/cascade.h"
 #include "sim/functional/executor.h"
 
 namespace cascade {

@@ -7,8 +7,8 @@
 #include <set>
 #include <type_traits>
 
-#include "mappings/analysis.h"
-#include "mappings/index_program.h"
+#include "mappings/analysis/evaluation_order.h"
+#include "mappings/cascade/index_program.h"
 
 namespace cascade {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "mappings/cascade.h"
+#include "mappings/cascade/cascade.h"
 #include "sim/functional/number_format.h"
 
 namespace cascade {

@@ -1,6 +1,6 @@
 #include "sim/functional/number_format.h"
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade {
 

@@ -21,7 +21,7 @@
 #include <span>
 #include <vector>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade::reference {
 

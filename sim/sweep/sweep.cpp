@@ -18,19 +18,21 @@
 #include <thread>
 
 #include "arch/arch_spec.h"
-#include "arch/yaml_support.h"
-#include "mappings/mapping.h"
-#include "mappings/parser.h"
-#include "mappings/workload.h"
+#include "arch/support/names.h"
+#include "arch/support/yaml_reader.h"
+#include "mappings/cascade/parser.h"
+#include "mappings/mappers/registry.h"
+#include "mappings/problem/workload.h"
 #include "sim/analytical/analytical_model.h"
-#include "sim/csv.h"
+#include "sim/model/design_point.h"
+#include "sim/report/csv.h"
 
 namespace cascade {
 
 namespace {
 
-using yaml_support::Reader;
-using Entry = Reader::Entry;
+
+using Entry = YamlReader::Entry;
 
 // Settings a point can give besides set.NAME and arch.PATH.
 const std::vector<std::string>& plain_keys() {
@@ -63,16 +65,16 @@ std::string as_yaml_text(const YAML::Node& node) {
 
 void check_key(const std::string& key, const SourceLocation& loc) {
   if (std::find(plain_keys().begin(), plain_keys().end(), key) != plain_keys().end()) return;
-  if (starts_with(key, "set.") && yaml_support::is_identifier(key.substr(4))) return;
+  if (starts_with(key, "set.") && is_identifier(key.substr(4))) return;
   if (starts_with(key, "arch.") && key.size() > 5 && key.back() != '.' &&
       key.find("..") == std::string::npos)
     return;
   std::vector<std::string> known = plain_keys();
   known.push_back("set.NAME");
   known.push_back("arch.PATH");
-  const std::string near = yaml_support::closest_name(key, plain_keys());
+  const std::string near = closest_name(key, plain_keys());
   throw Error(loc, "unknown setting '" + key + "'" +
-                       (near.empty() ? " (settings: " + yaml_support::join(known, ", ") + ")"
+                       (near.empty() ? " (settings: " + join(known, ", ") + ")"
                                      : " (did you mean '" + near + "'?)"));
 }
 
@@ -121,12 +123,12 @@ YAML::Node node_at(const YAML::Node& root, const std::string& path, const std::s
         }
     }
     if (!found) {
-      const std::string near = yaml_support::closest_name(segment, known);
+      const std::string near = closest_name(segment, known);
       throw Error("architecture " + arch_name + " has no '" + segment + "'" +
                   (walked.empty() ? "" : " under " + walked) +
                   (near.empty()
                        ? (known.empty() ? std::string()
-                                        : " (it has: " + yaml_support::join(known, ", ") + ")")
+                                        : " (it has: " + join(known, ", ") + ")")
                        : " (did you mean '" + near + "'?)"));
     }
     node.reset(next);
@@ -233,7 +235,7 @@ PointFiles files_of(const SweepPoint& point, FileCache& cache) {
     f.cascade = w->cascade;
   }
   const std::string mapper = scalar(point.settings, "mapper");
-  const std::vector<std::string>& mappers = mapper_names();
+  const std::vector<std::string> mappers = mapper_names();
   if (!mapper.empty() && std::find(mappers.begin(), mappers.end(), mapper) == mappers.end())
     f.mapping = cache.path("mapping", "mappings", mapper);
   return f;
@@ -292,41 +294,42 @@ SweepResult evaluate(const SweepPoint& point, FileCache& cache, const std::strin
     std::map<std::string, std::string> overrides;
     for (const auto& [k, v] : point.settings)
       if (starts_with(k, "set.")) overrides[k.substr(4)] = YAML::Load(v).as<std::string>();
-    const int64_t seq = positive_setting(point.settings, "seq", 0);  // 0: the workload's
-    const int64_t batch = positive_setting(point.settings, "batch", workload->batch);
-    const int64_t heads = positive_setting(point.settings, "heads", workload->heads);
-    const std::map<std::string, std::string> settings =
-        workload_settings(*workload, *cascade, seq, overrides);
-    const std::string mapper =
-        files.mapping.empty() ? scalar(point.settings, "mapper") : files.mapping;
-    const AnalyticalRun run = run_analytical(edited_arch, *cascade, batch, heads, settings, mapper);
-    const Evaluation& ev = run.evaluation;
+    DesignPointSettings settings;
+    settings.seq = positive_setting(point.settings, "seq", 0);  // 0: the workload's
+    settings.batch = positive_setting(point.settings, "batch", workload->batch);
+    settings.heads = positive_setting(point.settings, "heads", workload->heads);
+    settings.overrides = overrides;
+    settings.mapper = files.mapping.empty() ? scalar(point.settings, "mapper") : files.mapping;
+    const DesignPoint design = make_design_point(std::move(edited_arch), *workload, *cascade, settings);
+    const AnalyticalModel model(design.problem, design.arch);
+    const DesignPointResult result = evaluate_design_point(design, model);
+    const Stats& st = result.stats;
     r.ok = true;
-    r.arch = edited_arch.name;
+    r.arch = design.arch.name;
     r.workload = workload->name;
     r.cascade = cascade->name;
-    r.mapper = run.mapping.mapper.empty() ? mapper : run.mapping.mapper;
-    r.mapping = run.mapping.name;
-    r.bottleneck = ev.stats.bottleneck;
+    r.mapper = result.mapping.mapper.empty() ? settings.mapper : result.mapping.mapper;
+    r.mapping = result.mapping.name;
+    r.bottleneck = st.bottleneck;
     auto shape = [&](const char* n) {
-      auto it = run.bindings.shapes.find(n);
-      return it == run.bindings.shapes.end() ? 0.0 : static_cast<double>(it->second);
+      auto it = design.bindings.shapes.find(n);
+      return it == design.bindings.shapes.end() ? 0.0 : static_cast<double>(it->second);
     };
     r.P = shape("P");
     r.M = shape("M");
-    r.cycles = ev.stats.cycles;
-    r.latency_s = ev.latency_s;
+    r.cycles = st.cycles;
+    r.latency_s = result.latency_s;
     auto util = [&](const char* a) {
-      auto it = ev.utilization.find(a);
-      return it == ev.utilization.end() ? 0.0 : it->second;
+      auto it = st.utilization.find(a);
+      return it == st.utilization.end() ? 0.0 : it->second;
     };
     r.util_2d = util("array_2d");
     r.util_1d = util("array_1d");
-    r.dram_bytes = ev.stats.dram_bytes;
-    r.energy_j = ev.energy.total_pj * 1e-12;
-    r.area_mm2 = run.area.total_um2 * 1e-6;
+    r.dram_bytes = st.dram_bytes;
+    r.energy_j = result.energy.total_pj * 1e-12;
+    r.area_mm2 = result.area.total_um2 * 1e-6;
     nlohmann::json levels = nlohmann::json::object();
-    for (const auto& [level, pj] : ev.energy.by_level_pj) levels[level] = pj * 1e-12;
+    for (const auto& [level, pj] : result.energy.by_level_pj) levels[level] = pj * 1e-12;
     r.energy_by_level_json = levels.dump();
   } catch (const Error& e) {
     r.ok = false;
@@ -499,7 +502,7 @@ size_t SweepSpec::points() const {
 }
 
 SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file) {
-  const Reader r(file);
+  const YamlReader r(file);
   const YAML::Node root = r.load(yaml_text);
   if (!root || root.IsNull()) throw Error(r.start(), "empty sweep file");
   if (!root.IsMap()) throw Error(r.start(), "a sweep file must be a YAML map");
@@ -509,7 +512,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
   for (const Entry& e : r.entries(root, "the sweep file")) {
     if (e.key == "name") {
       spec.name = r.text(e.value, e.value_loc, "'name'");
-      if (!yaml_support::is_identifier([&] {
+      if (!is_identifier([&] {
             std::string n = spec.name;
             std::replace(n.begin(), n.end(), '-', '_');
             return n;
@@ -527,7 +530,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
         if (b.key == "set") {
           if (!b.value.IsMap()) throw Error(b.value_loc, "'set' must be a map NAME: value");
           for (const Entry& s : r.entries(b.value, "'set'")) {
-            if (!yaml_support::is_identifier(s.key))
+            if (!is_identifier(s.key))
               throw Error(s.key_loc, "'" + s.key + "' is not a shape or parameter name");
             if (!s.value.IsScalar())
               throw Error(s.value_loc, "the value of set." + s.key + " must be a number");
@@ -574,7 +577,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
         spec.axes.push_back(axis);
       }
     } else {
-      throw Error(e.key_loc, yaml_support::unknown_key_message(
+      throw Error(e.key_loc, unknown_key_message(
                                  e.key, "the sweep file",
                                  {"name", "description", "citations", "base", "axes"}));
     }

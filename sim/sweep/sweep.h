@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade {
 

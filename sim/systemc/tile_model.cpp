@@ -5,7 +5,7 @@
 #include <chrono>
 #include <systemc>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade {
 
@@ -121,6 +121,38 @@ TileResult simulate_tiles(const TileSchedule& schedule) {
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count();
   return r;
 }
+
+TileResult SystemCModel::simulate(const Mapping& mapping, TileSchedule* schedule_out) const {
+  TileSchedule schedule =
+      build_tile_schedule(problem_, arch_, mapping, options_.slices, options_.buffers);
+  TileResult result = simulate_tiles(schedule);
+  if (schedule_out) *schedule_out = std::move(schedule);
+  return result;
+}
+
+Stats SystemCModel::to_stats(const TileResult& r) {
+  Stats stats;
+  stats.fidelity = "cycle";
+  stats.cycles = r.cycles;
+  stats.busy_cycles = r.busy_cycles;
+  double most = -1;
+  for (const auto& [unit, busy] : r.busy_cycles)
+    if (busy > most) {
+      most = busy;
+      stats.bottleneck = unit;
+    }
+  for (const TileGroupResult& g : r.groups) {
+    GroupStats gs;
+    gs.name = g.name;
+    gs.cycles = g.cycles;
+    stats.groups.push_back(gs);
+  }
+  stats.notes["tasks_simulated"] = static_cast<double>(r.tasks);
+  stats.notes["wall_seconds"] = r.wall_seconds;
+  return stats;
+}
+
+Stats SystemCModel::evaluate(const Mapping& mapping) const { return to_stats(simulate(mapping)); }
 
 }  // namespace cascade
 

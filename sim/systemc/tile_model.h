@@ -3,14 +3,15 @@
 // waits until the tasks it depends on have finished (a handshake on one shared event), then
 // holds its unit for its cycles. One clock cycle is one nanosecond of simulated time.
 //
-// SystemC elaborates and runs once per process: call simulate_tiles() once (the `cascade
-// simulate` command does); this header does not include SystemC.
+// SystemC elaborates and runs once per process: one simulation per process (the `cascade
+// simulate` command runs one); this header does not include SystemC.
 #pragma once
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "sim/model/model.h"
 #include "sim/systemc/tile_schedule.h"
 
 namespace cascade {
@@ -32,5 +33,30 @@ struct TileResult {
 };
 
 TileResult simulate_tiles(const TileSchedule& schedule);
+
+struct TileModelOptions {
+  int64_t slices = 2;  // (batch, head) slices simulated per group (0: all)
+  int buffers = 2;     // tiles in flight (>= 2)
+};
+
+// The tile model as a Model: Stats with the simulated cycles, busy cycles per unit and per
+// group. It counts no actions (its energy is not reported). One evaluation per process.
+class SystemCModel : public Model {
+ public:
+  // Keeps references: `problem` and `arch` must outlive the model.
+  SystemCModel(const Problem& problem, const ArchSpec& arch, TileModelOptions options = {})
+      : problem_(problem), arch_(arch), options_(options) {}
+
+  std::string fidelity() const override { return "cycle"; }
+  Stats evaluate(const Mapping& mapping) const override;
+  // The simulation with its per-group detail (what `cascade simulate` prints).
+  TileResult simulate(const Mapping& mapping, TileSchedule* schedule = nullptr) const;
+  static Stats to_stats(const TileResult& result);
+
+ private:
+  const Problem& problem_;
+  const ArchSpec& arch_;
+  TileModelOptions options_;
+};
 
 }  // namespace cascade

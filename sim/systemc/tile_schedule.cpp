@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <map>
 
+#include "mappings/mapping/data_movement.h"
+#include "mappings/mapping/resolve.h"
+#include "sim/model/compute_cost.h"
+
 namespace cascade {
 
 TileSchedule build_tile_schedule(const Problem& problem, const ArchSpec& arch,
-                                 const Mapping& mapping, const Evaluation& evaluation,
-                                 int64_t max_slices, int buffers) {
+                                 const Mapping& mapping, int64_t max_slices, int buffers) {
   if (buffers < 2)
     throw Error("the tile model needs at least 2 tile buffers, got " + std::to_string(buffers));
   if (mapping.schedule != GroupSchedule::Sequential)
@@ -21,13 +24,26 @@ TileSchedule build_tile_schedule(const Problem& problem, const ArchSpec& arch,
   for (const PeArray& a : arch.arrays) s.units.push_back(a.name);
   s.units.push_back("dram");
   const int dram = static_cast<int>(arch.arrays.size());
-  std::map<std::string, double> einsum_cycles;
-  for (const EinsumReport& r : evaluation.einsums) einsum_cycles[r.name] = r.cycles;
+  // Busy cycles of each Einsum on its array: the issue interval of one point times the
+  // temporal iterations of its loop nest, times the share of the box its `where` keeps.
+  std::vector<double> einsum_cycles(problem.einsums.size(), 0);
+  for (size_t e = 0; e < problem.einsums.size(); ++e) {
+    const ProblemEinsum& pe = problem.einsums[e];
+    const ResolvedEinsum& re = rm.einsums[e];
+    const ComputeCost cost = compute_cost(pe, arch.arrays[re.array]);
+    if (!cost.supported)
+      throw Error("einsum " + pe.name + ": " + arch.arrays[re.array].name +
+                  " does not support its operations");
+    const double density = pe.box > 0 ? pe.points / pe.box : 0;
+    einsum_cycles[e] = cost.ii * re.temporal_iterations * density;
+  }
+  const DataMovement traffic = analyze_data_movement(problem, arch, rm);
+  const Component* dram_component = arch.dram();
+  const double bandwidth = dram_component ? dram_component->bandwidth_bytes_per_s : 0;
 
   std::vector<int> previous_group_tail;  // the last task of each unit in the previous group
   for (size_t g = 0; g < rm.groups.size(); ++g) {
     const MappingGroup& mg = mapping.groups[g];
-    const GroupReport& report = evaluation.groups.at(g);
     TileSchedule::GroupInfo info;
     info.name = mg.name;
     // Leading batch / head loops make the slices; the rest iterate inside a slice.
@@ -68,14 +84,13 @@ TileSchedule build_tile_schedule(const Problem& problem, const ArchSpec& arch,
       double runs = static_cast<double>(info.slices);
       for (size_t l = 0; l < inner; ++l)
         if (iterates[e][l]) runs *= static_cast<double>(factor[l]);
-      const std::string& name = problem.einsums[e].name;
-      cycles_per_run[e] = einsum_cycles.count(name) ? einsum_cycles.at(name) / runs : 0;
+      cycles_per_run[e] = einsum_cycles[e] / runs;
     }
-    auto dram_it = report.busy_cycles.find("dram");
+    const double group_bytes =
+        (traffic.groups[g].dram_reads + traffic.groups[g].dram_writes) * problem.word_bytes;
+    const double dram_cycles = bandwidth > 0 ? group_bytes / bandwidth * arch.clock_hz : 0;
     const double dram_per_iteration =
-        dram_it == report.busy_cycles.end()
-            ? 0
-            : dram_it->second / static_cast<double>(info.slices * info.iterations);
+        dram_cycles / static_cast<double>(info.slices * info.iterations);
 
     std::vector<std::vector<int>> step_tasks;               // compute tasks per step
     std::vector<int> own_last(problem.einsums.size(), -1);  // an Einsum's latest run

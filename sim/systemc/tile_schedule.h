@@ -3,13 +3,17 @@
 // Plain C++ (no SystemC), so it is unit-tested without a simulation kernel.
 //
 // Granularity: one task per Einsum per DRAM-level iteration in which it runs, one DRAM task
-// per iteration. An Einsum's cycles per run are its analytical compute cycles divided by its
-// runs (the cycle formulas are shared; what the simulation adds is the order: dependencies
-// between Einsums inside an iteration, the recurrence across iterations, in-order units,
-// a bounded number of tiles in flight, fill and drain). A DRAM loop over a rank an Einsum lacks
+// per iteration. What this model shares with the analytical one, and so does not check: the
+// per-point issue interval (sim/model/compute_cost.h) times the Einsum's temporal loop
+// iterations gives its cycles, divided evenly over its runs; a group's DRAM traffic comes
+// from the loop nests (mappings/mapping/data_movement.h) at the DRAM's bandwidth, spread
+// evenly over its iterations. What it counts on its own is the order: dependencies between
+// Einsums inside an iteration, the recurrence across iterations, in-order units, a bounded
+// number of tiles in flight, fill and drain. (The cycle-level model of the array, buffer
+// and DRAM replaces this one.) A DRAM loop over a rank an Einsum lacks
 // runs it once: at the loop's last iteration when it reads something accumulated over that loop (AV
 // after the last key tile), else at its first. A group's DRAM traffic is spread evenly over
-// its iterations (per-tensor refetch timing is not modelled yet). The (batch, head) slices
+// its iterations (per-tensor refetch timing is not modelled). The (batch, head) slices
 // of a group are identical: the first `slices_simulated` are simulated and the rest
 // extrapolated from the last one (TileSchedule::GroupInfo).
 #pragma once
@@ -19,8 +23,8 @@
 #include <vector>
 
 #include "arch/arch_spec.h"
-#include "mappings/mapping.h"
-#include "sim/analytical/analytical_model.h"
+#include "mappings/mapping/mapping.h"
+#include "mappings/problem/problem.h"
 
 namespace cascade {
 
@@ -56,7 +60,6 @@ struct TileSchedule {
 // `buffers` (>= 2) tiles may be in flight. Throws Error for what the tile model does not
 // handle (overlapped groups).
 TileSchedule build_tile_schedule(const Problem& problem, const ArchSpec& arch,
-                                 const Mapping& mapping, const Evaluation& evaluation,
-                                 int64_t max_slices = 2, int buffers = 2);
+                                 const Mapping& mapping, int64_t max_slices = 2, int buffers = 2);
 
 }  // namespace cascade

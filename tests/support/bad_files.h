@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade::testing_support {
 

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 #include "tests/support/npy.h"
 
 namespace cascade::golden {

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "arch/error.h"
+#include "arch/support/error.h"
 
 namespace cascade::npy {
 

@@ -1,0 +1,520 @@
+// Helpers of the cascade IR: equality, name lookups, rank/variable naming, shape and
+// parameter resolution, and integer index evaluation.
+#include "mappings/cascade/cascade.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <set>
+
+#include "arch/support/names.h"
+#include "mappings/cascade/parser.h"
+#include "mappings/cascade/parser_detail.h"
+
+namespace cascade {
+
+// ---------------------------------------------------------------------------------------
+// Shared internal helpers (declared again where they are used; not part of the API).
+namespace detail {
+
+bool is_name_char(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; }
+
+bool is_upper_name(const std::string& s) {
+  if (s.empty() || !std::isupper(static_cast<unsigned char>(s[0]))) return false;
+  for (char ch : s)
+    if (!is_name_char(ch) || std::islower(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
+bool is_lower_name(const std::string& s) {
+  if (s.empty() || !std::islower(static_cast<unsigned char>(s[0]))) return false;
+  for (char ch : s)
+    if (!is_name_char(ch) || std::isupper(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// Expressions and functions.
+
+bool Expr::operator==(const Expr& o) const {
+  const bool same_number =
+      number == o.number || (std::isnan(number) && std::isnan(o.number));
+  return op == o.op && same_number && name == o.name && indices == o.indices &&
+         reduce_vars == o.reduce_vars && args == o.args;
+}
+
+const std::vector<ValueFunction>& value_functions() {
+  static const std::vector<ValueFunction> functions = {
+      {"exp", 1},  {"sqrt", 1}, {"max", 2}, {"min", 2}, {"pow", 2},
+      {"elu1", 1}, {"relu", 1}, {"abs", 1}, {"log", 1},
+  };
+  return functions;
+}
+
+const ValueFunction* find_value_function(const std::string& name) {
+  for (const ValueFunction& f : value_functions())
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+const TensorInfo* Cascade::find_tensor(const std::string& tensor) const {
+  for (const TensorInfo& t : tensors)
+    if (t.name == tensor) return &t;
+  return nullptr;
+}
+
+const Partition* Cascade::find_partition_of(const std::string& rank) const {
+  for (const Partition& p : partitions)
+    if (p.rank == rank) return &p;
+  return nullptr;
+}
+
+const Parameter* Cascade::find_parameter(const std::string& parameter) const {
+  for (const Parameter& p : parameters)
+    if (p.name == parameter) return &p;
+  return nullptr;
+}
+
+const IndexFunction* Cascade::find_index_function(const std::string& function) const {
+  for (const IndexFunction& f : index_functions)
+    if (f.name == function) return &f;
+  return nullptr;
+}
+
+void index_variables(const IndexExpr& e, std::vector<std::string>& out) {
+  if (e.op == IndexOp::Variable) push_unique(out, e.name);
+  for (const IndexExpr& a : e.args) index_variables(a, out);
+}
+
+void collect_reads(const Expr& e, std::vector<const Expr*>& reads) {
+  if (e.op == ExprOp::Read) reads.push_back(&e);
+  for (const Expr& a : e.args) collect_reads(a, reads);
+}
+
+std::string variable_of_rank(const std::string& rank) {
+  std::string out = rank;
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string rank_of_variable(const std::string& var) {
+  std::string out = var;
+  for (char& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+int64_t Bindings::shape(const std::string& name) const {
+  const auto it = shapes.find(name);
+  if (it == shapes.end()) throw Error("unknown shape '" + name + "'");
+  return it->second;
+}
+
+// ---------------------------------------------------------------------------------------
+// Index evaluation.
+
+namespace {
+
+using SymbolLookup = std::function<int64_t(const std::string&, const SourceLocation&)>;
+
+constexpr int kMaxCallDepth = 64;
+
+[[noreturn]] void overflow(const IndexExpr& e) {
+  throw Error(e.loc, "integer overflow in index expression '" + print_index(e) + "'");
+}
+
+int64_t floor_divide(int64_t a, int64_t b, const IndexExpr& e) {
+  if (b == 0) throw Error(e.loc, "division by zero in '" + print_index(e) + "'");
+  if (b == -1) {
+    if (a == std::numeric_limits<int64_t>::min()) overflow(e);
+    return -a;
+  }
+  int64_t q = a / b;
+  if (a % b != 0 && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+int64_t nonnegative_modulo(int64_t a, int64_t b, const IndexExpr& e) {
+  if (b == 0) throw Error(e.loc, "modulo by zero in '" + print_index(e) + "'");
+  if (b == -1 || b == 1) return 0;
+  int64_t r = a % b;
+  if (r < 0) r += b < 0 ? -b : b;
+  return r;
+}
+
+int64_t evaluate(const IndexExpr& e, const Cascade& cascade, const SymbolLookup& symbol,
+                 const std::map<std::string, int64_t>& variables, int depth) {
+  auto arg = [&](size_t i) {
+    if (i >= e.args.size())
+      throw Error(e.loc, "malformed index expression: operand missing");
+    return evaluate(e.args[i], cascade, symbol, variables, depth);
+  };
+  int64_t out = 0;
+  switch (e.op) {
+    case IndexOp::Constant:
+      return e.value;
+    case IndexOp::Variable: {
+      const auto it = variables.find(e.name);
+      if (it == variables.end())
+        throw Error(e.loc, "variable '" + e.name + "' has no value here");
+      return it->second;
+    }
+    case IndexOp::Symbol:
+      return symbol(e.name, e.loc);
+    case IndexOp::Add:
+    case IndexOp::Sub:
+    case IndexOp::Mul: {
+      const int64_t a = arg(0);
+      const int64_t b = arg(1);
+      const bool overflowed = e.op == IndexOp::Add   ? __builtin_add_overflow(a, b, &out)
+                              : e.op == IndexOp::Sub ? __builtin_sub_overflow(a, b, &out)
+                                                     : __builtin_mul_overflow(a, b, &out);
+      if (overflowed) overflow(e);
+      return out;
+    }
+    case IndexOp::Div: {
+      const int64_t a = arg(0);
+      return floor_divide(a, arg(1), e);
+    }
+    case IndexOp::Mod: {
+      const int64_t a = arg(0);
+      return nonnegative_modulo(a, arg(1), e);
+    }
+    case IndexOp::Neg: {
+      const int64_t a = arg(0);
+      if (__builtin_sub_overflow(int64_t{0}, a, &out)) overflow(e);
+      return out;
+    }
+    case IndexOp::Call: {
+      std::vector<int64_t> values;
+      values.reserve(e.args.size());
+      for (size_t i = 0; i < e.args.size(); ++i) values.push_back(arg(i));
+      auto want = [&](size_t n) {
+        if (values.size() != n)
+          throw Error(e.loc, e.name + " takes " + std::to_string(n) + " argument" +
+                                 (n == 1 ? "" : "s") + ", got " +
+                                 std::to_string(values.size()));
+      };
+      if (e.name == "min") {
+        want(2);
+        return std::min(values[0], values[1]);
+      }
+      if (e.name == "max") {
+        want(2);
+        return std::max(values[0], values[1]);
+      }
+      if (e.name == "clamp") {
+        want(3);
+        if (values[1] > values[2])
+          throw Error(e.loc, "clamp(x, lo, hi) with lo = " + std::to_string(values[1]) +
+                                 " > hi = " + std::to_string(values[2]));
+        return std::clamp(values[0], values[1], values[2]);
+      }
+      const IndexFunction* f = cascade.find_index_function(e.name);
+      if (f == nullptr) throw Error(e.loc, "unknown index function '" + e.name + "'");
+      want(f->params.size());
+      if (depth >= kMaxCallDepth)
+        throw Error(e.loc, "index functions call each other too deeply (recursion?)");
+      std::map<std::string, int64_t> locals;
+      for (size_t i = 0; i < values.size(); ++i) locals[f->params[i]] = values[i];
+      return evaluate(f->body, cascade, symbol, locals, depth + 1);
+    }
+  }
+  throw Error(e.loc, "malformed index expression");
+}
+
+template <typename Number>
+bool compare(Number a, CompareOp op, Number b) {
+  switch (op) {
+    case CompareOp::Less: return a < b;
+    case CompareOp::LessEqual: return a <= b;
+    case CompareOp::Greater: return a > b;
+    case CompareOp::GreaterEqual: return a >= b;
+    case CompareOp::Equal: return a == b;
+    case CompareOp::NotEqual: return a != b;
+  }
+  return false;
+}
+
+SymbolLookup lookup_in(const Bindings& bindings) {
+  return [&bindings](const std::string& name, const SourceLocation& loc) -> int64_t {
+    const auto it = bindings.shapes.find(name);
+    if (it == bindings.shapes.end()) throw Error(loc, "unknown shape '" + name + "'");
+    return it->second;
+  };
+}
+
+}  // namespace
+
+int64_t evaluate_index(const IndexExpr& expr, const Cascade& cascade, const Bindings& bindings,
+                       const std::map<std::string, int64_t>& variables) {
+  return evaluate(expr, cascade, lookup_in(bindings), variables, 0);
+}
+
+bool evaluate_condition(const Condition& cond, const Cascade& cascade, const Bindings& bindings,
+                        const std::map<std::string, int64_t>& variables) {
+  const SymbolLookup symbol = lookup_in(bindings);
+  const int64_t lhs = evaluate(cond.lhs, cascade, symbol, variables, 0);
+  const int64_t rhs = evaluate(cond.rhs, cascade, symbol, variables, 0);
+  return compare(lhs, cond.op, rhs);
+}
+
+// ---------------------------------------------------------------------------------------
+// Binding resolution.
+
+namespace {
+
+bool is_upper_start(const std::string& s) {
+  return !s.empty() && std::isupper(static_cast<unsigned char>(s[0]));
+}
+bool is_lower_start(const std::string& s) {
+  return !s.empty() && std::islower(static_cast<unsigned char>(s[0]));
+}
+
+class Resolver {
+ public:
+  Resolver(const Cascade& cascade, const std::map<std::string, std::string>& given)
+      : cascade_(cascade) {
+    collect_names();
+    read_given(given);
+  }
+
+  Bindings run() {
+    for (const std::string& name : shape_order_) shape(name, SourceLocation{});
+    for (const Parameter& p : cascade_.parameters) parameter(p.name, p.loc);
+    for (const ShapeRequirement& r : cascade_.requirements) check(r);
+    return std::move(out_);
+  }
+
+ private:
+  void add_shape(const std::string& name) {
+    if (shape_set_.insert(name).second) shape_order_.push_back(name);
+  }
+
+  void collect_names() {
+    for (const TensorDecl& t : cascade_.inputs)
+      for (const std::string& r : t.ranks) add_shape(r);
+    for (const Partition& p : cascade_.partitions) {
+      add_shape(p.rank);
+      for (const std::string& part : p.parts) add_shape(part);
+    }
+    for (const ShapeDefault& s : cascade_.shapes) add_shape(s.name);
+    for (const Partition& p : cascade_.partitions)
+      if (p.parts.size() == 2) outer_parts_[p.parts[0]] = &p;
+  }
+
+  std::string known_names() const {
+    std::vector<std::string> names = shape_order_;
+    for (const Parameter& p : cascade_.parameters) names.push_back(p.name);
+    return join(names, ", ");
+  }
+
+  void read_given(const std::map<std::string, std::string>& given) {
+    for (const auto& [name, text] : given) {
+      if (is_upper_start(name) && shape_set_.count(name)) {
+        if (outer_parts_.count(name)) {
+          const Partition& p = *outer_parts_.at(name);
+          throw Error("shape " + name + " is derived (" + name + " = ceil(" + p.rank + " / " +
+                      p.parts[1] + ")): set " + p.rank + " or " + p.parts[1] + " instead");
+        }
+        given_shapes_[name] = parse_shape_value(name, text);
+      } else if (is_lower_start(name) && cascade_.find_parameter(name) != nullptr) {
+        given_parameters_[name] = parse_parameter_value(name, text);
+      } else {
+        throw Error("unknown shape or parameter '" + name + "' (known: " + known_names() + ")");
+      }
+    }
+  }
+
+  static int64_t parse_shape_value(const std::string& name, const std::string& text) {
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || end == nullptr || *end != '\0' || errno == ERANGE || v < 1 ||
+        std::isspace(static_cast<unsigned char>(text[0])))
+      throw Error("shape " + name + " must be an integer >= 1, got '" + text + "'");
+    return static_cast<int64_t>(v);
+  }
+
+  static double parse_parameter_value(const std::string& name, const std::string& text) {
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end == nullptr || *end != '\0' || std::isnan(v) ||
+        std::isspace(static_cast<unsigned char>(text[0])))
+      throw Error("parameter " + name + " must be a real number, got '" + text + "'");
+    return v;
+  }
+
+  int64_t shape(const std::string& name, const SourceLocation& use) {
+    if (const auto it = out_.shapes.find(name); it != out_.shapes.end()) return it->second;
+    if (!shape_set_.count(name)) throw Error(use, "unknown shape '" + name + "'");
+    if (std::find(in_progress_.begin(), in_progress_.end(), name) != in_progress_.end()) {
+      std::vector<std::string> cycle(
+          std::find(in_progress_.begin(), in_progress_.end(), name), in_progress_.end());
+      cycle.push_back(name);
+      throw Error(use, "shape defaults depend on each other in a cycle: " +
+                           join(cycle, " -> "));
+    }
+    in_progress_.push_back(name);
+    int64_t value = 0;
+    if (const auto g = given_shapes_.find(name); g != given_shapes_.end()) {
+      value = g->second;
+    } else if (const auto o = outer_parts_.find(name); o != outer_parts_.end()) {
+      const Partition& p = *o->second;
+      const int64_t whole = shape(p.rank, p.loc);
+      const int64_t tile = shape(p.parts[1], p.loc);
+      value = (whole + tile - 1) / tile;  // both >= 1
+    } else {
+      const ShapeDefault* d = nullptr;
+      for (const ShapeDefault& s : cascade_.shapes)
+        if (s.name == name) d = &s;
+      if (d == nullptr) throw Error("shape " + name + " is not set: pass --set " + name + "=<n>");
+      const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
+        return shape(n, loc);
+      };
+      value = evaluate(d->value, cascade_, lookup, {}, 0);
+      if (value < 1)
+        throw Error(d->loc, "shape " + name + " = " + std::to_string(value) +
+                                " (from its default '" + print_index(d->value) +
+                                "') must be >= 1");
+    }
+    in_progress_.pop_back();
+    out_.shapes[name] = value;
+    return value;
+  }
+
+  double parameter(const std::string& name, const SourceLocation& use) {
+    if (const auto it = out_.parameters.find(name); it != out_.parameters.end())
+      return it->second;
+    const Parameter* p = cascade_.find_parameter(name);
+    if (p == nullptr) throw Error(use, "unknown parameter '" + name + "'");
+    if (std::find(in_progress_.begin(), in_progress_.end(), name) != in_progress_.end()) {
+      std::vector<std::string> cycle(
+          std::find(in_progress_.begin(), in_progress_.end(), name), in_progress_.end());
+      cycle.push_back(name);
+      throw Error(use, "parameter defaults depend on each other in a cycle: " +
+                           join(cycle, " -> "));
+    }
+    in_progress_.push_back(name);
+    double value = 0;
+    if (const auto g = given_parameters_.find(name); g != given_parameters_.end())
+      value = g->second;
+    else
+      value = real(p->default_value);
+    in_progress_.pop_back();
+    out_.parameters[name] = value;
+    return value;
+  }
+
+  // A parameter default: numbers, parameters, shapes and value functions.
+  double real(const Expr& e) {
+    auto arg = [&](size_t i) {
+      if (i >= e.args.size()) throw Error(e.loc, "malformed expression: operand missing");
+      return real(e.args[i]);
+    };
+    switch (e.op) {
+      case ExprOp::Number: return e.number;
+      case ExprOp::Parameter: return parameter(e.name, e.loc);
+      case ExprOp::Index: {
+        if (e.indices.size() != 1) throw Error(e.loc, "malformed index value");
+        const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
+          return shape(n, loc);
+        };
+        return static_cast<double>(evaluate(e.indices[0], cascade_, lookup, {}, 0));
+      }
+      case ExprOp::Neg: return -arg(0);
+      case ExprOp::Add: return arg(0) + arg(1);
+      case ExprOp::Sub: return arg(0) - arg(1);
+      case ExprOp::Mul: return arg(0) * arg(1);
+      case ExprOp::Div: return arg(0) / arg(1);
+      case ExprOp::Call: {
+        const ValueFunction* f = find_value_function(e.name);
+        if (f == nullptr || static_cast<size_t>(f->arity) != e.args.size())
+          throw Error(e.loc, "unknown function '" + e.name + "' or wrong number of arguments");
+        const double a = arg(0);
+        if (e.name == "exp") return std::exp(a);
+        if (e.name == "sqrt") return std::sqrt(a);
+        if (e.name == "log") return std::log(a);
+        if (e.name == "abs") return std::fabs(a);
+        if (e.name == "relu") return a > 0 ? a : 0.0;
+        if (e.name == "elu1") return a > 0 ? a + 1.0 : std::exp(a);
+        const double b = arg(1);
+        if (e.name == "max") return std::max(a, b);
+        if (e.name == "min") return std::min(a, b);
+        if (e.name == "pow") return std::pow(a, b);
+        throw Error(e.loc, "unknown function '" + e.name + "'");
+      }
+      case ExprOp::Read:
+      case ExprOp::Reduce:
+        break;
+    }
+    throw Error(e.loc, "a parameter default may only use numbers, shapes, parameters and "
+                       "functions");
+  }
+
+  void check(const ShapeRequirement& r) {
+    const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
+      return shape(n, loc);
+    };
+    std::set<std::string> symbols, parameters;
+    std::function<void(const IndexExpr&)> collect = [&](const IndexExpr& e) {
+      if (e.op == IndexOp::Symbol) symbols.insert(e.name);
+      for (const IndexExpr& a : e.args) collect(a);
+    };
+    bool holds = false;
+    if (r.value_condition) {  // real values: parameters, shapes, numbers
+      const ValueCondition& v = *r.value_condition;
+      holds = compare(real(v.lhs), v.op, real(v.rhs));  // false when either is NaN
+      std::function<void(const Expr&)> collect_value = [&](const Expr& e) {
+        if (e.op == ExprOp::Parameter) parameters.insert(e.name);
+        for (const IndexExpr& i : e.indices) collect(i);
+        for (const Expr& a : e.args) collect_value(a);
+      };
+      collect_value(v.lhs);
+      collect_value(v.rhs);
+    } else {
+      const int64_t lhs = evaluate(r.condition.lhs, cascade_, lookup, {}, 0);
+      const int64_t rhs = evaluate(r.condition.rhs, cascade_, lookup, {}, 0);
+      holds = compare(lhs, r.condition.op, rhs);
+      collect(r.condition.lhs);
+      collect(r.condition.rhs);
+    }
+    if (holds) return;
+    std::vector<std::string> values;
+    for (const std::string& s : symbols) values.push_back(s + " = " + std::to_string(shape(s, r.loc)));
+    for (const std::string& p : parameters) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", parameter(p, r.loc));
+      values.push_back(p + " = " + text);
+    }
+    std::string detail_text = "requirement '" + print_check(r) + "' fails";
+    if (!values.empty()) detail_text += " with " + join(values, ", ");
+    const SourceLocation where = r.value_condition ? r.value_condition->loc : r.condition.loc;
+    throw Error(r.loc.known() ? r.loc : where, r.message + " (" + detail_text + ")");
+  }
+
+  const Cascade& cascade_;
+  std::vector<std::string> shape_order_;
+  std::set<std::string> shape_set_;
+  std::map<std::string, const Partition*> outer_parts_;
+  std::map<std::string, int64_t> given_shapes_;
+  std::map<std::string, double> given_parameters_;
+  std::vector<std::string> in_progress_;
+  Bindings out_;
+};
+
+}  // namespace
+
+Bindings resolve_bindings(const Cascade& cascade,
+                          const std::map<std::string, std::string>& given) {
+  return Resolver(cascade, given).run();
+}
+
+}  // namespace cascade

@@ -1,0 +1,340 @@
+#include "mappings/problem/problem.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "arch/support/names.h"
+#include "mappings/analysis/evaluation_order.h"
+#include "mappings/analysis/operator_counts.h"
+
+namespace cascade {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Operator counting per point, by name, with scopes.
+
+class OperatorCounter {
+ public:
+  OperatorCounter(std::vector<ProblemVariable> variables, double density)
+      : variables_(std::move(variables)), density_(density) {}
+
+  std::map<std::string, double> ops;  // totals per (batch, head)
+  double operand_reads = 0;
+  double accumulator_accesses = 0;
+  bool contraction = false;
+
+  double scope_points(const std::set<std::string>& scope) const {
+    double p = 1;
+    for (const ProblemVariable& v : variables_)
+      if (scope.count(v.name)) p *= static_cast<double>(v.extent);
+    return p * density_;
+  }
+
+  void count(const Expr& e, const std::set<std::string>& scope) {
+    const double points = scope_points(scope);
+    switch (e.op) {
+      case ExprOp::Number:
+      case ExprOp::Parameter:
+      case ExprOp::Index:
+        return;
+      case ExprOp::Read:
+        operand_reads += points;
+        return;
+      case ExprOp::Reduce: {
+        std::set<std::string> inner = scope;
+        for (const std::string& v : e.reduce_vars) inner.insert(v);
+        if (e.name == "sum")
+          sum(e.args[0], scope, inner);
+        else {
+          ops[e.name == "min" ? "min" : "max"] += scope_points(inner);
+          accumulator_accesses += scope_points(inner);
+          count(e.args[0], inner);
+        }
+        return;
+      }
+      case ExprOp::Neg:
+        ops["neg"] += points;
+        break;
+      case ExprOp::Add:
+        ops["add"] += points;
+        break;
+      case ExprOp::Sub:
+        ops["sub"] += points;
+        break;
+      case ExprOp::Mul:
+        ops["mul"] += points;
+        break;
+      case ExprOp::Div:
+        ops["div"] += points;
+        break;
+      case ExprOp::Call:
+        ops[e.name] += points;
+        break;
+    }
+    for (const Expr& a : e.args) count(a, scope);
+  }
+
+  // sum over (inner - outer) of `summand`: a product's factors that do not depend on the
+  // summed variables are applied once per outer point; one multiply of the rest fuses
+  // with the accumulation into a MAC.
+  void sum(const Expr& summand, const std::set<std::string>& outer,
+           const std::set<std::string>& inner) {
+    const double inner_points = scope_points(inner);
+    const double outer_points = scope_points(outer);
+    std::set<std::string> summed;
+    for (const std::string& v : inner)
+      if (!outer.count(v)) summed.insert(v);
+    accumulator_accesses += inner_points;
+    if (summand.op != ExprOp::Mul) {
+      ops["add"] += inner_points;
+      count(summand, inner);
+      return;
+    }
+    std::vector<const Expr*> factors;
+    flatten_product(summand, factors);
+    std::vector<const Expr*> dependent, independent;
+    for (const Expr* f : factors) (depends_on(*f, summed) ? dependent : independent).push_back(f);
+    if (dependent.size() >= 2) {
+      contraction = true;
+      ops["mac"] += inner_points;
+      ops["mul"] += static_cast<double>(dependent.size() - 2) * inner_points;
+    } else {
+      ops["add"] += inner_points;
+    }
+    for (const Expr* f : dependent) count(*f, inner);
+    if (!independent.empty()) {
+      // c * sum(x): one multiply per factor per outer point (a lone dependent factor still
+      // needs its own multiply with the constant when there are no dependent factors).
+      ops["mul"] +=
+          static_cast<double>(independent.size() - (dependent.empty() ? 1 : 0)) * outer_points;
+      for (const Expr* f : independent) count(*f, outer);
+    }
+  }
+
+ private:
+  static void flatten_product(const Expr& e, std::vector<const Expr*>& out) {
+    if (e.op == ExprOp::Mul) {
+      for (const Expr& a : e.args) flatten_product(a, out);
+      return;
+    }
+    out.push_back(&e);
+  }
+
+  static void index_uses(const IndexExpr& e, const std::set<std::string>& vars, bool& used) {
+    if (e.op == IndexOp::Variable && vars.count(e.name)) used = true;
+    for (const IndexExpr& a : e.args) index_uses(a, vars, used);
+  }
+
+  static bool depends_on(const Expr& e, const std::set<std::string>& vars) {
+    bool used = false;
+    for (const IndexExpr& i : e.indices) index_uses(i, vars, used);
+    if (e.op == ExprOp::Parameter && vars.count(e.name)) used = true;  // a variable as a value
+    for (const Expr& a : e.args) used = used || depends_on(a, vars);
+    return used;
+  }
+
+  std::vector<ProblemVariable> variables_;
+  double density_;
+};
+
+
+bool has_reduction(const Expr& e) {
+  if (e.op == ExprOp::Reduce) return true;
+  for (const Expr& a : e.args)
+    if (has_reduction(a)) return true;
+  return false;
+}
+
+bool plain_variable_indices(const std::vector<IndexExpr>& indices, std::vector<std::string>& vars) {
+  for (const IndexExpr& i : indices) {
+    if (i.op == IndexOp::Variable)
+      vars.push_back(i.name);
+    else if (i.op == IndexOp::Add && i.args.size() == 2 && i.args[0].op == IndexOp::Variable &&
+             i.args[1].op == IndexOp::Constant)
+      vars.push_back(i.args[0].name);  // RM[m1+1, p]
+    else
+      return false;
+  }
+  return true;
+}
+
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Problem
+
+int ProblemEinsum::slot_of_rank(const std::string& rank) const {
+  // Rank names are short and often one letter: compare the first letter before the rest.
+  if (rank.empty()) return -1;
+  for (size_t i = 0; i < variables.size(); ++i) {
+    const std::string& r = variables[i].rank;
+    if (r.size() == rank.size() && r[0] == rank[0] && r == rank) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Problem::find_einsum(const std::string& name) const {
+  const auto it = einsum_index.find(name);
+  return it == einsum_index.end() ? -1 : it->second;
+}
+
+int Problem::find_tensor(const std::string& name) const {
+  const auto it = tensor_index.find(name);
+  return it == tensor_index.end() ? -1 : it->second;
+}
+
+Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t batch, int64_t heads,
+                     double word_bytes) {
+  if (batch < 1) throw Error("batch must be at least 1, got " + std::to_string(batch));
+  if (heads < 1) throw Error("heads must be at least 1, got " + std::to_string(heads));
+  Problem problem;
+  problem.cascade = cascade;
+  problem.bindings = bindings;
+  problem.batch = batch;
+  problem.heads = heads;
+  problem.word_bytes = word_bytes;
+
+  for (const TensorInfo& t : cascade.tensors) {
+    ProblemTensor pt;
+    pt.name = t.name;
+    pt.ranks = t.ranks;
+    pt.producer = t.producer;
+    pt.consumers = t.consumers;
+    pt.input = t.producer < 0;
+    pt.output = contains(cascade.outputs, t.name);
+    pt.elements = 1;
+    for (size_t d = 0; d < t.ranks.size(); ++d) {
+      const int64_t extra = d < t.extra.size() ? t.extra[d] : 0;
+      pt.sizes.push_back(bindings.shape(t.ranks[d]) + extra);
+      pt.elements *= static_cast<double>(pt.sizes.back());
+      if (extra > 0 && pt.iterative_dimension < 0) pt.iterative_dimension = static_cast<int>(d);
+    }
+    problem.tensor_index[pt.name] = static_cast<int>(problem.tensors.size());
+    problem.tensors.push_back(std::move(pt));
+  }
+
+  // Iteration points: a closed form for an Einsum without `where` (the product of its
+  // extents, with M1 x M0 replaced by M when it binds both parts of a partition, whose
+  // last tile is partial); operator_counts' exact count otherwise.
+  std::vector<double> where_points;
+  bool any_where = false;
+  for (const Einsum& einsum : cascade.einsums) any_where = any_where || !einsum.where.empty();
+  if (any_where)
+    for (const EinsumCost& c : operator_counts(cascade, bindings)) where_points.push_back(c.points);
+  for (size_t i = 0; i < cascade.einsums.size(); ++i) {
+    const Einsum& einsum = cascade.einsums[i];
+    ProblemEinsum pe;
+    pe.name = einsum.output;
+    pe.variables.push_back({kBatchRank, kBatchRank, batch});
+    pe.variables.push_back({kHeadRank, kHeadRank, heads});
+    const EinsumVariables vars = einsum_variables(einsum);
+    for (const std::string& v : vars.all()) {
+      const std::string rank = rank_of_variable(v);
+      pe.variables.push_back({v, rank, bindings.shape(rank), !contains(vars.output, v), false});
+    }
+    for (const IndexExpr& index : einsum.output_indices)
+      if (index.op == IndexOp::Add && index.args.size() == 2 &&
+          index.args[0].op == IndexOp::Variable)
+        for (ProblemVariable& v : pe.variables)
+          if (v.name == index.args[0].name) v.iterative = true;
+    pe.box = 1;
+    for (size_t s = 2; s < pe.variables.size(); ++s)
+      pe.box *= static_cast<double>(pe.variables[s].extent);
+    if (!einsum.where.empty()) {
+      pe.points = where_points[i];
+    } else {
+      const std::vector<std::string> all = vars.all();
+      pe.points = pe.box;
+      for (const Partition& part : cascade.partitions) {
+        if (part.parts.size() != 2) continue;
+        const std::string outer = variable_of_rank(part.parts[0]);
+        const std::string inner = variable_of_rank(part.parts[1]);
+        if (contains(all, outer) && contains(all, inner))
+          pe.points =
+              pe.points /
+              static_cast<double>(bindings.shape(part.parts[0]) * bindings.shape(part.parts[1])) *
+              static_cast<double>(bindings.shape(part.rank));
+      }
+    }
+    const double density = pe.box > 0 ? pe.points / pe.box : 0;
+
+    // Operators.
+    OperatorCounter counter(
+        std::vector<ProblemVariable>(pe.variables.begin() + 2, pe.variables.end()), density);
+    std::set<std::string> outer(vars.output.begin(), vars.output.end());
+    if (!vars.implicit.empty()) {
+      std::set<std::string> inner = outer;
+      for (const std::string& v : vars.implicit) inner.insert(v);
+      counter.sum(einsum.value, outer, inner);
+    } else {
+      counter.count(einsum.value, outer);
+    }
+    const double per = pe.points > 0 ? 1.0 / pe.points : 0;
+    for (const auto& [op, total] : counter.ops)
+      if (total > 0) pe.ops_per_point.emplace_back(op, total * per);
+    pe.operand_reads_per_point = (counter.operand_reads + counter.accumulator_accesses) * per;
+    pe.result_writes_per_point = counter.operand_reads * per + 1;
+    pe.contraction = counter.contraction;
+
+    // Accesses: one per distinct tensor read, then the write.
+    std::vector<std::string> slot_names;
+    for (const ProblemVariable& v : pe.variables) slot_names.push_back(v.name);
+    auto compile = [&](const IndexExpr& index) {
+      return compile_index_extent(index, cascade, bindings, slot_names);
+    };
+    std::vector<const Expr*> reads;
+    collect_reads(einsum.value, reads);
+    std::vector<std::string> output_vars;
+    const bool plain_output = plain_variable_indices(einsum.output_indices, output_vars);
+    const bool elementwise = plain_output && !has_reduction(einsum.value) && vars.implicit.empty();
+    for (const Expr* r : reads) {
+      const int t = problem.find_tensor(r->name);
+      if (t < 0) continue;
+      std::vector<std::string> read_vars;
+      const bool same = plain_variable_indices(r->indices, read_vars) && plain_output &&
+                        read_vars == output_vars && r->indices == einsum.output_indices;
+      auto existing = std::find_if(pe.accesses.begin(), pe.accesses.end(),
+                                   [&](const ProblemAccess& a) { return a.tensor == t; });
+      if (existing != pe.accesses.end()) {
+        existing->output_indices = existing->output_indices && same;
+        continue;
+      }
+      ProblemAccess access;
+      access.output_indices = same;
+      access.tensor = t;
+      access.variables = (uint64_t{1} << kBatchSlot) | (uint64_t{1} << kHeadSlot);
+      for (const IndexExpr& index : r->indices) {
+        access.dims.push_back(compile(index));
+        index_variable_slots(access.dims.back(), access.variables);
+      }
+      pe.accesses.push_back(std::move(access));
+    }
+    ProblemAccess write;
+    write.tensor = problem.find_tensor(einsum.output);
+    write.write = true;
+    write.variables = (uint64_t{1} << kBatchSlot) | (uint64_t{1} << kHeadSlot);
+    for (const IndexExpr& index : einsum.output_indices) {
+      write.dims.push_back(compile(index));
+      index_variable_slots(write.dims.back(), write.variables);
+    }
+    pe.accesses.push_back(std::move(write));
+    pe.elementwise = elementwise;
+    problem.einsum_index[pe.name] = static_cast<int>(problem.einsums.size());
+    problem.einsums.push_back(std::move(pe));
+  }
+
+  for (const EinsumGroup& g : evaluation_order(cascade))
+    for (int e : g.einsums) problem.order.push_back(e);
+  problem.position.assign(problem.einsums.size(), 0);
+  for (size_t i = 0; i < problem.order.size(); ++i)
+    problem.position[problem.order[i]] = static_cast<int>(i);
+  for (const ProblemEinsum& pe : problem.einsums)
+    if (pe.accesses.size() > 64 || pe.variables.size() > 64)
+      throw Error(pe.name + ": more than 64 tensor accesses or variables");
+  return problem;
+}
+
+}  // namespace cascade

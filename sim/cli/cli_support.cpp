@@ -1,0 +1,122 @@
+#include "sim/cli/cli_support.h"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "mappings/cascade/parser.h"
+#include "mappings/problem/workload.h"
+
+namespace cascade::cli {
+
+std::map<std::string, std::string> parse_settings(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const std::string& item : items) {
+    size_t start = 0;
+    while (start <= item.size()) {
+      size_t end = item.find(',', start);
+      if (end == std::string::npos) end = item.size();
+      const std::string pair = item.substr(start, end - start);
+      if (!pair.empty()) {
+        const size_t eq = pair.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
+          throw Error("--set expects NAME=VALUE pairs separated by commas, got '" + pair + "'");
+        out[pair.substr(0, eq)] = pair.substr(eq + 1);
+      }
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+void print_warnings(const Cascade& c) {
+  for (const std::string& w : c.warnings) fmt::print(stderr, "{}\n", w);
+}
+
+std::string format_number(double v) {
+  if (v == 0) return "0";
+  if (std::fabs(v) >= 1e6 || std::fabs(v) < 1e-3) return fmt::format("{:.3e}", v);
+  return fmt::format("{:.6g}", v);
+}
+
+std::vector<std::string> config_roots() {
+  std::vector<std::string> roots = {"."};
+  if (const char* home = std::getenv("CASCADE_HOME")) roots.push_back(home);
+  roots.push_back(CASCADE_SOURCE_DIR);
+  return roots;
+}
+
+std::string config_names(const std::string& folder) {
+  for (const std::string& root : config_roots()) {
+    const std::string dir = root + "/configs/" + folder;
+    if (!std::filesystem::is_directory(dir)) continue;
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+    std::sort(names.begin(), names.end());
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+  return "";
+}
+
+std::string find_config(const std::string& what, const std::string& folder,
+                        const std::string& given) {
+  if (std::filesystem::exists(given)) return given;
+  for (const std::string& root : config_roots()) {
+    const std::string candidate = root + "/configs/" + folder + "/" + given + ".yaml";
+    if (std::filesystem::exists(candidate)) return candidate;
+  }
+  const std::string known = config_names(folder);
+  throw Error(what + " '" + given + "' is neither a file nor a name in configs/" + folder + "/" +
+              (known.empty() ? "" : " (known: " + known + ")"));
+}
+
+void add_design_point_options(CLI::App& command, DesignPointOptions& o) {
+  command
+      .add_option("--arch", o.arch,
+                  "Architecture: a file or a name in configs/arch/ (" + config_names("arch") + ")")
+      ->required();
+  command
+      .add_option(
+          "--workload", o.workload,
+          "Workload: a file or a name in configs/workloads/ (" + config_names("workloads") + ")")
+      ->required();
+  command.add_option("--cascade", o.cascade,
+                     "Cascade file or name in configs/cascades/ (default: the workload's)");
+  command.add_option("--mapper", o.mapper,
+                     "fusemax, flat, unfused, generic, or a mapping file (default: fusemax for a "
+                     "cascade that partitions M, else generic)");
+  command.add_option("--set", o.sets, "Shapes and parameters, e.g. P=4096,M=4096");
+  command.add_option("--seq", o.seq, "Sequence length: sets P and M");
+  command
+      .add_option("--register-file-energy", o.register_file_energy,
+                  "Overrides the architecture's register_file_energy: all_instances (every PE's "
+                  "register-file accesses) or one_instance (one PE per array, the FuseMax "
+                  "artifact's accounting)")
+      ->check(CLI::IsMember({"all_instances", "one_instance"}));
+}
+
+DesignPoint load_design_point(const DesignPointOptions& o) {
+  ArchSpec arch = load_arch(find_config("--arch", "arch", o.arch));
+  if (!o.register_file_energy.empty())
+    arch.register_file_energy = parse_register_file_energy(o.register_file_energy);
+  Workload workload = load_workload(find_config("--workload", "workloads", o.workload));
+  std::string cascade_file = o.cascade.empty() ? workload.cascade : o.cascade;
+  if (cascade_file.empty())
+    throw Error("workload " + workload.name + " names no cascade: pass --cascade");
+  if (!o.cascade.empty()) cascade_file = find_config("--cascade", "cascades", o.cascade);
+  Cascade cascade = parse_cascade_file(cascade_file);
+  print_warnings(cascade);
+  if (o.seq < 0) throw Error("--seq must be positive");
+  DesignPointSettings settings;
+  settings.mapper = o.mapper;
+  settings.seq = o.seq;
+  settings.overrides = parse_settings(o.sets);
+  return make_design_point(std::move(arch), std::move(workload), std::move(cascade), settings);
+}
+
+}  // namespace cascade::cli

@@ -1,0 +1,42 @@
+// What the subcommands share: --set parsing, where configs/ is found, the design-point
+// options of `run` and `simulate`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mappings/cascade/cascade.h"
+#include "sim/model/design_point.h"
+
+namespace cascade::cli {
+
+// "P=1024,M=1024" (repeatable) -> {P: "1024", M: "1024"}.
+std::map<std::string, std::string> parse_settings(const std::vector<std::string>& items);
+void print_warnings(const Cascade& cascade);
+// 6 significant digits, or scientific notation outside [1e-3, 1e6).
+std::string format_number(double v);
+
+// Where `configs/` is looked up: the current directory first, then $CASCADE_HOME, then the
+// source tree this binary was built from.
+std::vector<std::string> config_roots();
+// The names in configs/<folder>/ (for --help and errors), from the first root that has
+// the folder; "" if none has.
+std::string config_names(const std::string& folder);
+// A name (configs/<folder>/<name>.yaml) or a path.
+std::string find_config(const std::string& what, const std::string& folder,
+                        const std::string& given);
+
+// The options that name a design point (run, simulate).
+struct DesignPointOptions {
+  std::string arch, workload, cascade, mapper, register_file_energy;
+  std::vector<std::string> sets;
+  int64_t seq = 0;
+};
+void add_design_point_options(CLI::App& command, DesignPointOptions& options);
+// Loads the files and builds the point (prints the cascade's warnings).
+DesignPoint load_design_point(const DesignPointOptions& options);
+
+}  // namespace cascade::cli

@@ -1,0 +1,70 @@
+// `cascade run`: the analytical model on one design point.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <memory>
+
+#include "mappings/mapping/mapping_file.h"
+#include "sim/analytical/analytical_model.h"
+#include "sim/cli/cli_support.h"
+#include "sim/cli/commands.h"
+#include "sim/report/csv.h"
+#include "sim/report/report.h"
+#include "sim/report/trace.h"
+
+namespace cascade::cli {
+
+namespace {
+
+struct RunOptions {
+  DesignPointOptions point;
+  std::string json, csv, save_mapping, trace;
+};
+
+void write_file(const std::string& path, const std::string& option, const std::string& text) {
+  std::ofstream out(path);
+  if (!out) throw Error("cannot write " + option + " file '" + path + "'");
+  out << text;
+}
+
+int run_run(const RunOptions& o) {
+  const DesignPoint point = load_design_point(o.point);
+  const AnalyticalModel model(point.problem, point.arch);
+  const DesignPointResult result = evaluate_design_point(point, model);
+  fmt::print("{}", text_report(point, result));
+  if (!o.json.empty()) write_file(o.json, "--json", json_report(point, result).dump(2) + "\n");
+  if (!o.csv.empty()) {
+    const SummaryRow row = summary_row(point, result);
+    std::string text;
+    for (size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + csv_field(row[i].first);
+    text += "\n";
+    for (size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + csv_field(row[i].second);
+    text += "\n";
+    write_file(o.csv, "--csv", text);
+  }
+  if (!o.trace.empty())
+    write_file(o.trace, "--trace",
+               chrome_trace(result.stats, result.mapping.schedule, point.arch.clock_hz) + "\n");
+  if (!o.save_mapping.empty())
+    write_file(o.save_mapping, "--save-mapping", print_mapping(result.mapping));
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  auto* run = app.add_subcommand(
+      "run",
+      "Analytical model of one design point: cycles, latency, utilization, DRAM traffic, "
+      "energy by component, area and the bottleneck");
+  add_design_point_options(*run, o->point);
+  run->add_option("--json", o->json, "Write the full report as JSON");
+  run->add_option("--csv", o->csv, "Write the summary as a one-row CSV");
+  run->add_option("--save-mapping", o->save_mapping, "Write the mapping used as YAML");
+  run->add_option("--trace", o->trace,
+                  "Write a Chrome/Perfetto trace (JSON): per group, how long each unit is busy");
+  return {run, [o] { return run_run(*o); }};
+}
+
+}  // namespace cascade::cli

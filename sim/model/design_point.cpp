@@ -1,0 +1,105 @@
+#include "sim/model/design_point.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <optional>
+
+#include "arch/support/names.h"
+#include "mappings/mappers/registry.h"
+#include "mappings/mapping/mapping_file.h"
+
+namespace cascade {
+
+DesignPoint make_design_point(ArchSpec arch, Workload workload, Cascade cascade,
+                              const DesignPointSettings& settings) {
+  DesignPoint p;
+  p.arch = std::move(arch);
+  p.workload = std::move(workload);
+  p.cascade = std::move(cascade);
+  p.batch = settings.batch > 0 ? settings.batch : p.workload.batch;
+  p.heads = settings.heads > 0 ? settings.heads : p.workload.heads;
+  const std::map<std::string, std::string> given =
+      workload_settings(p.workload, p.cascade, settings.seq, settings.overrides);
+
+  const Mapper* mapper = settings.mapper.empty() ? &default_mapper(p.cascade)
+                                                 : find_mapper(settings.mapper);
+  std::map<std::string, std::string> shapes;
+  Mapping file_mapping;
+  if (mapper) {
+    p.mapper = mapper->name();
+    p.fit = mapper->fit(p.cascade);
+    shapes = mapper->shape_settings(p.cascade, p.arch);
+  } else {
+    if (!std::filesystem::exists(settings.mapper))
+      throw Error("--mapper: '" + settings.mapper + "' is neither a mapper (" +
+                  join(mapper_names()) + ")" + did_you_mean(settings.mapper, mapper_names()) +
+                  " nor a mapping file");
+    p.mapping_file = settings.mapper;
+    file_mapping = load_mapping(settings.mapper);
+    shapes = file_mapping.shapes;
+  }
+  for (const auto& [name, value] : given) shapes[name] = value;
+  p.bindings = resolve_bindings(p.cascade, shapes);
+  p.problem = make_problem(p.cascade, p.bindings, p.batch, p.heads, p.arch.word_bytes());
+  if (mapper) {
+    p.candidates = mapper->candidates(p.problem, p.arch);
+    if (!p.fit.intended)
+      for (Mapping& m : p.candidates) m.notes.push_back("note: " + p.fit.note);
+  } else {
+    p.candidates = {std::move(file_mapping)};
+  }
+  return p;
+}
+
+EnergyReport energy_of(const ArchSpec& arch, const Stats& stats) {
+  return compute_energy(arch, stats.actions, stats.cycles);
+}
+
+double latency_of(const ArchSpec& arch, const Stats& stats) {
+  return arch.clock_hz > 0 ? stats.cycles / arch.clock_hz : 0;
+}
+
+DesignPointResult evaluate_design_point(const DesignPoint& point, const Model& ranker,
+                                        const Model* model) {
+  if (point.candidates.empty()) throw Error("no candidate mappings to choose from");
+  DesignPointResult result;
+  result.area = compute_area(point.arch);
+  size_t best = 0;
+  bool found = false;
+  std::optional<Error> first_error;
+  for (size_t i = 0; i < point.candidates.size(); ++i) {
+    const Mapping& candidate = point.candidates[i];
+    try {
+      Stats stats = ranker.evaluate(candidate);
+      EnergyReport energy = energy_of(point.arch, stats);
+      const double latency = latency_of(point.arch, stats);
+      result.considered.push_back({candidate.name, latency, energy.total_pj * 1e-12, ""});
+      const bool better = !found || latency < result.latency_s * (1 - 1e-9) ||
+                          (latency <= result.latency_s * (1 + 1e-9) &&
+                           energy.total_pj < result.energy.total_pj);
+      if (better) {
+        best = i;
+        result.stats = std::move(stats);
+        result.energy = std::move(energy);
+        result.latency_s = latency;
+        found = true;
+      }
+    } catch (const Error& e) {
+      if (!first_error) first_error = e;
+      result.considered.push_back(
+          {candidate.name, std::numeric_limits<double>::quiet_NaN(), 0, e.what()});
+    }
+  }
+  if (!found) throw *first_error;
+  result.mapping = point.candidates[best];
+  if (!point.mapping_file.empty()) result.considered.clear();  // a file: nothing was chosen
+  if (model) {
+    result.stats = model->evaluate(result.mapping);
+    result.energy = energy_of(point.arch, result.stats);
+    result.latency_s = latency_of(point.arch, result.stats);
+  }
+  return result;
+}
+
+}  // namespace cascade

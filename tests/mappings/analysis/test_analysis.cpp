@@ -1,0 +1,208 @@
+// Analyses of shipped and inline cascades, against counts derived by hand from the
+// Einsums (closed forms), and the pass counts FuseMax (MICRO'24, Sec. 3) gives.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "mappings/analysis/evaluation_order.h"
+#include "mappings/analysis/operator_counts.h"
+#include "mappings/analysis/passes.h"
+#include "mappings/cascade/parser.h"
+
+namespace cascade {
+namespace {
+
+Cascade load(const std::string& name) {
+  return parse_cascade_file(std::string(CASCADE_SOURCE_DIR) + "/configs/cascades/" + name);
+}
+
+int passes_over(const Cascade& c, const std::string& rank) {
+  const PassReport r = analyze_passes(c);
+  const RankPasses* p = r.find(rank);
+  return p ? p->passes : -1;
+}
+
+TEST(PassAnalysis, SoftmaxFormsNeedThreeTwoAndOnePassOverM) {
+  EXPECT_EQ(passes_over(load("softmax-3pass.yaml"), "M"), 3);
+  EXPECT_EQ(passes_over(load("softmax-2pass.yaml"), "M"), 2);
+  EXPECT_EQ(passes_over(load("softmax-deferred-division.yaml"), "M"), 2);
+  EXPECT_EQ(passes_over(load("softmax-1pass.yaml"), "M"), 1);
+  // Every other rank is traversed once.
+  for (const char* rank : {"P", "E", "F"}) {
+    EXPECT_EQ(passes_over(load("softmax-3pass.yaml"), rank), 1) << rank;
+    EXPECT_EQ(passes_over(load("softmax-1pass.yaml"), rank), 1) << rank;
+  }
+  EXPECT_EQ(analyze_passes(load("softmax-3pass.yaml")).max_passes(), 3);
+}
+
+TEST(PassAnalysis, ThreePassCausesAreTheMaxAndTheDenominator) {
+  const Cascade c = load("softmax-3pass.yaml");
+  const PassReport report = analyze_passes(c);
+  const RankPasses* m = report.find("M");
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->causes.size(), 2u);
+  EXPECT_EQ(m->causes[0].pass, 2);
+  EXPECT_EQ(c.einsums[m->causes[0].einsum].output, "SN");
+  EXPECT_EQ(m->causes[0].tensor, "GM");
+  EXPECT_EQ(c.einsums[m->causes[0].reducer].output, "GM");
+  EXPECT_EQ(m->causes[1].pass, 3);
+  EXPECT_EQ(c.einsums[m->causes[1].einsum].output, "A");
+  EXPECT_EQ(m->causes[1].tensor, "SD");
+}
+
+TEST(PassAnalysis, AChainOfFullReductionsAddsAPassEach) {
+  // Each Einsum needs a full reduction of the previous one: 4 passes.
+  const Cascade c = parse_cascade_text(R"(name: chain
+inputs: {X: [M, P]}
+shapes: {M: 8, P: 4}
+einsums: |
+  S1[p] = X[m, p]
+  Y1[m, p] = X[m, p] - S1[p]
+  S2[p] = Y1[m, p]
+  Y2[m, p] = Y1[m, p] * S2[p]
+  S3[p] = max(m: Y2[m, p])
+  Y3[m, p] = Y2[m, p] / S3[p]
+outputs: [Y3]
+)", "chain.yaml");
+  EXPECT_EQ(passes_over(c, "M"), 4);
+}
+
+TEST(EvaluationOrder, RecurrencesOfTheOnePassCascadeAreGroupedAndOrdered) {
+  const Cascade c = load("softmax-1pass.yaml");
+  const std::vector<EinsumGroup> groups = evaluation_order(c);
+  std::map<std::string, size_t> position;
+  std::map<std::string, std::string> variable;
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (int e : groups[g].einsums) {
+      position[c.einsums[e].output] = g;
+      variable[c.einsums[e].output] = groups[g].iterative_variable;
+    }
+  EXPECT_EQ(variable["RM"], "m1");
+  EXPECT_EQ(variable["RD"], "m1");
+  EXPECT_EQ(variable["SPD"], "m1");
+  EXPECT_EQ(variable["RNV"], "m1");
+  EXPECT_EQ(variable["BQK"], "");
+  EXPECT_EQ(position["RD"], position["SPD"]);
+  EXPECT_EQ(position["RNV"], position["SPNV"]);
+  EXPECT_LT(position["RM"], position["PRM"]);
+  EXPECT_LT(position["PRM"], position["RD"]);
+  EXPECT_LT(position["RNV"], position["AV"]);
+  // Inside the RD group, SPD (reads RD[m1]) runs before RD[m1+1] (reads SPD[m1]).
+  for (const EinsumGroup& g : groups) {
+    if (g.einsums.size() != 2) continue;
+    EXPECT_TRUE(c.einsums[g.einsums[0]].output.rfind("SP", 0) == 0);
+  }
+}
+
+TEST(EvaluationOrder, ACycleWithoutIterativeRankIsAnError) {
+  EXPECT_THROW(parse_cascade_text(R"(name: cycle
+inputs: {X: [M]}
+shapes: {M: 4}
+einsums: |
+  A[m] = X[m] + B[m]
+  B[m] = A[m] * 2
+outputs: [B]
+)", "cycle.yaml"),
+               Error);
+}
+
+const EinsumCost& cost_of(const Cascade& c, const std::vector<EinsumCost>& costs,
+                          const std::string& name) {
+  for (const EinsumCost& k : costs)
+    if (c.einsums[k.einsum].output == name) return k;
+  throw Error("no Einsum " + name);
+}
+
+TEST(OperatorCounts, ThreePassMatchesClosedForms) {
+  const Cascade c = load("softmax-3pass.yaml");
+  const double P = 48, M = 80, E = 16, F = 24;
+  const Bindings b = resolve_bindings(c, {{"P", "48"}, {"M", "80"}, {"E", "16"}, {"F", "24"}});
+  const auto costs = operator_counts(c, b);
+  const EinsumCost& qk = cost_of(c, costs, "QK");
+  EXPECT_EQ(qk.total.macs, P * M * E);
+  EXPECT_EQ(qk.total.multiplies, P * M * E);  // the scale
+  EXPECT_EQ(qk.total.adds, 0);
+  EXPECT_EQ(qk.points_formula, "M*P*E");
+  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * M);
+  EXPECT_EQ(cost_of(c, costs, "SN").total.exps, P * M);
+  EXPECT_EQ(cost_of(c, costs, "SN").total.subtracts, P * M);
+  EXPECT_EQ(cost_of(c, costs, "SD").total.adds, P * M);
+  EXPECT_EQ(cost_of(c, costs, "A").total.divides, P * M);
+  EXPECT_EQ(cost_of(c, costs, "AV").total.macs, P * M * F);
+  EXPECT_EQ(cost_of(c, costs, "AV").total.multiplies, 0);
+}
+
+TEST(OperatorCounts, OnePassWithPartialLastTileCountsExactlyM) {
+  const Cascade c = load("softmax-1pass.yaml");
+  // M = 100 with M0 = 32: tiles of 32, 32, 32, 4.
+  const Bindings b = resolve_bindings(c, {{"P", "7"}, {"M", "100"}, {"E", "8"}, {"F", "5"}, {"M0", "32"}});
+  const double P = 7, M = 100, E = 8, F = 5, M1 = 4;
+  const auto costs = operator_counts(c, b);
+  EXPECT_EQ(cost_of(c, costs, "BQK").total.macs, P * M * E);
+  EXPECT_EQ(cost_of(c, costs, "BQK").points_formula, "M*P*E");
+  EXPECT_EQ(cost_of(c, costs, "LM").total.maxes, P * M);
+  EXPECT_EQ(cost_of(c, costs, "RM").total.maxes, P * M1);
+  EXPECT_EQ(cost_of(c, costs, "SLN").total.exps, P * M);
+  EXPECT_EQ(cost_of(c, costs, "SLD").total.adds, P * M);
+  EXPECT_EQ(cost_of(c, costs, "SLNV").total.macs, P * M * F);
+  EXPECT_EQ(cost_of(c, costs, "PRM").total.exps, P * M1);
+  EXPECT_EQ(cost_of(c, costs, "SPNV").total.multiplies, P * M1 * F);
+  EXPECT_EQ(cost_of(c, costs, "RNV").total.adds, P * M1 * F);
+  EXPECT_EQ(cost_of(c, costs, "AV").total.divides, P * F);
+}
+
+TEST(OperatorCounts, CausalMaskCountsTheTriangle) {
+  const Cascade c = parse_cascade_text(R"(name: causal-scores
+inputs: {Q: [E, P], K: [E, M]}
+shapes: {P: 37, M: 37, E: 3}
+einsums: |
+  QK[m, p] = Q[e, p] * K[e, m]   where m <= p
+  GM[p] = max(m: QK[m, p])       where m <= p
+outputs: [GM]
+)", "causal.yaml");
+  const Bindings b = resolve_bindings(c, {});
+  const auto costs = operator_counts(c, b);
+  const double P = 37, E = 3;
+  EXPECT_EQ(cost_of(c, costs, "QK").total.macs, P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * (P + 1) / 2);
+  EXPECT_EQ(cost_of(c, costs, "QK").points_formula, "");
+}
+
+TEST(OperatorCounts, CausalMaskAtAMillionPositions) {
+  // Variables no condition reads (e) multiply instead of being enumerated: a 1M x 1M
+  // triangle with E = 128 is counted by walking p once.
+  const Cascade c = parse_cascade_text(R"(name: causal-scores
+inputs: {Q: [E, P], K: [E, M]}
+shapes: {P: 1048576, M: 1048576, E: 128}
+einsums: |
+  QK[m, p] = Q[e, p] * K[e, m]   where m <= p
+  GM[p] = max(m: QK[m, p])       where m <= p
+outputs: [GM]
+)", "causal.yaml");
+  const auto costs = operator_counts(c, resolve_bindings(c, {}));
+  const double P = 1048576, E = 128;
+  EXPECT_EQ(cost_of(c, costs, "QK").total.macs, P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "QK").points, P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * (P + 1) / 2);
+}
+
+TEST(OperatorCounts, ConstantConditionsStillApply) {
+  // A condition on shapes alone (no variable) gates the whole space.
+  const char* text = R"(name: gated
+inputs: {X: [N]}
+shapes: {N: 8, G: %d}
+einsums: |
+  Y[n] = X[n] * 2   where G > 1
+outputs: [Y]
+)";
+  for (int g : {1, 2}) {
+    char buffer[256];
+    std::snprintf(buffer, sizeof buffer, text, g);
+    const Cascade c = parse_cascade_text(buffer, "gated.yaml");
+    const auto costs = operator_counts(c, resolve_bindings(c, {}));
+    EXPECT_EQ(cost_of(c, costs, "Y").points, g > 1 ? 8 : 0) << g;
+  }
+}
+
+}  // namespace
+}  // namespace cascade
