@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "arch/support/names.h"
 #include "mappings/cascade/parser.h"
+#include "mappings/mappers/registry.h"
 #include "mappings/problem/workload.h"
 
 namespace cascade::cli {
@@ -87,9 +89,13 @@ void add_design_point_options(CLI::App& command, DesignPointOptions& o) {
       ->required();
   command.add_option("--cascade", o.cascade,
                      "Cascade file or name in configs/cascades/ (default: the workload's)");
+  std::string mappers;
+  for (const std::string& name : mapper_names())
+    mappers += "\n    " + name + ": " + mapper_named(name).description();
   command.add_option("--mapper", o.mapper,
-                     "fusemax, flat, unfused, generic, or a mapping file (default: fusemax for a "
-                     "cascade that partitions M, else generic)");
+                     "A mapper or a mapping file (default: fusemax for a 1-pass cascade that "
+                     "partitions M, else generic). Mappers:" +
+                         mappers);
   command.add_option("--set", o.sets, "Shapes and parameters, e.g. P=4096,M=4096");
   command.add_option("--seq", o.seq, "Sequence length: sets P and M");
   command
