@@ -34,13 +34,7 @@ int run_run(const RunOptions& o) {
   fmt::print("{}", text_report(point, result));
   if (!o.json.empty()) write_file(o.json, "--json", json_report(point, result).dump(2) + "\n");
   if (!o.csv.empty()) {
-    const SummaryRow row = summary_row(point, result);
-    std::string text;
-    for (size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + csv_field(row[i].first);
-    text += "\n";
-    for (size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + csv_field(row[i].second);
-    text += "\n";
-    write_file(o.csv, "--csv", text);
+    write_file(o.csv, "--csv", csv_table({summary_row(point, result)}));
   }
   if (!o.trace.empty())
     write_file(o.trace, "--trace",

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/model/design_point.h"
+#include "sim/report/csv.h"
 
 namespace cascade {
 
@@ -24,7 +25,7 @@ nlohmann::json json_report(const DesignPoint& point, const DesignPointResult& re
 // mapper, mapping, batch, heads, P, M, cycles, latency_s, utilization_<array>...,
 // dram_bytes, bottleneck, energy_j, register_file_energy, area_mm2, energy_<component>_j...
 // Numbers are written with 17 significant digits (they read back exactly).
-using SummaryRow = std::vector<std::pair<std::string, std::string>>;
+using SummaryRow = CsvRow;
 SummaryRow summary_row(const DesignPoint& point, const DesignPointResult& result);
 
 // The mapper column: the mapper that made the mapping (a mapping file may name one), else

@@ -1,8 +1,11 @@
 // Design-space sweeps: a YAML file names a base design point (architecture, workload,
 // cascade, mapper, shapes) and axes of values; every combination runs through the
-// analytical model. Results go to SQLite, one row per point keyed by a hash of everything
-// the point depends on (so a rerun computes only what is missing or changed), and to CSV.
-// Format: configs/sweeps/README.md.
+// analytical model (sim/model/design_point.h, as `cascade run` does). Results go to
+// SQLite, one row per point keyed by a hash of everything the point depends on (so a rerun
+// computes only what is missing or changed), and to CSV: the point's index and axis
+// values, its status, then `cascade run --csv`'s summary columns. Format:
+// configs/sweeps/README.md. sweep_file.cpp reads sweep files, sweep_point.cpp evaluates
+// one point, sweep_database.cpp stores rows, sweep.cpp runs the points and writes the CSV.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "arch/support/error.h"
+#include "sim/report/report.h"
 
 namespace cascade {
 
@@ -47,17 +51,18 @@ struct SweepPoint {
 };
 SweepPoint sweep_point(const SweepSpec& spec, size_t index);
 
-// What one point gives (the summary `cascade run --csv` writes) or why it failed.
+// What one point gives (the summary row `cascade run --csv` writes, one schema:
+// sim/report/report.h) or why it failed.
 struct SweepResult {
   size_t index = 0;
   std::string key;          // hash of the settings and of the files they name
   std::string values_json;  // {"axis key": value, ...}
   bool ok = false;
   std::string error;
-  std::string arch, workload, cascade, mapper, mapping, bottleneck;
-  double P = 0, M = 0, cycles = 0, latency_s = 0, util_2d = 0, util_1d = 0, dram_bytes = 0,
-         energy_j = 0, area_mm2 = 0;
-  std::string energy_by_level_json;
+  SummaryRow summary;  // empty when the point failed
+  // The summary's figures a report sorts by.
+  std::string mapping;
+  double P = 0, latency_s = 0, energy_j = 0, area_mm2 = 0;
 };
 
 // Finds a configuration file: (what, folder under configs/, name or path) -> path. The

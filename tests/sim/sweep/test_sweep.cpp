@@ -2,8 +2,10 @@
 // with architecture values gives what the hand-edited architecture gives, and that results
 // are reused from the database (also across shards merged together).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,8 +14,8 @@
 #include "mappings/cascade/parser.h"
 #include "mappings/problem/workload.h"
 #include "sim/analytical/analytical_model.h"
-#include "tests/support/design_run.h"
 #include "sim/sweep/sweep.h"
+#include "tests/support/design_run.h"
 
 namespace cascade {
 namespace {
@@ -190,6 +192,74 @@ TEST(SweepRun, RerunsReuseTheDatabaseAndShardsMergeToTheWholeSweep) {
   EXPECT_EQ(m.computed, 0u);
   EXPECT_EQ(m.reused, 6u);
   EXPECT_EQ(read(merged.csv), csv);  // bit for bit, whatever the threads and shards
+  std::filesystem::remove_all(dir);
+}
+
+// The sweep CSV has `cascade run --csv`'s columns (one schema): a point's row carries the
+// summary of the same design point evaluated directly; a setting that is an axis and a
+// summary column (workload) appears once.
+TEST(SweepRun, CsvRowsAreTheRunSummaryAndNoColumnRepeats) {
+  const std::string dir = temp_dir("schema");
+  const SweepSpec s = parse_sweep_text(R"(name: schema
+base: {arch: fusemax, cascade: softmax-1pass, seq: 1024}
+axes:
+  - workload: [bert-base, xlm]
+)",
+                                       "schema.yaml");
+  SweepOptions o;
+  o.db = dir + "/schema.sqlite";
+  o.csv = dir + "/schema.csv";
+  o.progress = false;
+  run_sweep(s, o, find);
+  std::istringstream csv(read(o.csv));
+  std::string header_line, row_line;
+  std::getline(csv, header_line);
+  std::getline(csv, row_line);
+  auto split = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream in(line);
+    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+    return out;
+  };
+  const std::vector<std::string> header = split(header_line), row = split(row_line);
+  ASSERT_EQ(header.size(), row.size());
+  EXPECT_EQ(std::count(header.begin(), header.end(), "workload"), 1) << header_line;
+  const testing_support::DesignRun direct = testing_support::run_design_point(
+      load_arch(kRoot + "/configs/arch/fusemax.yaml"),
+      load_workload(kRoot + "/configs/workloads/bert-base.yaml"),
+      parse_cascade_file(kRoot + "/configs/cascades/softmax-1pass.yaml"), 1024, "");
+  const SummaryRow summary = summary_row(direct.point, direct.result);
+  for (const auto& [column, value] : summary) {
+    const auto at = std::find(header.begin(), header.end(), column);
+    ASSERT_NE(at, header.end()) << column;
+    EXPECT_EQ(row[at - header.begin()], value) << column;
+  }
+  EXPECT_EQ(header[0], "index");
+  EXPECT_EQ(header[1], "status");  // the workload axis is the summary's workload column
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SweepDatabase, AnotherSchemaIsRefusedNotReused) {
+  const std::string dir = temp_dir("old-schema");
+  const std::string file = dir + "/old.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE points (key TEXT PRIMARY KEY, util_2d REAL)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const SweepSpec s = parse_sweep_text(kSmall, "small.yaml");
+  SweepOptions o;
+  o.db = file;
+  o.csv = dir + "/x.csv";
+  o.progress = false;
+  try {
+    run_sweep(s, o, find);
+    ADD_FAILURE() << "an old database was used";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 0"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(o.csv));
   std::filesystem::remove_all(dir);
 }
 

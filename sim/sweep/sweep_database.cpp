@@ -1,0 +1,155 @@
+#include "sim/sweep/sweep_database.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace cascade {
+
+namespace {
+
+constexpr int kSchemaVersion = 2;
+constexpr int kBusyTimeoutMs = 60000;  // another process writing: wait, do not fail
+
+std::string column_text(sqlite3_stmt* st, int c) {
+  const unsigned char* t = sqlite3_column_text(st, c);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+std::string summary_json(const SummaryRow& row) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [column, value] : row) j.push_back({column, value});
+  return j.dump();
+}
+
+SummaryRow summary_from_json(const std::string& text) {
+  SummaryRow row;
+  if (text.empty()) return row;
+  for (const auto& pair : nlohmann::json::parse(text))
+    row.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+  return row;
+}
+
+}  // namespace
+
+SweepDatabase::SweepDatabase(const std::string& file) : file_(file) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK)
+    fail("cannot open");
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  sqlite3_stmt* st = prepare("PRAGMA user_version");
+  const int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+  sqlite3_finalize(st);
+  bool has_table = false;
+  st = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'points'");
+  has_table = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  if (has_table && version != kSchemaVersion)
+    throw Error("sweep database '" + file_ + "' has schema version " + std::to_string(version) +
+                ", this cascade writes version " + std::to_string(kSchemaVersion) +
+                ": give another --db (or remove this one to recompute its points)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS points ("
+      " key TEXT PRIMARY KEY, sweep TEXT, idx INTEGER, point TEXT, status TEXT, error TEXT,"
+      " mapping TEXT, P REAL, latency_s REAL, energy_j REAL, area_mm2 REAL, summary TEXT)");
+  exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+}
+
+SweepDatabase::~SweepDatabase() {
+  if (insert_) sqlite3_finalize(insert_);
+  if (select_) sqlite3_finalize(select_);
+  sqlite3_close(db_);
+}
+
+void SweepDatabase::exec(const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    const std::string m = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw Error("sweep database '" + file_ + "': " + m);
+  }
+}
+
+void SweepDatabase::begin() { exec("BEGIN IMMEDIATE"); }
+void SweepDatabase::commit() { exec("COMMIT"); }
+
+std::map<std::string, bool> SweepDatabase::stored() {
+  std::map<std::string, bool> out;
+  sqlite3_stmt* st = prepare("SELECT key, status FROM points");
+  while (sqlite3_step(st) == SQLITE_ROW) out[column_text(st, 0)] = column_text(st, 1) == "ok";
+  sqlite3_finalize(st);
+  return out;
+}
+
+void SweepDatabase::put(const std::string& sweep, const SweepResult& r) {
+  if (!insert_)
+    insert_ = prepare("INSERT OR REPLACE INTO points VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  sqlite3_reset(insert_);
+  int i = 1;
+  auto text = [&](const std::string& v) {
+    sqlite3_bind_text(insert_, i++, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
+  text(r.key);
+  text(sweep);
+  sqlite3_bind_int64(insert_, i++, static_cast<sqlite3_int64>(r.index));
+  text(r.values_json);
+  text(r.ok ? "ok" : "error");
+  text(r.error);
+  text(r.mapping);
+  for (double v : {r.P, r.latency_s, r.energy_j, r.area_mm2}) sqlite3_bind_double(insert_, i++, v);
+  text(summary_json(r.summary));
+  if (sqlite3_step(insert_) != SQLITE_DONE) fail("cannot store a point");
+}
+
+bool SweepDatabase::get(const std::string& key, SweepResult& r) {
+  if (!select_)
+    select_ = prepare(
+        "SELECT status, error, mapping, P, latency_s, energy_j, area_mm2, summary"
+        " FROM points WHERE key = ?");
+  sqlite3_reset(select_);
+  sqlite3_bind_text(select_, 1, key.c_str(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(select_) != SQLITE_ROW) return false;
+  r.key = key;
+  r.ok = column_text(select_, 0) == "ok";
+  r.error = column_text(select_, 1);
+  r.mapping = column_text(select_, 2);
+  r.P = sqlite3_column_double(select_, 3);
+  r.latency_s = sqlite3_column_double(select_, 4);
+  r.energy_j = sqlite3_column_double(select_, 5);
+  r.area_mm2 = sqlite3_column_double(select_, 6);
+  r.summary = summary_from_json(column_text(select_, 7));
+  return true;
+}
+
+void SweepDatabase::merge(const std::string& other) {
+  if (!std::filesystem::is_regular_file(other))
+    throw Error("--merge: '" + other + "' is not a sweep database (no such file)");
+  {
+    SweepDatabase check(other);  // the same schema, or an Error naming the file
+  }
+  sqlite3_stmt* st = prepare("ATTACH DATABASE ? AS other");
+  sqlite3_bind_text(st, 1, other.c_str(), static_cast<int>(other.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("cannot attach '" + other + "'");
+  try {
+    exec("INSERT OR REPLACE INTO points SELECT * FROM other.points");
+  } catch (const Error&) {
+    exec("DETACH DATABASE other");
+    throw;
+  }
+  exec("DETACH DATABASE other");
+}
+
+sqlite3_stmt* SweepDatabase::prepare(const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) fail("bad statement");
+  return st;
+}
+
+void SweepDatabase::fail(const std::string& what) {
+  throw Error("sweep database '" + file_ + "': " + what + ": " + sqlite3_errmsg(db_));
+}
+
+}  // namespace cascade

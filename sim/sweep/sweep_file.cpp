@@ -1,0 +1,187 @@
+// Sweep files (configs/sweeps/*.yaml; format in configs/sweeps/README.md) and the points of
+// their cartesian product.
+#include <fmt/core.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "arch/support/names.h"
+#include "arch/support/yaml_reader.h"
+#include "sim/sweep/sweep.h"
+#include "sim/sweep/sweep_detail.h"
+
+namespace cascade {
+
+using sweep_detail::read_text;
+using sweep_detail::starts_with;
+
+namespace {
+
+using Entry = YamlReader::Entry;
+
+// Settings a point can give besides set.NAME and arch.PATH.
+const std::vector<std::string>& plain_keys() {
+  static const std::vector<std::string> keys = {
+      "arch", "workload", "cascade", "mapper", "seq", "batch", "heads", "register_file_energy"};
+  return keys;
+}
+
+
+
+// A value as YAML text: scalars as written, collections in flow style.
+std::string as_yaml_text(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+void check_key(const std::string& key, const SourceLocation& loc) {
+  if (std::find(plain_keys().begin(), plain_keys().end(), key) != plain_keys().end()) return;
+  if (starts_with(key, "set.") && is_identifier(key.substr(4))) return;
+  if (starts_with(key, "arch.") && key.size() > 5 && key.back() != '.' &&
+      key.find("..") == std::string::npos)
+    return;
+  std::vector<std::string> known = plain_keys();
+  known.push_back("set.NAME");
+  known.push_back("arch.PATH");
+  const std::string near = closest_name(key, plain_keys());
+  throw Error(loc, "unknown setting '" + key + "'" +
+                       (near.empty() ? " (settings: " + join(known, ", ") + ")"
+                                     : " (did you mean '" + near + "'?)"));
+}
+
+}  // namespace
+
+size_t SweepSpec::points() const {
+  size_t n = 1;
+  for (const SweepAxis& a : axes) n *= a.values.size();
+  return n;
+}
+
+SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file) {
+  const YamlReader r(file);
+  const YAML::Node root = r.load(yaml_text);
+  if (!root || root.IsNull()) throw Error(r.start(), "empty sweep file");
+  if (!root.IsMap()) throw Error(r.start(), "a sweep file must be a YAML map");
+  SweepSpec spec;
+  spec.file = file;
+  bool has_base = false, has_axes = false;
+  for (const Entry& e : r.entries(root, "the sweep file")) {
+    if (e.key == "name") {
+      spec.name = r.text(e.value, e.value_loc, "'name'");
+      if (!is_identifier([&] {
+            std::string n = spec.name;
+            std::replace(n.begin(), n.end(), '-', '_');
+            return n;
+          }()))
+        throw Error(e.value_loc,
+                    "'name' must be letters, digits, '_' or '-', got '" + spec.name + "'");
+    } else if (e.key == "description") {
+      spec.description = r.text(e.value, e.value_loc, "'description'");
+    } else if (e.key == "citations") {
+      r.string_list(e.value, e.value_loc, "'citations'");
+    } else if (e.key == "base") {
+      has_base = true;
+      if (!e.value.IsMap()) throw Error(e.value_loc, "'base' must be a map of settings");
+      for (const Entry& b : r.entries(e.value, "'base'")) {
+        if (b.key == "set") {
+          if (!b.value.IsMap()) throw Error(b.value_loc, "'set' must be a map NAME: value");
+          for (const Entry& s : r.entries(b.value, "'set'")) {
+            if (!is_identifier(s.key))
+              throw Error(s.key_loc, "'" + s.key + "' is not a shape or parameter name");
+            if (!s.value.IsScalar())
+              throw Error(s.value_loc, "the value of set." + s.key + " must be a number");
+            spec.base["set." + s.key] = s.value.Scalar();
+            spec.base_loc["set." + s.key] = s.key_loc;
+          }
+          continue;
+        }
+        check_key(b.key, b.key_loc);
+        if (!b.value || b.value.IsNull()) throw Error(b.value_loc, "'" + b.key + "' has no value");
+        spec.base[b.key] = as_yaml_text(b.value);
+        spec.base_loc[b.key] = b.key_loc;
+      }
+    } else if (e.key == "axes") {
+      has_axes = true;
+      if (e.value.IsNull()) continue;
+      if (!e.value.IsSequence())
+        throw Error(e.value_loc, "'axes' must be a list; each item a map setting: [values]");
+      for (const YAML::Node& item : e.value) {
+        const SourceLocation loc = r.at(item.Mark());
+        if (!item.IsMap() || item.size() == 0)
+          throw Error(loc, "an axis is a map `setting: [values, ...]` (several settings zip)");
+        SweepAxis axis;
+        axis.loc = loc;
+        size_t length = 0;
+        for (const Entry& a : r.entries(item, "an axis")) {
+          check_key(a.key, a.key_loc);
+          if (std::find(axis.keys.begin(), axis.keys.end(), a.key) != axis.keys.end())
+            throw Error(a.key_loc, "'" + a.key + "' twice in one axis");
+          if (!a.value.IsSequence() || a.value.size() == 0)
+            throw Error(a.value_loc, "the values of '" + a.key + "' must be a non-empty list");
+          if (axis.keys.empty())
+            length = a.value.size();
+          else if (a.value.size() != length)
+            throw Error(a.value_loc, fmt::format("'{}' has {} values but '{}' in the same axis "
+                                                 "has {}: zipped settings need equally many",
+                                                 a.key, a.value.size(), axis.keys.front(), length));
+          axis.keys.push_back(a.key);
+          for (size_t i = 0; i < a.value.size(); ++i) {
+            if (axis.values.size() <= i) axis.values.emplace_back();
+            axis.values[i].push_back(as_yaml_text(a.value[i]));
+          }
+        }
+        spec.axes.push_back(axis);
+      }
+    } else {
+      throw Error(e.key_loc, unknown_key_message(
+                                 e.key, "the sweep file",
+                                 {"name", "description", "citations", "base", "axes"}));
+    }
+  }
+  if (spec.name.empty()) throw Error(r.start(), "missing required key 'name'");
+  if (!has_base) throw Error(r.start(), "missing required key 'base'");
+  if (!has_axes) throw Error(r.start(), "missing required key 'axes' (an empty list is one point)");
+  // Each setting once: in the base or on one axis.
+  std::map<std::string, SourceLocation> swept;
+  for (const SweepAxis& a : spec.axes)
+    for (const std::string& k : a.keys) {
+      if (swept.count(k))
+        throw Error(a.loc, "'" + k + "' is swept twice (also at line " +
+                               std::to_string(swept.at(k).line) + ")");
+      swept[k] = a.loc;
+    }
+  for (const char* required : {"arch", "workload"})
+    if (!spec.base.count(required) && !swept.count(required))
+      throw Error(r.start(),
+                  std::string("the sweep needs '") + required + "' in 'base' or on an axis");
+  return spec;
+}
+
+SweepSpec load_sweep(const std::string& path) {
+  return parse_sweep_text(read_text(path), path);
+}
+
+SweepPoint sweep_point(const SweepSpec& spec, size_t index) {
+  SweepPoint p;
+  p.index = index;
+  p.settings = spec.base;
+  size_t rest = index;
+  std::vector<size_t> choice(spec.axes.size());
+  for (size_t a = spec.axes.size(); a-- > 0;) {
+    choice[a] = rest % spec.axes[a].values.size();
+    rest /= spec.axes[a].values.size();
+  }
+  for (size_t a = 0; a < spec.axes.size(); ++a)
+    for (size_t k = 0; k < spec.axes[a].keys.size(); ++k) {
+      const std::string& v = spec.axes[a].values[choice[a]][k];
+      p.values.emplace_back(spec.axes[a].keys[k], v);
+      p.settings[spec.axes[a].keys[k]] = v;
+    }
+  return p;
+}
+
+}  // namespace cascade

@@ -1,0 +1,215 @@
+// One sweep point: its files, its key, and its evaluation through the design point (the
+// analytical model, as `cascade run`).
+#include <fmt/core.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "arch/support/names.h"
+#include "mappings/mappers/registry.h"
+#include "sim/analytical/analytical_model.h"
+#include "sim/model/design_point.h"
+#include "sim/sweep/sweep_detail.h"
+
+namespace cascade::sweep_detail {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+uint64_t fnv1a(const std::string& text, uint64_t h) {
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t dot = path.find('.', start);
+    out.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+std::string scalar(const std::map<std::string, std::string>& settings, const std::string& key) {
+  auto it = settings.find(key);
+  return it == settings.end() ? std::string() : YAML::Load(it->second).as<std::string>();
+}
+
+// A positive integer setting, or `fallback` when the point does not give it.
+int64_t positive_setting(const std::map<std::string, std::string>& settings, const std::string& key,
+                         int64_t fallback) {
+  auto it = settings.find(key);
+  if (it == settings.end()) return fallback;
+  const int64_t v = YAML::Load(it->second).as<int64_t>();
+  if (v <= 0) throw Error(key + " must be positive, got " + it->second);
+  return v;
+}
+
+std::string values_json(const SweepPoint& point) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : point.values) j[k] = v;
+  return j.dump();
+}
+
+// `key`: the point's key when the caller has computed it, else "".
+}  // namespace
+
+// The node at `path` (map keys; in a list, the item whose `name` is the segment), or an
+// Error naming where the path leaves the file. Handles are moved with reset(): assigning
+// one yaml-cpp node to another would overwrite the first one's content in the tree.
+YAML::Node node_at(const YAML::Node& root, const std::string& path, const std::string& arch_name) {
+  YAML::Node node;
+  node.reset(root);
+  std::string walked;
+  for (const std::string& segment : split_path(path)) {
+    YAML::Node next;
+    bool found = false;
+    std::vector<std::string> known;
+    if (node.IsMap()) {
+      for (const auto& kv : node) {
+        const std::string k = kv.first.as<std::string>();
+        known.push_back(k);
+        if (k == segment && !found) {
+          next.reset(kv.second);
+          found = true;
+        }
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node)
+        if (item.IsMap() && item["name"] && item["name"].IsScalar()) {
+          known.push_back(item["name"].Scalar());
+          if (item["name"].Scalar() == segment && !found) {
+            next.reset(item);
+            found = true;
+          }
+        }
+    }
+    if (!found) {
+      const std::string near = closest_name(segment, known);
+      throw Error("architecture " + arch_name + " has no '" + segment + "'" +
+                  (walked.empty() ? "" : " under " + walked) +
+                  (near.empty()
+                       ? (known.empty() ? std::string()
+                                        : " (it has: " + join(known, ", ") + ")")
+                       : " (did you mean '" + near + "'?)"));
+    }
+    node.reset(next);
+    walked += (walked.empty() ? "" : ".") + segment;
+  }
+  return node;
+}
+
+PointFiles files_of(const SweepPoint& point, FileCache& cache) {
+  PointFiles f;
+  f.arch = cache.path("arch", "arch", scalar(point.settings, "arch"));
+  f.workload = cache.path("workload", "workloads", scalar(point.settings, "workload"));
+  const std::string cascade = scalar(point.settings, "cascade");
+  if (!cascade.empty()) {
+    f.cascade = cache.path("cascade", "cascades", cascade);
+  } else {
+    const std::shared_ptr<const Workload> w = cache.workload(f.workload);
+    if (w->cascade.empty())
+      throw Error("workload " + w->name + " names no cascade: give 'cascade' in the sweep");
+    f.cascade = w->cascade;
+  }
+  const std::string mapper = scalar(point.settings, "mapper");
+  const std::vector<std::string> mappers = mapper_names();
+  if (!mapper.empty() && std::find(mappers.begin(), mappers.end(), mapper) == mappers.end())
+    f.mapping = cache.path("mapping", "mappings", mapper);
+  return f;
+}
+
+std::string point_key(const SweepPoint& point, const PointFiles& files, FileCache& cache) {
+  uint64_t h = fnv1a("cascade sweep point v1\n");
+  for (const auto& [k, v] : point.settings) h = fnv1a(k + "=" + v + "\n", h);
+  for (const std::string& f : {files.arch, files.workload, files.cascade, files.mapping})
+    if (!f.empty()) h = fnv1a(cache.text(f) + "\n", h);  // contents, not where they are
+  return fmt::format("{:016x}", h);
+}
+
+SweepResult evaluate_point(const SweepPoint& point, FileCache& cache, const std::string& key) {
+  SweepResult r;
+  r.index = point.index;
+  r.values_json = values_json(point);
+  try {
+    const PointFiles files = files_of(point, cache);
+    r.key = key.empty() ? point_key(point, files, cache) : key;
+    // The architecture, with the point's arch.PATH values written into its YAML.
+    std::shared_ptr<const ArchSpec> arch = cache.arch(files.arch);
+    bool edited = false;
+    YAML::Node tree;
+    for (const auto& [k, v] : point.settings) {
+      if (!starts_with(k, "arch.")) continue;
+      if (!edited) tree.reset(YAML::Load(cache.text(files.arch)));
+      edited = true;
+      YAML::Node target = node_at(tree, k.substr(5), arch->name);
+      target = YAML::Load(v);
+    }
+    ArchSpec edited_arch;
+    if (edited) {
+      YAML::Emitter out;
+      out << tree;
+      try {
+        edited_arch = parse_arch_text(out.c_str(), files.arch);
+      } catch (const Error& e) {
+        throw Error("architecture " + arch->name + " with the point's values: " + e.message());
+      }
+    } else {
+      edited_arch = *arch;
+    }
+    const std::string accounting = scalar(point.settings, "register_file_energy");
+    if (!accounting.empty())
+      edited_arch.register_file_energy = parse_register_file_energy(accounting);
+    const std::shared_ptr<const Workload> workload = cache.workload(files.workload);
+    const std::shared_ptr<const Cascade> cascade = cache.cascade(files.cascade);
+    std::map<std::string, std::string> overrides;
+    for (const auto& [k, v] : point.settings)
+      if (starts_with(k, "set.")) overrides[k.substr(4)] = YAML::Load(v).as<std::string>();
+    DesignPointSettings settings;
+    settings.seq = positive_setting(point.settings, "seq", 0);  // 0: the workload's
+    settings.batch = positive_setting(point.settings, "batch", workload->batch);
+    settings.heads = positive_setting(point.settings, "heads", workload->heads);
+    settings.overrides = overrides;
+    settings.mapper = files.mapping.empty() ? scalar(point.settings, "mapper") : files.mapping;
+    const DesignPoint design = make_design_point(std::move(edited_arch), *workload, *cascade, settings);
+    const AnalyticalModel model(design.problem, design.arch);
+    const DesignPointResult result = evaluate_design_point(design, model);
+    r.ok = true;
+    r.summary = summary_row(design, result);
+    r.mapping = result.mapping.name;
+    auto it = design.bindings.shapes.find("P");
+    r.P = it == design.bindings.shapes.end() ? 0.0 : static_cast<double>(it->second);
+    r.latency_s = result.latency_s;
+    r.energy_j = result.energy.total_pj * 1e-12;
+    r.area_mm2 = result.area.total_um2 * 1e-6;
+  } catch (const Error& e) {
+    r.ok = false;
+    r.error = e.where().known() || !e.where().file.empty() ? e.what() : e.message();
+  } catch (const YAML::Exception& e) {
+    r.ok = false;
+    r.error = std::string("bad value: ") + e.what();
+  }
+  return r;
+}
+
+
+}  // namespace cascade::sweep_detail
