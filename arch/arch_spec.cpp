@@ -97,6 +97,18 @@ std::string to_string(ArrayRole role) {
   return "?";
 }
 
+std::string to_string(FillDrain policy) {
+  switch (policy) {
+    case FillDrain::None:
+      return "none";
+    case FillDrain::PerFold:
+      return "per_fold";
+    case FillDrain::Overlapped:
+      return "overlapped";
+  }
+  return "?";
+}
+
 std::string role_purpose(ArrayRole role) {
   switch (role) {
     case ArrayRole::None:

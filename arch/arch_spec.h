@@ -26,6 +26,13 @@ std::string to_string(ComponentKind kind);  // dram, buffer, register_file, comp
 // without a role is used only where a mapping names it or a mapper looks for PEs that
 // support an operation (a GPU's FP32 lanes).
 enum class ArrayRole { None, Matrix, Vector };
+
+// How a 2D array's systolic fill and drain cost time (`fill_drain:` in the architecture
+// file). none: not at all (the FuseMax paper's model); per_fold: every fold fills and drains
+// before the next (SCALE-Sim's count, 2R + C + T - 2 per fold); overlapped: the next fold's
+// load or this fold's drain runs under the streaming (a fold every max(T, R) cycles).
+enum class FillDrain { None, PerFold, Overlapped };
+std::string to_string(FillDrain policy);
 std::string to_string(ArrayRole role);  // none, matrix, vector
 // What an array of the role is for, in words (for messages).
 std::string role_purpose(ArrayRole role);
@@ -41,7 +48,10 @@ struct Component {
   int access_bits = 0;
   int banks = 1;
   int row_bits = 0;
+  int ports = 1;  // accesses one bank serves per cycle (the cycle-level model's bank timing)
   double bandwidth_bytes_per_s = 0;  // DRAM (and optionally buffers); 0 = unconstrained
+  double latency_cycles = 0;         // memories: cycles from request to data (pipelined)
+  int burst_bytes = 0;               // DRAM: transfers round up to bursts (0: access_bits / 8)
   // pJ per action (actions: read, write for memories; the op name for compute units).
   std::map<std::string, double> energy_pj;
   double area_um2 = 0;  // per instance
@@ -66,6 +76,7 @@ struct OpAction {
 struct PeArray {
   std::string name;  // "array_2d", "array_1d"
   ArrayRole role = ArrayRole::None;
+  FillDrain fill_drain = FillDrain::None;
   int64_t rows = 1;  // a 1D array has rows = 1
   int64_t cols = 1;
   std::string register_file;  // component name of the per-PE register file

@@ -247,6 +247,7 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
       resolve_loops(problem, pe, em.buffer_loops, re.loops, false, "buffer");
       re.level_end[1] = static_cast<uint32_t>(re.loops.size());
       resolve_loops(problem, pe, em.spatial_cols, re.loops, false, "spatial");
+      re.cols_end = static_cast<uint32_t>(re.loops.size());
       resolve_loops(problem, pe, em.spatial_rows, re.loops, false, "spatial");
       re.level_end[2] = static_cast<uint32_t>(re.loops.size());
       resolve_loops(problem, pe, em.register_loops, re.loops, false, "register");

@@ -32,6 +32,7 @@ struct ResolvedEinsum {
   // register; level l occupies [level_begin(l), level_end[l]).
   std::vector<ResolvedLoop> loops;
   uint32_t level_end[4] = {0, 0, 0, 0};
+  uint32_t cols_end = 0;  // the spatial level's loops across the columns end here (rows follow)
   int64_t cols_used = 1, rows_used = 1;
   double temporal_iterations = 1;  // product of the temporal factors (padded), all levels
   uint64_t staged = 0;             // bit per access: passes through the global buffer

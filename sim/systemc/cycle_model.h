@@ -1,0 +1,83 @@
+// The cycle-level model (SystemC): the architecture's units as modules that talk only
+// through channels, running the mapping's plan (sim/systemc/plan.h).
+//
+//   Controller  walks the plan in program order and pushes each operation into its unit's
+//               request FIFO (sc_fifo: a full FIFO stalls the controller).
+//   Array2D     the matrix-role array (and any array with rows > 1): one run of an Einsum
+//               takes its fold shape's cycles (fold_shape.h, wavefront closed forms); in
+//               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h).
+//   Array1D     a vector array: a run takes II x points per PE (no movement between PEs).
+//   Dram        one channel: a transfer holds it for its bytes (rounded up to bursts) over the
+//               bandwidth; the data arrives `latency_cycles` later (pipelined).
+//   GlobalBuffer banks and ports: a request of n words occupies ceil(n / row words) rows
+//               spread over consecutive banks; each bank serves `ports` rows per cycle and
+//               requests that share banks wait for them (bank conflicts). It also holds the
+//               space a load needs while the tile it replaces is still in use.
+//   Scoreboard  the completion channel: an operation starts when the operations it
+//               depends on have completed.
+// A unit takes the oldest operation whose dependencies are met among those of the next
+// `tiles_in_flight` steps of its group (a controller pipelining consecutive tiles); it waits
+// otherwise, and the wait is counted as a stall with its cause.
+//
+// Every cycle reported is a cycle some module spent: nothing is read from the analytical
+// model. What the two share (and so does not check) is the per-point issue interval
+// (sim/model/compute_cost.h) and the tile sizes of the loop nest (plan.h).
+//
+// SystemC elaborates and runs once per process: one evaluation per process (the CLI runs
+// one; tests run the CLI). This header does not include SystemC.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/model/model.h"
+#include "sim/systemc/plan.h"
+
+namespace cascade {
+
+struct CycleModelOptions {
+  // (batch, head) slices simulated per group; the rest are extrapolated (identical slices)
+  // at the rate of the middle ones: the first and last tiles_in_flight simulated slices
+  // are the pipeline's fill and drain. -1: 3 x tiles_in_flight + 1; 0: every slice.
+  int64_t slices = -1;
+  int tiles_in_flight = 3;     // steps a unit may run ahead of its oldest waiting operation
+  bool per_pe = false;         // Array2D simulates GEMM-shaped runs PE by PE (<= 64 x 64)
+  std::string vcd;             // VCD file: per unit busy, buffer occupancy ("" = none)
+  std::string trace;           // Chrome/Perfetto JSON: one track per unit ("" = none)
+  bool progress = false;       // progress lines on stderr every few seconds
+};
+
+// Detail beyond Stats that `cascade simulate` prints.
+struct CycleGroupResult {
+  std::string name;
+  double cycles = 0;             // simulated plus extrapolated slices
+  double cycles_per_slice = 0;   // the extrapolation step
+  int64_t slices = 1, slices_simulated = 1;
+};
+struct CycleResult {
+  Stats stats;
+  std::vector<CycleGroupResult> groups;
+  size_t operations = 0;  // simulated
+  double wall_seconds = 0;
+};
+
+class SystemCModel : public Model {
+ public:
+  // Keeps references: `problem` and `arch` must outlive the model. Throws Error for a
+  // design it cannot run (no DRAM bandwidth with DRAM traffic, a tile larger than the
+  // buffer, per-PE mode on an array over 64 x 64).
+  SystemCModel(const Problem& problem, const ArchSpec& arch, CycleModelOptions options = {});
+
+  std::string fidelity() const override { return "cycle"; }
+  Stats evaluate(const Mapping& mapping) const override;
+  CycleResult simulate(const Mapping& mapping) const;
+
+ private:
+  const Problem& problem_;
+  const ArchSpec& arch_;
+  CycleModelOptions options_;
+};
+
+}  // namespace cascade

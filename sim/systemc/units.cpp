@@ -1,0 +1,308 @@
+#include "sim/systemc/units.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "sim/systemc/systolic.h"
+
+namespace cascade::cycle {
+
+// ---- Scoreboard
+
+Scoreboard::Scoreboard(size_t operations)
+    : sc_core::sc_prim_channel(sc_core::sc_gen_unique_name("scoreboard")),
+      done_(operations, false) {}
+
+void Scoreboard::complete(int op) {
+  done_[static_cast<size_t>(op)] = true;
+  ++completed_;
+  changed_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// ---- GlobalBuffer
+
+GlobalBuffer::GlobalBuffer(int banks, double row_words, int ports, double prefetch_bytes)
+    : sc_core::sc_prim_channel(sc_core::sc_gen_unique_name("global_buffer")),
+      banks_(std::max(1, banks)),
+      row_words_(std::max(1.0, row_words)),
+      ports_(std::max(1, ports)),
+      bank_free_(static_cast<size_t>(std::max(1, banks)), 0.0),
+      prefetch_(std::max(0.0, prefetch_bytes)),
+      free_(std::max(0.0, prefetch_bytes)) {}
+
+double GlobalBuffer::request(double words, int first_bank, double* conflict) {
+  if (words <= 0) return 0;
+  const double start = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  const double rows = std::ceil(words / row_words_ - 1e-9);
+  const double per_bank = std::floor(rows / banks_);
+  const int extra = static_cast<int>(rows - per_bank * banks_);  // banks with one row more
+  double finish = start, alone = 0;
+  for (int i = 0; i < banks_; ++i) {
+    const int b = (first_bank + i) % banks_;
+    const double n = per_bank + (i < extra ? 1 : 0);
+    if (n <= 0) continue;
+    const double busy = n / ports_;
+    const double done = std::max(bank_free_[b], start) + busy;
+    bank_free_[b] = done;
+    finish = std::max(finish, done);
+    alone = std::max(alone, busy);
+  }
+  if (conflict) *conflict += std::max(0.0, finish - start - alone);
+  return finish - start;
+}
+
+void GlobalBuffer::allocate(double bytes) {
+  while (free_ + 1e-9 < bytes) sc_core::wait(freed_);
+  free_ -= bytes;
+}
+
+void GlobalBuffer::release(double bytes) {
+  free_ += bytes;
+  freed_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// ---- Unit
+
+Unit::Unit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
+           NumberFormat accumulate, int64_t rows, int64_t cols)
+    : sc_core::sc_module(name),
+      requests(static_cast<int>(std::max<size_t>(1, fifo_depth))),
+      shared_(shared),
+      index_(index),
+      accumulate_(accumulate),
+      rows_(rows),
+      cols_(cols) {
+  SC_THREAD(run);
+}
+
+void Unit::wait_cycles(double cycles) {
+  if (cycles > 0) sc_core::wait(sc_core::sc_time(cycles, sc_core::SC_NS));
+}
+
+bool Unit::ready(int op) const {
+  for (int d : shared_.plan->ops[static_cast<size_t>(op)].deps)
+    if (!shared_.scoreboard->done(d)) return false;
+  return true;
+}
+
+std::string Unit::blocked_by(int op) const {
+  const Plan& plan = *shared_.plan;
+  for (int d : plan.ops[static_cast<size_t>(op)].deps) {
+    if (shared_.scoreboard->done(d)) continue;
+    const PlanOp& dep = plan.ops[static_cast<size_t>(d)];
+    if (dep.kind != PlanOp::Kind::Compute) return "waiting_for_dram";
+    if (index_ == plan.dram) return "waiting_for_compute";
+    if (dep.unit != index_) return "waiting_for_other_array";
+    return "waiting_for_own_work";
+  }
+  return "waiting_for_work";
+}
+
+void Unit::finished(int op) {
+  shared_.finish[static_cast<size_t>(op)] = now();
+  shared_.scoreboard->complete(op);
+  // A compute that was a tile's last reader frees the space its successor held.
+  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+  if (o.kind != PlanOp::Kind::Compute) return;
+  for (int d : o.deps) {
+    int& left = shared_.retire_after[static_cast<size_t>(d)];
+    if (left <= 0 || --left > 0) continue;
+    // Tile d retired: the later load that held space on its account gives it back.
+    auto it = shared_.held.find(d);
+    if (it == shared_.held.end()) continue;
+    shared_.buffer->release(it->second);
+    shared_.held.erase(it);
+  }
+}
+
+void Unit::run() {
+  const Plan& plan = *shared_.plan;
+  const bool dram = index_ == plan.dram;
+  std::deque<int> stores;  // DRAM: its write queue (in order; it never holds up the reads)
+  int held = -1;           // read from the FIFO but beyond the window
+  auto take = [&](int v) {
+    const PlanOp& o = plan.ops[static_cast<size_t>(v)];
+    if (dram && o.kind == PlanOp::Kind::Store) {
+      stores.push_back(v);
+      return true;
+    }
+    if (!window_.empty()) {
+      const PlanOp& first = plan.ops[static_cast<size_t>(window_.front())];
+      if (o.group != first.group || o.step >= first.step + shared_.tiles_in_flight) return false;
+    }
+    window_.push_back(v);
+    return true;
+  };
+  for (;;) {
+    // The window: the operations of the next tiles_in_flight steps after the oldest waiting one.
+    for (;;) {
+      int v = held;
+      held = -1;
+      if (v < 0 && !requests.nb_read(v)) break;
+      if (!take(v)) {
+        held = v;
+        break;
+      }
+    }
+    if (window_.empty() && stores.empty()) {
+      if (held >= 0) {
+        window_.push_back(held);
+        held = -1;
+        continue;
+      }
+      if (shared_.scoreboard->completed() == plan.ops.size()) break;
+      int v = 0;
+      requests.read(v);
+      take(v);
+      continue;
+    }
+    int pick = -1;
+    bool from_stores = false;
+    size_t at = 0;
+    if (!stores.empty() && ready(stores.front())) {
+      pick = stores.front();
+      from_stores = true;
+    }
+    for (size_t i = 0; pick < 0 && i < window_.size(); ++i)
+      if (ready(window_[i])) {
+        pick = window_[i];
+        at = i;
+      }
+    if (pick < 0) {
+      const int waiting = window_.empty() ? stores.front() : window_.front();
+      const std::string cause = blocked_by(waiting);
+      const double before = now();
+      sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event());
+      time.add(plan.ops[static_cast<size_t>(waiting)], cause, now() - before);
+      continue;
+    }
+    if (from_stores)
+      stores.pop_front();
+    else
+      window_.erase(window_.begin() + static_cast<std::ptrdiff_t>(at));
+    shared_.start[static_cast<size_t>(pick)] = now();
+    busy.write(true);
+    execute(pick);
+    busy.write(false);
+  }
+}
+
+// ---- Arrays
+
+void ArrayUnit::execute(int op) {
+  const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
+  double conflict = 0;
+  const double buffer = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);
+  double cycles = w.compute_cycles;
+  if (w.gemm_per_pe) {
+    SystolicArray array(rows_, cols_, accumulate_);
+    GemmOperands g;
+    g.m = w.gemm_m, g.n = w.gemm_n, g.k = w.gemm_k;
+    g.a.assign(static_cast<size_t>(g.m * g.k), 0.0);
+    g.b.assign(static_cast<size_t>(g.k * g.n), 0.0);
+    cycles = static_cast<double>(array.run(w.dataflow, g, false).cycles);
+  }
+  const double duration = std::max(cycles, buffer);
+  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+  time.add(o, "fill_drain", cycles - w.stream_cycles);
+  time.add(o, "bank_conflict", buffer - cycles);
+  wait_cycles(duration);
+  finished(op);
+}
+
+// ---- DRAM
+
+DramUnit::DramUnit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
+                   double latency)
+    : Unit(name, index, fifo_depth, shared, NumberFormat::FP32, 1, 1),
+      latency_(latency),
+      in_flight_(static_cast<int>(std::max<size_t>(1, fifo_depth))) {
+  SC_THREAD(deliver);
+}
+
+void DramUnit::execute(int op) {
+  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+  const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
+  if (o.kind == PlanOp::Kind::Load && o.staged && w.replaces >= 0 &&
+      shared_.retire_after[static_cast<size_t>(w.replaces)] > 0) {
+    // The tile it replaces is still read: hold space for both until it retires, or, when
+    // two do not fit, wait until it has.
+    const double before = now();
+    if (w.hold_bytes <= shared_.buffer->prefetch_bytes()) {
+      shared_.buffer->allocate(w.hold_bytes);
+      shared_.held[w.replaces] = w.hold_bytes;
+    } else {
+      while (shared_.retire_after[static_cast<size_t>(w.replaces)] > 0)
+        sc_core::wait(shared_.scoreboard->changed());
+    }
+    time.add(o, "buffer_full", now() - before);
+  }
+  double conflict = 0;
+  if (o.kind == PlanOp::Kind::Store && o.staged)
+    wait_cycles(shared_.buffer->request(w.buffer_words, w.first_bank, &conflict));
+  time.add(o, "bank_conflict", conflict);
+  wait_cycles(w.compute_cycles);
+  if (o.kind == PlanOp::Kind::Load) {
+    in_flight_.write({now() + latency_, op});
+  } else {
+    finished(op);
+  }
+}
+
+void DramUnit::deliver() {
+  for (;;) {
+    Arrival next;
+    in_flight_.read(next);
+    const double arrival = next.cycle;
+    const int op = next.op;
+    const double t = sc_core::sc_time_stamp().to_seconds() * 1e9;
+    if (arrival > t) sc_core::wait(sc_core::sc_time(arrival - t, sc_core::SC_NS));
+    const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+    const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
+    if (o.staged) {  // written into the buffer's banks
+      double conflict = 0;
+      const double c = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);
+      if (c > 0) sc_core::wait(sc_core::sc_time(c, sc_core::SC_NS));
+    }
+    finished(op);
+  }
+}
+
+// ---- Controller
+
+Controller::Controller(sc_core::sc_module_name name, Shared& shared, std::vector<Unit*> units,
+                       bool progress)
+    : sc_core::sc_module(name), shared_(shared), units_(std::move(units)), progress_(progress) {
+  SC_THREAD(run);
+  if (progress_) SC_THREAD(report);
+}
+
+void Controller::run() {
+  const Plan& plan = *shared_.plan;
+  for (size_t op = 0; op < plan.ops.size(); ++op)
+    units_[static_cast<size_t>(plan.ops[op].unit)]->requests.write(static_cast<int>(op));
+}
+
+void Controller::report() {
+  const auto start = std::chrono::steady_clock::now();
+  double last = 0;
+  const size_t total = shared_.plan->ops.size();
+  while (shared_.scoreboard->completed() < total) {
+    sc_core::wait(shared_.scoreboard->changed());
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (wall - last < 2.0) continue;
+    last = wall;
+    const double done = static_cast<double>(shared_.scoreboard->completed());
+    fmt::print(stderr, "simulate: {}/{} operations, cycle {:.0f}, {:.1f} s, ~{:.0f} s left\n",
+               shared_.scoreboard->completed(), total,
+               sc_core::sc_time_stamp().to_seconds() * 1e9, wall,
+               done > 0 ? wall * (static_cast<double>(total) - done) / done : 0.0);
+  }
+}
+
+}  // namespace cascade::cycle

@@ -1,0 +1,172 @@
+// The SystemC modules and channels of the cycle-level model (cycle_model.h describes them).
+// Included only by the model's own .cpp files (it includes SystemC).
+#pragma once
+
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <ostream>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "sim/systemc/plan.h"
+#include "sim/systemc/systolic.h"
+
+namespace cascade::cycle {
+
+// What an operation costs, fixed before the simulation (from the plan and the units'
+// parameters); how long it takes is decided while it runs.
+struct OpWork {
+  double compute_cycles = 0;  // compute: the array's cycles for the run (fill/drain included)
+  double stream_cycles = 0;   // compute: of which streaming points (no fill/drain)
+  double pe_cycles = 0;       // compute: busy PE-cycles (points x II / PEs)
+  double buffer_words = 0;    // compute: words with the global buffer; load/store: staged words
+  double bytes = 0;           // load/store: bytes over the DRAM channel (bursts included)
+  int first_bank = 0;         // where its buffer rows start
+  int consumers = 0;          // staged load: computes that read this tile
+  int replaces = -1;          // staged load: the previous load of the same tensor's tile
+  double hold_bytes = 0;      // staged load: its tile's bytes in the buffer
+  bool gemm_per_pe = false;   // compute: run PE by PE (per-PE mode, GEMM-shaped)
+  int64_t gemm_m = 0, gemm_n = 0, gemm_k = 0;
+  Dataflow dataflow = Dataflow::OutputStationary;
+  std::string name;           // for traces
+};
+
+// Per unit: the cycles it lost, by cause and by the (group, slice) of the operation it was
+// waiting on or running (so extrapolated slices get their share).
+struct UnitTime {
+  std::map<std::pair<int, int64_t>, std::map<std::string, double>> stalls;
+  void add(const PlanOp& op, const std::string& cause, double cycles) {
+    if (cycles > 0) stalls[{op.group, op.slice}][cause] += cycles;
+  }
+};
+
+// The completion channel: operations report completion; waiters re-check on its event.
+class Scoreboard : public sc_core::sc_prim_channel {
+ public:
+  explicit Scoreboard(size_t operations);
+  void complete(int op);
+  bool done(int op) const { return done_[static_cast<size_t>(op)]; }
+  size_t completed() const { return completed_; }
+  const sc_core::sc_event& changed() const { return changed_; }
+
+ private:
+  std::vector<bool> done_;
+  size_t completed_ = 0;
+  sc_core::sc_event changed_;
+};
+
+// The global buffer as a channel: banked request timing and the space loads hold.
+class GlobalBuffer : public sc_core::sc_prim_channel {
+ public:
+  GlobalBuffer(int banks, double row_words, int ports, double prefetch_bytes);
+  // Serves `words` from `first_bank` on, starting no earlier than now; returns the cycles
+  // until the last row is served and adds the wait for busy banks to *conflict.
+  double request(double words, int first_bank, double* conflict);
+  // Space for a tile while the one it replaces is in use (blocks until there is room).
+  void allocate(double bytes);
+  void release(double bytes);
+  double free_bytes() const { return free_; }
+  double prefetch_bytes() const { return prefetch_; }
+  const sc_core::sc_event& freed() const { return freed_; }
+
+ private:
+  int banks_;
+  double row_words_;
+  int ports_;
+  std::vector<double> bank_free_;  // cycle each bank is free from
+  double prefetch_, free_;
+  sc_core::sc_event freed_;
+};
+
+// What every unit shares: the plan, the operations' work, the channels.
+struct Shared {
+  const Plan* plan = nullptr;
+  const std::vector<OpWork>* work = nullptr;
+  Scoreboard* scoreboard = nullptr;
+  GlobalBuffer* buffer = nullptr;
+  int tiles_in_flight = 3;
+  std::vector<double> start, finish;  // per operation, cycles
+  std::vector<int> retire_after;      // per staged load: consumers still to finish
+  std::map<int, double> held;         // staged load -> bytes a later load holds until it retires
+};
+
+// A unit: takes operations from its request FIFO and runs them one at a time, the oldest
+// ready one among the next tiles_in_flight steps of its group.
+class Unit : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Unit);
+  Unit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
+       NumberFormat accumulate, int64_t rows, int64_t cols);
+  sc_core::sc_fifo<int> requests;
+  sc_core::sc_signal<bool> busy;
+  UnitTime time;
+
+ protected:
+  virtual void execute(int op) = 0;
+  double now() const { return sc_core::sc_time_stamp().to_seconds() * 1e9; }
+  void wait_cycles(double cycles);
+  // Why `op` cannot start yet: the stall cause of its first unmet dependency.
+  std::string blocked_by(int op) const;
+  bool ready(int op) const;
+  void finished(int op);
+  Shared& shared_;
+  int index_;
+  NumberFormat accumulate_;
+  int64_t rows_, cols_;
+
+ private:
+  void run();
+  std::deque<int> window_;
+};
+
+class ArrayUnit : public Unit {
+ public:
+  using Unit::Unit;
+
+ protected:
+  void execute(int op) override;
+};
+
+// A load in flight: the cycle its data arrives.
+struct Arrival {
+  double cycle = 0;
+  int op = -1;
+};
+inline std::ostream& operator<<(std::ostream& out, const Arrival& a) {
+  return out << a.op << "@" << a.cycle;
+}
+
+class DramUnit : public Unit {
+ public:
+  SC_HAS_PROCESS(DramUnit);
+  DramUnit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
+           double latency);
+
+ protected:
+  void execute(int op) override;
+
+ private:
+  void deliver();
+  double latency_;
+  sc_core::sc_fifo<Arrival> in_flight_;
+};
+
+// Pushes every operation into its unit's FIFO in program order.
+class Controller : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Controller);
+  Controller(sc_core::sc_module_name name, Shared& shared, std::vector<Unit*> units,
+             bool progress);
+
+ private:
+  void run();
+  void report();
+  Shared& shared_;
+  std::vector<Unit*> units_;
+  bool progress_;
+};
+
+}  // namespace cascade::cycle
