@@ -1,6 +1,7 @@
 #include "sim/analytical/analytical_model.h"
 
 #include "mappings/mapping/data_movement.h"
+#include "sim/analytical/systolic_fill.h"
 #include "sim/model/compute_cost.h"
 
 
@@ -103,8 +104,7 @@ Stats AnalyticalModel::evaluate(const ResolvedMapping& rm) const {
       add(rf_read_[re.array], accesses(rf, pe.operand_reads_per_point * points, arch.word_bits));
       add(rf_write_[re.array], accesses(rf, pe.result_writes_per_point * points, arch.word_bits));
     }
-    const double density = pe.box > 0 ? pe.points / pe.box : 0;
-    const double cycles = cost.ii * re.temporal_iterations * density;
+    const double cycles = systolic_busy_cycles(problem, rm, static_cast<int>(e), array, cost.ii);
     busy[re.group * resources + re.array] += cycles;
     occupancy[re.array] += cost.ii * points / static_cast<double>(array.pes());
     EinsumStats r;

@@ -98,8 +98,9 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       w.first_bank = e * 3;
       w.name = pe.name;
       w.dataflow = shape[e].dataflow;
-      if (options_.per_pe && array.rows > 1 && shape[e].gemm && policy == FillDrain::PerFold) {
+      if (options_.per_pe && array.rows > 1 && shape[e].gemm && policy != FillDrain::None) {
         w.gemm_per_pe = true;
+        w.overlap = policy == FillDrain::Overlapped;
         const int64_t folds = static_cast<int64_t>(std::llround(shape[e].folds));
         const int64_t stream = static_cast<int64_t>(std::llround(shape[e].stream));
         if (shape[e].dataflow == Dataflow::OutputStationary) {
@@ -208,6 +209,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     if (hi - lo < 1) lo = 0, hi = planned - 1;
   };
   std::map<std::pair<int, int64_t>, double> weight;  // (group, slice) -> times it counts
+  struct Repeat {
+    double from = 0, to = 0, factor = 0;  // [from, to] of simulated time repeats factor more
+  };
+  std::vector<Repeat> repeats;
   double total = 0;
   if (!plan.overlapped) {
     for (size_t g = 0; g < plan.groups.size(); ++g) {
@@ -233,6 +238,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
                                     : end.back() - start;
       const double extra = static_cast<double>(pg.slices - pg.slices_planned);
       gr.cycles = end.back() - start + extra * gr.cycles_per_slice;
+      if (hi > lo && extra > 0)
+        repeats.push_back({end[lo], end[hi], extra / static_cast<double>(hi - lo)});
+      else if (extra > 0)
+        repeats.push_back({start, end.back(), extra});
       for (int64_t k = 0; k < n; ++k)
         weight[{static_cast<int>(g), k}] =
             1 + (k > lo && k <= hi ? extra / static_cast<double>(hi - lo)
@@ -260,6 +269,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     const double step = hi > lo ? (end[hi] - end[lo]) / static_cast<double>(hi - lo) : end.back();
     const double extra = static_cast<double>(slices_all - n);
     total = end.back() + extra * step;
+    if (hi > lo && extra > 0)
+      repeats.push_back({end[lo], end[hi], extra / static_cast<double>(hi - lo)});
+    else if (extra > 0)
+      repeats.push_back({0, end.back(), extra});
     for (size_t g = 0; g < plan.groups.size(); ++g)
       for (int64_t k = 0; k < n; ++k)
         weight[{static_cast<int>(g), k}] =
@@ -337,12 +350,31 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   }
   for (size_t a = 0; a < arch.arrays.size(); ++a)
     st.utilization[arch.arrays[a].name] = total > 0 ? pe_cycles[arch.arrays[a].name] / total : 0;
-  for (size_t u = 0; u < units.size(); ++u)
-    for (const auto& [slice, causes] : units[u]->time.stalls) {
-      auto it = weight.find(slice);
-      const double k = it == weight.end() ? 1.0 : it->second;
-      for (const auto& [cause, cycles] : causes) st.stalls[plan.units[u] + "." + cause] += cycles * k;
+
+  // Each unit's time by cause, the repeated windows weighted: busy + causes + idle = cycles.
+  auto weighted = [&](double a, double b) {
+    double w = b - a;
+    for (const Repeat& r : repeats) w += r.factor * std::max(0.0, std::min(b, r.to) - std::max(a, r.from));
+    return w;
+  };
+  for (size_t u = 0; u < units.size(); ++u) {
+    const cycle::UnitTime& t = units[u]->time;
+    std::vector<double> by(t.causes.size(), 0);
+    for (const cycle::TimeInterval& i : t.intervals) by[i.cause] += weighted(i.start, i.end);
+    double accounted = 0;
+    for (size_t c = 0; c < t.causes.size(); ++c) {
+      accounted += by[c];
+      if (t.causes[c] != "busy") st.stalls[plan.units[u] + "." + t.causes[c]] += by[c];
     }
+    const double idle = total - accounted;
+    if (idle > 1e-6 * std::max(1.0, total)) st.stalls[plan.units[u] + ".idle"] += idle;
+    st.notes[plan.units[u] + ".busy_time"] = accounted - [&] {
+      double s = 0;
+      for (size_t c = 0; c < t.causes.size(); ++c)
+        if (t.causes[c] != "busy") s += by[c];
+      return s;
+    }();
+  }
   for (size_t e = 0; e < problem.einsums.size(); ++e) {
     EinsumStats es;
     es.name = problem.einsums[e].name;

@@ -132,7 +132,12 @@ void Unit::run() {
     }
     if (!window_.empty()) {
       const PlanOp& first = plan.ops[static_cast<size_t>(window_.front())];
-      if (o.group != first.group || o.step >= first.step + shared_.tiles_in_flight) return false;
+      // Overlapped groups share the units slice by slice: the window spans the groups.
+      const bool beyond = plan.overlapped
+                              ? o.slice >= first.slice + shared_.tiles_in_flight
+                              : o.group != first.group ||
+                                    o.step >= first.step + shared_.tiles_in_flight;
+      if (beyond) return false;
     }
     window_.push_back(v);
     return true;
@@ -156,8 +161,10 @@ void Unit::run() {
       }
       if (shared_.scoreboard->completed() == plan.ops.size()) break;
       int v = 0;
+      const double before = now();
       requests.read(v);
       take(v);
+      time.add(before, now() - before, "waiting_for_issue");
       continue;
     }
     int pick = -1;
@@ -177,7 +184,7 @@ void Unit::run() {
       const std::string cause = blocked_by(waiting);
       const double before = now();
       sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event());
-      time.add(plan.ops[static_cast<size_t>(waiting)], cause, now() - before);
+      time.add(before, now() - before, cause);
       continue;
     }
     if (from_stores)
@@ -204,12 +211,13 @@ void ArrayUnit::execute(int op) {
     g.m = w.gemm_m, g.n = w.gemm_n, g.k = w.gemm_k;
     g.a.assign(static_cast<size_t>(g.m * g.k), 0.0);
     g.b.assign(static_cast<size_t>(g.k * g.n), 0.0);
-    cycles = static_cast<double>(array.run(w.dataflow, g, false).cycles);
+    cycles = static_cast<double>(array.run(w.dataflow, g, w.overlap).cycles);
   }
   const double duration = std::max(cycles, buffer);
-  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
-  time.add(o, "fill_drain", cycles - w.stream_cycles);
-  time.add(o, "bank_conflict", buffer - cycles);
+  const double t = now();
+  time.add(t, std::min(cycles, w.stream_cycles), "busy");
+  time.add(t + w.stream_cycles, cycles - w.stream_cycles, "fill_drain");
+  time.add(t + cycles, buffer - cycles, "bank_conflict");
   wait_cycles(duration);
   finished(op);
 }
@@ -239,13 +247,19 @@ void DramUnit::execute(int op) {
       while (shared_.retire_after[static_cast<size_t>(w.replaces)] > 0)
         sc_core::wait(shared_.scoreboard->changed());
     }
-    time.add(o, "buffer_full", now() - before);
+    time.add(before, now() - before, "buffer_full");
   }
-  double conflict = 0;
+  // A store reads its tile from the buffer while the channel sends it: the longer of the two.
+  double conflict = 0, reading = 0;
   if (o.kind == PlanOp::Kind::Store && o.staged)
-    wait_cycles(shared_.buffer->request(w.buffer_words, w.first_bank, &conflict));
-  time.add(o, "bank_conflict", conflict);
-  wait_cycles(w.compute_cycles);
+    reading = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);
+  const double t = now(), channel = w.compute_cycles;
+  time.add(t, channel, "busy");
+  time.add(t + channel, std::max(0.0, std::min(reading - channel, reading - conflict - channel)),
+           "buffer_read");
+  time.add(t + std::max(channel, reading - conflict), std::max(0.0, reading - std::max(channel, reading - conflict)),
+           "bank_conflict");
+  wait_cycles(std::max(channel, reading));
   if (o.kind == PlanOp::Kind::Load) {
     in_flight_.write({now() + latency_, op});
   } else {

@@ -29,17 +29,27 @@ struct OpWork {
   int replaces = -1;          // staged load: the previous load of the same tensor's tile
   double hold_bytes = 0;      // staged load: its tile's bytes in the buffer
   bool gemm_per_pe = false;   // compute: run PE by PE (per-PE mode, GEMM-shaped)
+  bool overlap = false;       // per-PE: folds overlapped
   int64_t gemm_m = 0, gemm_n = 0, gemm_k = 0;
   Dataflow dataflow = Dataflow::OutputStationary;
   std::string name;           // for traces
 };
 
-// Per unit: the cycles it lost, by cause and by the (group, slice) of the operation it was
-// waiting on or running (so extrapolated slices get their share).
+// Per unit: where its time went, as intervals of simulated time with their cause (busy,
+// fill_drain, waiting_for_dram, ...); extrapolated slices weight the intervals they repeat.
+struct TimeInterval {
+  double start = 0, end = 0;
+  int cause = 0;  // index into UnitTime::causes
+};
 struct UnitTime {
-  std::map<std::pair<int, int64_t>, std::map<std::string, double>> stalls;
-  void add(const PlanOp& op, const std::string& cause, double cycles) {
-    if (cycles > 0) stalls[{op.group, op.slice}][cause] += cycles;
+  std::vector<std::string> causes;
+  std::vector<TimeInterval> intervals;
+  void add(double start, double length, const std::string& cause) {
+    if (length <= 0) return;
+    size_t c = 0;
+    while (c < causes.size() && causes[c] != cause) ++c;
+    if (c == causes.size()) causes.push_back(cause);
+    intervals.push_back({start, start + length, static_cast<int>(c)});
   }
 };
 
@@ -120,6 +130,7 @@ class Unit : public sc_core::sc_module {
  private:
   void run();
   std::deque<int> window_;
+
 };
 
 class ArrayUnit : public Unit {
