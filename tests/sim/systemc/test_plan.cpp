@@ -3,6 +3,8 @@
 // formula. Both must give the same DRAM and buffer traffic on every shipped design.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "mappings/cascade/parser.h"
@@ -70,6 +72,62 @@ TEST(Plan, TrafficEqualsTheAnalyticalReuseFormula) {
     EXPECT_NEAR(t.buffer_reads, dm.buffer_reads, 1e-9 * dm.buffer_reads);
     EXPECT_NEAR(t.buffer_writes, dm.buffer_writes, 1e-9 * dm.buffer_writes);
   }
+}
+
+// FuseMax's waterfall per key tile: the dependencies the controller must respect (missing
+// ones only make the simulation faster, which the agreement with the analytical model,
+// which assumes perfect overlap, cannot see).
+TEST(Plan, FuseMaxRunsTheWaterfallPerKeyTile) {
+  const testing_support::DesignRun run = testing_support::run_design_point(
+      load_arch(kRoot + "/configs/arch/fusemax.yaml"),
+      load_workload(kRoot + "/configs/workloads/bert-base.yaml"),
+      parse_cascade_file(kRoot + "/configs/cascades/softmax-1pass.yaml"), 1024, "fusemax", 2, 3);
+  const Problem& problem = run.point.problem;
+  const Plan plan = build_plan(problem, run.point.arch, run.result.mapping, 1);
+  ASSERT_EQ(plan.groups.size(), 1u);
+  EXPECT_EQ(plan.groups[0].slices, 6);
+  EXPECT_EQ(plan.groups[0].slices_planned, 1);
+  EXPECT_EQ(plan.groups[0].iterations, 4);  // M1 = 1024 / 256
+  std::map<std::string, int> runs;
+  std::map<std::pair<std::string, int64_t>, int> compute_of;  // (einsum, step) -> op
+  std::map<std::string, int> loads, stores;
+  for (size_t t = 0; t < plan.ops.size(); ++t) {
+    const PlanOp& op = plan.ops[t];
+    for (int d : op.deps) ASSERT_LT(d, static_cast<int>(t));
+    if (op.kind == PlanOp::Kind::Compute) {
+      const std::string& name = problem.einsums[op.einsum].name;
+      ++runs[name];
+      compute_of[{name, op.step}] = static_cast<int>(t);
+      if (name == "AV") {
+        EXPECT_EQ(op.iteration, 3);  // after the last key tile
+      }
+    } else {
+      ++(op.kind == PlanOp::Kind::Load ? loads : stores)[problem.tensors[op.tensor].name];
+    }
+  }
+  EXPECT_EQ(runs["BQK"], 4);
+  EXPECT_EQ(runs["RNV"], 4);
+  EXPECT_EQ(runs["AV"], 1);
+  EXPECT_EQ(loads["Q"], 1);  // held over the key tiles
+  EXPECT_EQ(loads["K"], 4);
+  EXPECT_EQ(loads["V"], 4);
+  EXPECT_EQ(stores["AV"], 1);
+  auto depends = [&](const std::string& a, const std::string& b, int64_t step_a, int64_t step_b) {
+    const PlanOp& op = plan.ops[compute_of.at({a, step_a})];
+    const int d = compute_of.at({b, step_b});
+    return std::find(op.deps.begin(), op.deps.end(), d) != op.deps.end();
+  };
+  for (int64_t step = 0; step < 4; ++step) {
+    EXPECT_TRUE(depends("RM", "LM", step, step)) << step;   // the 1D array waits for the 2D's max
+    EXPECT_TRUE(depends("SLN", "RM", step, step)) << step;  // and the 2D for the running max
+    EXPECT_TRUE(depends("RNV", "SLNV", step, step)) << step;
+    if (step > 0) {
+      EXPECT_TRUE(depends("RM", "RM", step, step - 1)) << step;  // the recurrence
+    }
+  }
+  EXPECT_TRUE(depends("AV", "RNV", 3, 3));
+  EXPECT_EQ(plan.units[plan.ops[compute_of.at({"BQK", 0})].unit], "array_2d");
+  EXPECT_EQ(plan.units[plan.ops[compute_of.at({"RM", 0})].unit], "array_1d");
 }
 
 }  // namespace
