@@ -116,7 +116,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       w.bytes = std::ceil(op.words * word_bytes / burst - 1e-9) * burst;
       w.compute_cycles = bytes_per_cycle > 0 ? w.bytes / bytes_per_cycle : 0;
       w.buffer_words = op.staged ? op.words : 0;
-      w.first_bank = (op.tensor * 5 + static_cast<int>(op.step)) & 0x7fff;
+      w.first_bank = (op.tensor * 5 + static_cast<int>(op.iteration)) & 0x7fff;
       w.name = std::string(op.kind == PlanOp::Kind::Load ? "load " : "store ") +
                (op.tensor >= 0 ? problem.tensors[op.tensor].name : "spill");
       if (op.kind == PlanOp::Kind::Load && op.staged && op.tensor >= 0) {
