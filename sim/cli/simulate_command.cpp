@@ -24,6 +24,19 @@ struct SimulateOptions {
   bool quiet = false;
 };
 
+void print_unit_time(const std::string& unit, const Stats& st) {
+  auto busy = st.notes.find(unit + ".busy_time");
+  if (busy == st.notes.end()) return;
+  std::string line = fmt::format("busy {}", with_commas(busy->second));
+  double total = busy->second;
+  for (const auto& [key, cycles] : st.stalls)
+    if (key.rfind(unit + ".", 0) == 0) {
+      line += fmt::format(" + {} {}", key.substr(unit.size() + 1), with_commas(cycles));
+      total += cycles;
+    }
+  fmt::print("    {:<10} {} = {}\n", unit, line, with_commas(total));
+}
+
 int run_simulate(SimulateOptions o) {
   const DesignPoint point = load_design_point(o.point);
   const AnalyticalModel analytical(point.problem, point.arch);
@@ -51,12 +64,10 @@ int run_simulate(SimulateOptions o) {
     fmt::print("    group {:<14} {} cycles ({} of {} slices simulated, {} per slice)\n", g.name,
                with_commas(g.cycles), g.slices_simulated, g.slices,
                with_commas(g.cycles_per_slice));
-  if (!sim.stats.stalls.empty()) {
-    fmt::print("  stalls       (cycles a unit waited, by cause)\n");
-    for (const auto& [cause, cycles] : sim.stats.stalls)
-      fmt::print("    {:<40} {:>16}  {:5.1f} %\n", cause, with_commas(cycles),
-                 sim.stats.cycles > 0 ? 100 * cycles / sim.stats.cycles : 0.0);
-  }
+  // Each unit's time: busy plus every cause it lost cycles to adds up to the cycles.
+  fmt::print("  time         (each unit: busy, then the cycles it lost by cause; they add up)\n");
+  for (const PeArray& a : point.arch.arrays) print_unit_time(a.name, sim.stats);
+  print_unit_time("dram", sim.stats);
   fmt::print("  analytical   {} cycles = {:.6g} ms\n", with_commas(analytical_cycles),
              ranked.latency_s * 1e3);
   const double difference =
