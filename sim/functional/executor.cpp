@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "mappings/analysis/evaluation_order.h"
+#include "mappings/analysis/operator_counts.h"
 #include "mappings/cascade/index_program.h"
 
 namespace cascade {
@@ -89,7 +90,28 @@ struct Node {
   bool reduce_max = false, reduce_min = false;
   std::vector<int> slots;
   std::vector<std::vector<const ConditionProgram*>> levels;  // per reduce slot
+  std::vector<int> hoisted;  // sum: factors applied to the finished sum, in order
 };
+
+// `product` with the factors in `drop` taken out (Mul nodes with one factor left collapse
+// to it); false when every factor is dropped.
+bool without_factors(const Expr& product, const std::vector<const Expr*>& drop, Expr& out) {
+  if (std::find(drop.begin(), drop.end(), &product) != drop.end()) return false;
+  if (product.op != ExprOp::Mul) {
+    out = product;
+    return true;
+  }
+  Expr left, right;
+  const bool has_left = without_factors(product.args[0], drop, left);
+  const bool has_right = without_factors(product.args[1], drop, right);
+  if (has_left && has_right) {
+    out = product;
+    out.args = {std::move(left), std::move(right)};
+  } else if (has_left || has_right) {
+    out = has_left ? std::move(left) : std::move(right);
+  }
+  return has_left || has_right;
+}
 
 // acc[j] += f0[j*s0] * f1[j*s1] * ... for j in [0, n) -- or, with kOneAccumulator, all
 // terms summed in order into acc[0]. Products are formed left to right; every product and
@@ -169,7 +191,9 @@ class Kernel {
     }
     for (const Condition& c : outer_conditions) attach(c, scope, outer_levels_, 0);
 
-    root_ = compile(einsum.value, scope, tensors);
+    root_ = vars.implicit.empty()
+                ? compile(einsum.value, scope, tensors)
+                : compile_summand(einsum.value, vars.implicit, scope, scope, tensors, hoisted_);
     for (const Condition& c : pending_)
       throw Error(c.loc, "condition uses a variable that no loop of Einsum " + einsum.output +
                              " binds");
@@ -274,7 +298,9 @@ class Kernel {
             ++it;
           }
         }
-        n.args.push_back(compile(e.args.at(0), inner, tensors));
+        n.args.push_back(e.name == "sum" ? compile_summand(e.args.at(0), e.reduce_vars, inner,
+                                                           scope, tensors, n.hoisted)
+                                         : compile(e.args.at(0), inner, tensors));
         nodes_.push_back(std::move(n));
         return static_cast<int>(nodes_.size()) - 1;
       }
@@ -283,6 +309,30 @@ class Kernel {
     for (const Expr& a : e.args) n.args.push_back(compile(a, scope, tensors));
     nodes_.push_back(std::move(n));
     return static_cast<int>(nodes_.size()) - 1;
+  }
+
+  // The summand of a sum over `summed`: the factors of a product that do not depend on the
+  // summed variables (split_summed_product, the operator counter's rule) are compiled in
+  // the outer scope into `hoisted`, to multiply the finished sum; the summand is the
+  // product as written without them.
+  int compile_summand(const Expr& summand, const std::vector<std::string>& summed,
+                      const std::map<std::string, int>& inner,
+                      const std::map<std::string, int>& outer, TensorMap& tensors,
+                      std::vector<int>& hoisted) {
+    const SummedProduct split = split_summed_product(summand, summed);
+    if (split.independent.empty()) return compile(summand, inner, tensors);
+    Expr rest;
+    without_factors(summand, split.independent, rest);  // dependent factors remain
+    const int root = compile(rest, inner, tensors);
+    for (const Expr* f : split.independent) hoisted.push_back(compile(*f, outer, tensors));
+    return root;
+  }
+
+  // Multiplies a finished sum by its hoisted factors, in order, rounding after each.
+  template <NumberFormat F>
+  double apply_hoisted(const std::vector<int>& hoisted, double sum) {
+    for (int h : hoisted) sum = round_as<F>(sum * evaluate<F>(h));
+    return sum;
   }
 
   // The fast path: a left-deep product of reads and constants, summed implicitly.
@@ -340,7 +390,7 @@ class Kernel {
                      : n.reduce_min ? std::numeric_limits<double>::infinity()
                                     : 0.0;
         reduce<F>(n, 0, acc);
-        return acc;
+        return apply_hoisted<F>(n.hoisted, acc);
       }
     }
     return 0;
@@ -463,7 +513,8 @@ class Kernel {
                                        " writes out of range in dimension " + std::to_string(d + 1));
         off = off * output_->extents[d] + i;
       }
-      output_->values[off] = round_to(output_format_, static_cast<double>(acc[j]));
+      output_->values[off] =
+          round_to(output_format_, apply_hoisted<F>(hoisted_, static_cast<double>(acc[j])));
     }
     return true;
   }
@@ -511,6 +562,7 @@ class Kernel {
     } else {
       value = 0.0;
       implicit_loop<F>(outputs_, value);
+      value = apply_hoisted<F>(hoisted_, value);
     }
     int64_t off = 0;
     for (size_t d = 0; d < output_index_.size(); ++d) {
@@ -603,6 +655,7 @@ class Kernel {
   std::vector<Node> nodes_;
   std::vector<Read> reads_;
   int root_ = -1;
+  std::vector<int> hoisted_;  // factors of the implicit sum applied to the finished sum
   bool fast_ = false;
   bool block_ok_ = false;  // block_applicable(last output level), fixed at compile time
   std::vector<int> factors_;
