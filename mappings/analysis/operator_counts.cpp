@@ -89,7 +89,8 @@ class PointCounter {
       rest.erase(std::find(rest.begin(), rest.end(), outer));
       rest.erase(std::find(rest.begin(), rest.end(), inner));
     }
-    for (const std::string& v : rest) n *= static_cast<double>(bindings_.shape(rank_of_variable(v)));
+    for (const std::string& v : rest)
+      n *= static_cast<double>(bindings_.shape(rank_of_variable(v)));
     return n;
   }
 
@@ -163,7 +164,7 @@ class PointCounter {
   const Cascade& cascade_;
   const Bindings& bindings_;
   const Einsum& einsum_;
-  std::vector<std::vector<std::string>> where_vars_;  // per `where` condition
+  std::vector<std::vector<std::string>> where_vars_;                // per `where` condition
   std::vector<std::pair<std::vector<std::string>, double>> known_;  // sorted scope -> count
   std::vector<ConditionProgram> programs_;
   std::vector<std::vector<const ConditionProgram*>> levels_;
@@ -228,12 +229,24 @@ class Counter {
         }
         return;
       }
-      case ExprOp::Neg: add("neg", scope); break;
-      case ExprOp::Add: add("add", scope); break;
-      case ExprOp::Sub: add("sub", scope); break;
-      case ExprOp::Mul: add("mul", scope); break;
-      case ExprOp::Div: add("div", scope); break;
-      case ExprOp::Call: add(e.name, scope); break;
+      case ExprOp::Neg:
+        add("neg", scope);
+        break;
+      case ExprOp::Add:
+        add("add", scope);
+        break;
+      case ExprOp::Sub:
+        add("sub", scope);
+        break;
+      case ExprOp::Mul:
+        add("mul", scope);
+        break;
+      case ExprOp::Div:
+        add("div", scope);
+        break;
+      case ExprOp::Call:
+        add(e.name, scope);
+        break;
     }
     for (const Expr& a : e.args) count(a, scope);
   }
@@ -299,7 +312,8 @@ SummedProduct split_summed_product(const Expr& summand, const std::vector<std::s
   }
   std::vector<const Expr*> factors;
   flatten_product(summand, factors);
-  for (const Expr* f : factors) (depends_on(*f, summed) ? split.dependent : split.independent).push_back(f);
+  for (const Expr* f : factors)
+    (depends_on(*f, summed) ? split.dependent : split.independent).push_back(f);
   if (split.dependent.empty()) {  // nothing depends on the summed variables: nothing to hoist
     split.independent.clear();
     split.dependent.push_back(&summand);

@@ -61,7 +61,8 @@ std::string ops_row(const std::string& name, const std::string& points, const st
   for (const auto& [op, n] : t.ops) {
     const bool has_column = std::any_of(kOpColumns.begin(), kOpColumns.end(),
                                         [&](const auto& c) { return c.first == op; });
-    if (!has_column && n != 0) other += fmt::format("{}{} {}", other.empty() ? "" : ", ", op, format_number(n));
+    if (!has_column && n != 0)
+      other += fmt::format("{}{} {}", other.empty() ? "" : ", ", op, format_number(n));
   }
   return row + "  " + (other.empty() ? "-" : other) + "\n";
 }
@@ -72,17 +73,18 @@ int run_ops(const std::string& file, const std::vector<std::string>& sets) {
   const Bindings b = resolve_bindings(c, parse_settings(sets));
   const std::vector<EinsumCost> costs = operator_counts(c, b);
   fmt::print("cascade {}: operator counts per (batch, head), as the models price them\n", c.name);
-  fmt::print("  (a factor of a summed product that does not depend on the summed variables,\n"
-             "  such as a scale, is applied once per output point: mappings/README.md)\n");
+  fmt::print(
+      "  (a factor of a summed product that does not depend on the summed variables,\n"
+      "  such as a scale, is applied once per output point: mappings/README.md)\n");
   std::string header = fmt::format("  {:<6} {:>14} {:<10}", "einsum", "points", "formula");
   for (const auto& [op, title] : kOpColumns) header += fmt::format(" {:>12}", title);
   fmt::print("{}  other\n", header);
   OperatorCounts total;
   for (const EinsumCost& cost : costs) {
     total += cost.total;
-    fmt::print("{}", ops_row(c.einsums[cost.einsum].output, format_number(cost.points),
-                             cost.points_formula.empty() ? "(masked)" : cost.points_formula,
-                             cost.total));
+    fmt::print("{}",
+               ops_row(c.einsums[cost.einsum].output, format_number(cost.points),
+                       cost.points_formula.empty() ? "(masked)" : cost.points_formula, cost.total));
   }
   fmt::print("{}", ops_row("total", "", "", total));
   return 0;

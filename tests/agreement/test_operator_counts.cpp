@@ -37,32 +37,39 @@ constexpr int64_t kBatch = 2, kHeads = 3;
 // without an entry fails ShapesCoverEveryShippedCascade.
 const std::map<std::string, std::vector<Settings>>& shapes() {
   static const std::map<std::string, std::vector<Settings>> table = {
-      {"softmax-1pass", {{{"P", "100"}, {"M", "100"}, {"M0", "32"}},
-                         {{"P", "64"}, {"M", "200"}, {"M0", "48"}},
-                         {{"P", "1000"}, {"M", "1000"}, {"M0", "256"}}}},
-      {"softmax-2pass", {{{"P", "100"}, {"M", "100"}, {"M0", "32"}},
-                         {{"P", "64"}, {"M", "200"}, {"M0", "48"}},
-                         {{"P", "1000"}, {"M", "1000"}, {"M0", "256"}}}},
-      {"softmax-1pass-causal", {{{"P", "100"}, {"M", "100"}, {"M0", "32"}},
-                                {{"P", "64"}, {"M", "200"}, {"M0", "48"}},
-                                {{"P", "1000"}, {"M", "1000"}, {"M0", "256"}}}},
-      {"softmax-3pass", {{{"P", "100"}, {"M", "100"}}, {{"P", "37"}, {"M", "200"}},
-                         {{"P", "1000"}, {"M", "1000"}}}},
-      {"softmax-deferred-division", {{{"P", "100"}, {"M", "100"}}, {{"P", "37"}, {"M", "200"}},
-                                     {{"P", "1000"}, {"M", "1000"}}}},
-      {"softmax-causal", {{{"P", "100"}, {"M", "100"}}, {{"P", "37"}, {"M", "200"}},
-                          {{"P", "200"}, {"M", "37"}}, {{"P", "1000"}, {"M", "1000"}}}},
+      {"softmax-1pass",
+       {{{"P", "100"}, {"M", "100"}, {"M0", "32"}},
+        {{"P", "64"}, {"M", "200"}, {"M0", "48"}},
+        {{"P", "1000"}, {"M", "1000"}, {"M0", "256"}}}},
+      {"softmax-2pass",
+       {{{"P", "100"}, {"M", "100"}, {"M0", "32"}},
+        {{"P", "64"}, {"M", "200"}, {"M0", "48"}},
+        {{"P", "1000"}, {"M", "1000"}, {"M0", "256"}}}},
+      {"softmax-1pass-causal",
+       {{{"P", "100"}, {"M", "100"}, {"M0", "32"}},
+        {{"P", "64"}, {"M", "200"}, {"M0", "48"}},
+        {{"P", "1000"}, {"M", "1000"}, {"M0", "256"}}}},
+      {"softmax-3pass",
+       {{{"P", "100"}, {"M", "100"}}, {{"P", "37"}, {"M", "200"}}, {{"P", "1000"}, {"M", "1000"}}}},
+      {"softmax-deferred-division",
+       {{{"P", "100"}, {"M", "100"}}, {{"P", "37"}, {"M", "200"}}, {{"P", "1000"}, {"M", "1000"}}}},
+      {"softmax-causal",
+       {{{"P", "100"}, {"M", "100"}},
+        {{"P", "37"}, {"M", "200"}},
+        {{"P", "200"}, {"M", "37"}},
+        {{"P", "1000"}, {"M", "1000"}}}},
       {"linear", {{{"P", "100"}, {"M", "100"}}, {{"P", "1000"}, {"M", "700"}}}},
       {"linear-relu", {{{"P", "100"}, {"M", "100"}}, {{"P", "1000"}, {"M", "700"}}}},
       {"linear-causal", {{{"P", "100"}}, {{"P", "1000"}}}},
       {"linear-causal-chunked", {{{"P", "100"}, {"C", "16"}}, {{"P", "1000"}, {"C", "64"}}}},
       {"lightning", {{{"P", "100"}, {"B", "16"}}, {{"P", "1000"}, {"B", "64"}}}},
-      {"neighborhood-1d", {{{"P", "100"}, {"W", "7"}, {"D", "3"}},
-                           {{"P", "1000"}, {"W", "15"}, {"D", "4"}}}},
-      {"neighborhood-1d-1pass", {{{"P", "100"}, {"W", "7"}, {"W0", "3"}},
-                                 {{"P", "1000"}, {"W", "15"}, {"W0", "4"}, {"D", "2"}}}},
-      {"neighborhood-1d-causal", {{{"P", "100"}, {"W", "6"}, {"D", "3"}},
-                                  {{"P", "1000"}, {"W", "15"}, {"D", "4"}}}},
+      {"neighborhood-1d",
+       {{{"P", "100"}, {"W", "7"}, {"D", "3"}}, {{"P", "1000"}, {"W", "15"}, {"D", "4"}}}},
+      {"neighborhood-1d-1pass",
+       {{{"P", "100"}, {"W", "7"}, {"W0", "3"}},
+        {{"P", "1000"}, {"W", "15"}, {"W0", "4"}, {"D", "2"}}}},
+      {"neighborhood-1d-causal",
+       {{{"P", "100"}, {"W", "6"}, {"D", "3"}}, {{"P", "1000"}, {"W", "15"}, {"D", "4"}}}},
       {"neighborhood-2d",
        {{{"Y", "10"}, {"X", "10"}, {"WY", "3"}, {"WX", "5"}, {"DY", "2"}, {"DX", "2"}},
         {{"Y", "40"}, {"X", "50"}, {"WY", "7"}, {"WX", "5"}, {"DY", "3"}, {"DX", "4"}}}},
@@ -125,7 +132,7 @@ void expect_same_totals(const OpTotals& want, const OpTotals& got, const std::st
 
 // An architecture on which every operator is one action of its own component, on both
 // arrays: the model's action counts are its operator counts.
-const std::vector<std::string> kOps = {"mac", "mul", "add", "sub", "div", "neg", "exp", "max",
+const std::vector<std::string> kOps = {"mac", "mul",  "add", "sub", "div",  "neg",  "exp", "max",
                                        "min", "sqrt", "log", "abs", "relu", "elu1", "pow"};
 
 ArchSpec one_action_arch() {
@@ -141,8 +148,8 @@ components:
 )";
   for (const char* array : {"2d", "1d"})
     for (const std::string& op : kOps)
-      text += "  " + op + "_" + array + ": {kind: compute, energy_pj: {" + op +
-              ": 1}, area_um2: 1}\n";
+      text +=
+          "  " + op + "_" + array + ": {kind: compute, energy_pj: {" + op + ": 1}, area_um2: 1}\n";
   text += "arrays:\n";
   for (const auto& [array, role, shape] :
        {std::tuple{"2d", "matrix", "rows: 8, cols: 8"}, std::tuple{"1d", "vector", "cols: 8"}}) {
@@ -266,8 +273,7 @@ TEST(OperatorCountAgreement, FuseMaxActionsAreTheCountersCountsRealised) {
     EXPECT_NEAR(macs, mac_want, 1e-12 * mac_want) << what;
     EXPECT_NEAR(adds, add_want, 1e-12 * add_want) << what;
     EXPECT_NEAR(maxes, bh * n("max"), 1e-12 * bh * n("max")) << what;
-    EXPECT_NEAR(action(stats, "divide_1d", "divide"), bh * n("div"), 1e-12 * bh * n("div"))
-        << what;
+    EXPECT_NEAR(action(stats, "divide_1d", "divide"), bh * n("div"), 1e-12 * bh * n("div")) << what;
     ++checked;
   }
   EXPECT_GE(checked, 30);  // the softmax and neighborhood cascades at every shape
@@ -283,28 +289,38 @@ struct Shape {
 
 OpTotals closed_form(const std::string& cascade, const Shape& s) {
   const double P = s.P, M = s.M, E = s.E, F = s.F, M1 = s.M1();
-  if (cascade == "softmax-1pass")  // BQK LM RM SLN SLD SLNV PRM SPD RD SPNV RNV AV
-    return {{"mac", P * M * E + P * M * F},       // BQK, SLNV
+  if (cascade == "softmax-1pass")                  // BQK LM RM SLN SLD SLNV PRM SPD RD SPNV RNV AV
+    return {{"mac", P * M * E + P * M * F},        // BQK, SLNV
             {"mul", P * M + P * M1 + P * M1 * F},  // the scale of BQK (per score), SPD, SPNV
             {"add", P * M + P * M1 + P * M1 * F},  // SLD, RD, RNV
             {"sub", P * M + P * M1},               // SLN, PRM
             {"exp", P * M + P * M1},               // SLN, PRM
             {"max", P * M + P * M1},               // LM, RM
             {"div", P * F}};                       // AV
-  if (cascade == "softmax-2pass")  // BQK LM SLN SLD GM PRM SD SNV AV
+  if (cascade == "softmax-2pass")                  // BQK LM SLN SLD GM PRM SD SNV AV
     return {{"mac", P * M * E + P * M1 + P * M * F},  // BQK, SD, SNV
-            {"mul", P * M + P * M * F},              // the scale, SNV's third factor
-            {"add", P * M},                          // SLD
-            {"sub", P * M + P * M1},                 // SLN, PRM
-            {"exp", P * M + P * M1},                 // SLN, PRM
-            {"max", P * M + P * M1},                 // LM, GM
-            {"div", P * F}};                         // AV
-  if (cascade == "softmax-3pass")  // QK GM SN SD A AV
-    return {{"mac", P * M * E + P * M * F}, {"mul", P * M}, {"add", P * M},
-            {"sub", P * M}, {"exp", P * M}, {"max", P * M}, {"div", P * M}};
+            {"mul", P * M + P * M * F},               // the scale, SNV's third factor
+            {"add", P * M},                           // SLD
+            {"sub", P * M + P * M1},                  // SLN, PRM
+            {"exp", P * M + P * M1},                  // SLN, PRM
+            {"max", P * M + P * M1},                  // LM, GM
+            {"div", P * F}};                          // AV
+  if (cascade == "softmax-3pass")                     // QK GM SN SD A AV
+    return {{"mac", P * M * E + P * M * F},
+            {"mul", P * M},
+            {"add", P * M},
+            {"sub", P * M},
+            {"exp", P * M},
+            {"max", P * M},
+            {"div", P * M}};
   if (cascade == "softmax-deferred-division")  // QK GM SN SD SNV AV
-    return {{"mac", P * M * E + P * M * F}, {"mul", P * M}, {"add", P * M},
-            {"sub", P * M}, {"exp", P * M}, {"max", P * M}, {"div", P * F}};
+    return {{"mac", P * M * E + P * M * F},
+            {"mul", P * M},
+            {"add", P * M},
+            {"sub", P * M},
+            {"exp", P * M},
+            {"max", P * M},
+            {"div", P * F}};
   // softmax-causal: the 3-pass form over the pairs m <= p + M - P.
   const double pairs = P <= M ? P * (M - P) + P * (P + 1) / 2 : M * (M + 1) / 2;
   return {{"mac", pairs * (E + F)}, {"mul", pairs}, {"add", pairs}, {"sub", pairs},

@@ -3,16 +3,17 @@
 // references of sim/reference over seeded random shapes and decays, in every format; with
 // lambda = 1 it is causal linear attention; the state after a partial last block is the
 // decode state; pass and operator counts against closed forms; the parameter checks.
-#include "tests/variants/variant_support.h"
-
 #include "sim/reference/attention_reference.h"
+#include "tests/variants/variant_support.h"
 
 namespace cascade {
 namespace {
 
 using namespace variants;
 
-std::vector<Variant> lightning_variants() { return {{"lightning.yaml", lightning_shapes}}; }
+std::vector<Variant> lightning_variants() {
+  return {{"lightning.yaml", lightning_shapes}};
+}
 
 VARIANT_CHECKS(LightningVariants, lightning_variants)
 

@@ -5,9 +5,8 @@
 // seeded random shapes, in every format; a full window is full softmax bit for bit; the
 // window start is NATTEN's rule; pass and operator counts against closed forms; the
 // parameter checks.
-#include "tests/variants/variant_support.h"
-
 #include "sim/reference/attention_reference.h"
+#include "tests/variants/variant_support.h"
 
 namespace cascade {
 namespace {
@@ -79,7 +78,10 @@ TEST(NeighborhoodVariants, Bf16BoundStillCatchesAPlausibleBug) {
       // running sums not rescaled when the running max grows
       {"neighborhood-1d-1pass.yaml", "RD[w1, p] * PRM[w1, p]", "RD[w1, p]"},
       // window one key too short (the query's own key left out)
-      {"neighborhood-1d-causal.yaml", "p - w*D]", "p - w*D - D]", true,
+      {"neighborhood-1d-causal.yaml",
+       "p - w*D]",
+       "p - w*D - D]",
+       true,
        {{"where w*D <= p", "where w*D + D <= p"}}},
       // scores not scaled by 1/sqrt(E)
       {"neighborhood-2d.yaml", "] * scale", "]"},
@@ -341,8 +343,9 @@ TEST(Requirements, NeighborhoodRejectsBadSettingsNamingThem) {
 
 // A window tile larger than the window is valid: one partial tile.
 TEST(Requirements, WindowTilesLargerThanTheWindowAreOnePartialTile) {
-  const CheckResult r = check(load("neighborhood-1d-1pass.yaml"),
-                              {{"P", "9"}, {"W", "5"}, {"D", "1"}, {"W0", "8"}}, NumberFormat::FP64, 2);
+  const CheckResult r =
+      check(load("neighborhood-1d-1pass.yaml"), {{"P", "9"}, {"W", "5"}, {"D", "1"}, {"W0", "8"}},
+            NumberFormat::FP64, 2);
   EXPECT_LT(r.outputs[0].max_abs_error, 1e-12);
 }
 

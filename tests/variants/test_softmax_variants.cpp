@@ -38,7 +38,10 @@ TEST(SoftmaxVariants, Bf16BoundStillCatchesAPlausibleBug) {
       {"softmax-causal.yaml", "where m <= p + M - P", "where m <= p", true, {causal_shapes}},
       {"softmax-1pass-causal.yaml", "<= p + M - P", "<= p", true, {online_shapes}},
       // the running numerator not rescaled when the running max grows
-      {"softmax-1pass-causal.yaml", "RNV[m1, f, p] * PRM[m1, p]", "RNV[m1, f, p]", true,
+      {"softmax-1pass-causal.yaml",
+       "RNV[m1, f, p] * PRM[m1, p]",
+       "RNV[m1, f, p]",
+       true,
        {online_shapes}},
   });
 }

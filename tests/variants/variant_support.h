@@ -32,7 +32,9 @@ inline std::string cascade_path(const std::string& file) {
   return std::string(CASCADE_SOURCE_DIR) + "/configs/cascades/" + file;
 }
 
-inline Cascade load(const std::string& file) { return parse_cascade_file(cascade_path(file)); }
+inline Cascade load(const std::string& file) {
+  return parse_cascade_file(cascade_path(file));
+}
 
 inline std::string read_text(const std::string& file) {
   std::ifstream in(cascade_path(file));
@@ -187,14 +189,22 @@ inline void expect_round_trip(const std::vector<Variant>& list) {
 }
 
 // The checks above as tests of `suite`, over the variants `list()` returns.
-#define VARIANT_CHECKS(suite, list)                                                  \
-  TEST(suite, MatchTheirReferencesInFp64) { expect_match_in_fp64(list()); }          \
-  TEST(suite, MatchTheirReferencesInFp32) { expect_match_in_fp32(list()); }          \
-  TEST(suite, StayWithinTheDerivedBoundInBf16) { expect_within_bf16_bound(list()); } \
-  TEST(suite, PassTheCheckAtTheirDefaultShapesInEveryFormat) {                       \
-    expect_pass_at_default_shapes(list());                                           \
-  }                                                                                  \
-  TEST(suite, FilesRoundTripThroughThePrinter) { expect_round_trip(list()); }
+#define VARIANT_CHECKS(suite, list)                            \
+  TEST(suite, MatchTheirReferencesInFp64) {                    \
+    expect_match_in_fp64(list());                              \
+  }                                                            \
+  TEST(suite, MatchTheirReferencesInFp32) {                    \
+    expect_match_in_fp32(list());                              \
+  }                                                            \
+  TEST(suite, StayWithinTheDerivedBoundInBf16) {               \
+    expect_within_bf16_bound(list());                          \
+  }                                                            \
+  TEST(suite, PassTheCheckAtTheirDefaultShapesInEveryFormat) { \
+    expect_pass_at_default_shapes(list());                     \
+  }                                                            \
+  TEST(suite, FilesRoundTripThroughThePrinter) {               \
+    expect_round_trip(list());                                 \
+  }
 
 // The bf16 bound is loose (first order, worst case: measured bf16 errors are 8-140 times
 // below it), but not so loose that it hides real mistakes: each cascade with one
