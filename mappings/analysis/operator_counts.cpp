@@ -14,57 +14,89 @@ namespace cascade {
 // ---------------------------------------------------------------------------------------
 // Operator counts
 
+double OperatorCounts::of(const std::string& op) const {
+  const auto it = ops.find(op);
+  return it == ops.end() ? 0.0 : it->second;
+}
+
 double OperatorCounts::total() const {
-  return macs + multiplies + adds + subtracts + divides + exps + maxes + compares + sqrts + other;
+  double t = 0;
+  for (const auto& [op, n] : ops) t += n;
+  return t;
 }
 
 OperatorCounts& OperatorCounts::operator+=(const OperatorCounts& o) {
-  macs += o.macs;
-  multiplies += o.multiplies;
-  adds += o.adds;
-  subtracts += o.subtracts;
-  divides += o.divides;
-  exps += o.exps;
-  maxes += o.maxes;
-  compares += o.compares;
-  sqrts += o.sqrts;
-  other += o.other;
+  for (const auto& [op, n] : o.ops) ops[op] += n;
+  operand_reads += o.operand_reads;
+  accumulator_accesses += o.accumulator_accesses;
   return *this;
 }
 
 OperatorCounts OperatorCounts::scaled(double f) const {
   OperatorCounts c = *this;
-  c.macs *= f;
-  c.multiplies *= f;
-  c.adds *= f;
-  c.subtracts *= f;
-  c.divides *= f;
-  c.exps *= f;
-  c.maxes *= f;
-  c.compares *= f;
-  c.sqrts *= f;
-  c.other *= f;
+  for (auto& [op, n] : c.ops) n *= f;
+  c.operand_reads *= f;
+  c.accumulator_accesses *= f;
   return c;
 }
 
 namespace {
 
-// Number of points of the box over `vars` that satisfy every condition whose variables
-// are all in `vars`. Levels whose conditions are affine are counted as intervals.
+// Number of points of the box over `scope` that satisfy every condition whose variables
+// are all in `scope` (the `where` conditions of the Einsum, and m1*M0 + m0 < M for each
+// partition whose two parts are in scope). Without an applicable `where` condition it is
+// a closed form (a partition's two parts together count the parent rank exactly: the
+// last tile is partial); otherwise levels whose conditions are affine are counted as
+// intervals and the rest enumerated. Counts are remembered per scope.
 class PointCounter {
  public:
   PointCounter(const Cascade& cascade, const Bindings& bindings, const Einsum& einsum)
-      : cascade_(cascade), bindings_(bindings), einsum_(einsum) {}
+      : cascade_(cascade), bindings_(bindings), einsum_(einsum) {
+    for (const Condition& c : einsum.where) {
+      where_vars_.emplace_back();
+      index_variables(c.lhs, where_vars_.back());
+      index_variables(c.rhs, where_vars_.back());
+    }
+  }
 
   double count(const std::vector<std::string>& scope) {
-    std::vector<Condition> conditions = partition_conditions(cascade_, scope);
-    for (const Condition& c : einsum_.where) {
-      std::vector<std::string> used;
-      index_variables(c.lhs, used);
-      index_variables(c.rhs, used);
-      if (std::all_of(used.begin(), used.end(), [&](const auto& v) { return contains(scope, v); }))
-        conditions.push_back(c);
+    std::vector<std::string> key = scope;
+    std::sort(key.begin(), key.end());
+    key.erase(std::unique(key.begin(), key.end()), key.end());
+    for (const auto& [k, n] : known_)
+      if (k == key) return n;
+    std::vector<Condition> conditions;
+    for (size_t i = 0; i < einsum_.where.size(); ++i)
+      if (std::all_of(where_vars_[i].begin(), where_vars_[i].end(),
+                      [&](const auto& v) { return contains(key, v); }))
+        conditions.push_back(einsum_.where[i]);
+    const double n = conditions.empty() ? box(key) : enumerate(key, std::move(conditions));
+    known_.emplace_back(std::move(key), n);
+    return n;
+  }
+
+ private:
+  // The closed form: the product of the extents, M1 x M0 replaced by M.
+  double box(const std::vector<std::string>& scope) const {
+    std::vector<std::string> rest = scope;
+    double n = 1;
+    for (const Partition& p : cascade_.partitions) {
+      if (p.parts.size() != 2) continue;
+      const std::string outer = variable_of_rank(p.parts[0]);
+      const std::string inner = variable_of_rank(p.parts[1]);
+      if (!contains(rest, outer) || !contains(rest, inner)) continue;
+      n *= static_cast<double>(bindings_.shape(p.rank));
+      rest.erase(std::find(rest.begin(), rest.end(), outer));
+      rest.erase(std::find(rest.begin(), rest.end(), inner));
     }
+    for (const std::string& v : rest)
+      n *= static_cast<double>(bindings_.shape(rank_of_variable(v)));
+    return n;
+  }
+
+  double enumerate(const std::vector<std::string>& scope, std::vector<Condition> where) {
+    std::vector<Condition> conditions = partition_conditions(cascade_, scope);
+    for (Condition& c : where) conditions.push_back(std::move(c));
     // Variables no condition reads go last: each such level multiplies (count_level).
     std::vector<std::string> constrained;
     for (const Condition& c : conditions) {
@@ -107,7 +139,6 @@ class PointCounter {
     return count_level(0) * free_points_;
   }
 
- private:
   // Points of levels `level` .. free_from_ - 1 (the constrained ones) given the outer values.
   double count_level(size_t level) {
     int64_t lo = 0, hi = extents_[level] - 1;
@@ -133,6 +164,8 @@ class PointCounter {
   const Cascade& cascade_;
   const Bindings& bindings_;
   const Einsum& einsum_;
+  std::vector<std::vector<std::string>> where_vars_;                // per `where` condition
+  std::vector<std::pair<std::vector<std::string>, double>> known_;  // sorted scope -> count
   std::vector<ConditionProgram> programs_;
   std::vector<std::vector<const ConditionProgram*>> levels_;
   std::vector<int64_t> extents_;
@@ -141,68 +174,115 @@ class PointCounter {
   double free_points_ = 1;  // the product of their extents
 };
 
-// Operators of one expression node, not counting its children.
-void node_operators(const Expr& e, OperatorCounts& c) {
-  switch (e.op) {
-    case ExprOp::Add:
-      c.adds += 1;
-      break;
-    case ExprOp::Sub:
-      c.subtracts += 1;
-      break;
-    case ExprOp::Mul:
-      c.multiplies += 1;
-      break;
-    case ExprOp::Div:
-      c.divides += 1;
-      break;
-    case ExprOp::Neg:
-      c.other += 1;
-      break;
-    case ExprOp::Call:
-      if (e.name == "exp")
-        c.exps += 1;
-      else if (e.name == "max" || e.name == "min")
-        c.maxes += 1;
-      else if (e.name == "sqrt")
-        c.sqrts += 1;
-      else if (e.name == "relu" || e.name == "abs")
-        c.compares += 1;
-      else
-        c.other += 1;
-      break;
-    default:
-      break;
-  }
+bool index_uses(const IndexExpr& e, const std::vector<std::string>& vars) {
+  if (e.op == IndexOp::Variable && contains(vars, e.name)) return true;
+  for (const IndexExpr& a : e.args)
+    if (index_uses(a, vars)) return true;
+  return false;
 }
 
-// A sum whose summand is a product: one multiply + one add per point become one MAC.
-void fuse_mac(const Expr& summand, double points, OperatorCounts& total) {
-  if (summand.op != ExprOp::Mul) return;
-  total.adds -= points;
-  total.multiplies -= points;
-  total.macs += points;
+// Whether an expression reads any of `vars` (in an index, or as a value: `p - m`).
+bool depends_on(const Expr& e, const std::vector<std::string>& vars) {
+  for (const IndexExpr& i : e.indices)
+    if (index_uses(i, vars)) return true;
+  if (e.op == ExprOp::Parameter && contains(vars, e.name)) return true;
+  for (const Expr& a : e.args)
+    if (depends_on(a, vars)) return true;
+  return false;
 }
 
-void count_expression(const Expr& e, const std::vector<std::string>& scope, double scope_points,
-                      PointCounter& counter, OperatorCounts& total) {
-  if (e.op == ExprOp::Reduce) {
-    std::vector<std::string> inner = scope;
-    for (const std::string& v : e.reduce_vars) push_unique(inner, v);
-    const double inner_points = counter.count(inner);
-    if (e.name == "sum")
-      total.adds += inner_points;
-    else
-      total.maxes += inner_points;
-    count_expression(e.args[0], inner, inner_points, counter, total);
-    if (e.name == "sum") fuse_mac(e.args[0], inner_points, total);
+void flatten_product(const Expr& e, std::vector<const Expr*>& out) {
+  if (e.op == ExprOp::Mul) {
+    for (const Expr& a : e.args) flatten_product(a, out);
     return;
   }
-  OperatorCounts own;
-  node_operators(e, own);
-  total += own.scaled(scope_points);
-  for (const Expr& a : e.args) count_expression(a, scope, scope_points, counter, total);
+  out.push_back(&e);
 }
+
+// Counts the operators of one Einsum, each at the points of the scope it runs in.
+class Counter {
+ public:
+  explicit Counter(PointCounter& points) : points_(points) {}
+
+  OperatorCounts counts;
+  bool contraction = false;
+
+  void count(const Expr& e, const std::vector<std::string>& scope) {
+    switch (e.op) {
+      case ExprOp::Number:
+      case ExprOp::Parameter:
+      case ExprOp::Index:
+        return;
+      case ExprOp::Read:
+        counts.operand_reads += points_.count(scope);
+        return;
+      case ExprOp::Reduce: {
+        std::vector<std::string> inner = scope;
+        for (const std::string& v : e.reduce_vars) push_unique(inner, v);
+        if (e.name == "sum") {
+          sum(e.args[0], scope, inner);
+        } else {
+          const double n = points_.count(inner);
+          counts.ops[e.name == "min" ? "min" : "max"] += n;
+          counts.accumulator_accesses += n;
+          count(e.args[0], inner);
+        }
+        return;
+      }
+      case ExprOp::Neg:
+        add("neg", scope);
+        break;
+      case ExprOp::Add:
+        add("add", scope);
+        break;
+      case ExprOp::Sub:
+        add("sub", scope);
+        break;
+      case ExprOp::Mul:
+        add("mul", scope);
+        break;
+      case ExprOp::Div:
+        add("div", scope);
+        break;
+      case ExprOp::Call:
+        add(e.name, scope);
+        break;
+    }
+    for (const Expr& a : e.args) count(a, scope);
+  }
+
+  // The sum over (inner - outer) of `summand` (split_summed_product): one accumulation per
+  // inner point, fused with one multiply into a MAC when >= 2 factors depend on the summed
+  // variables, one multiply per further dependent factor and inner point, one multiply per
+  // hoisted factor and outer point.
+  void sum(const Expr& summand, const std::vector<std::string>& outer,
+           const std::vector<std::string>& inner) {
+    std::vector<std::string> summed;
+    for (const std::string& v : inner)
+      if (!contains(outer, v)) summed.push_back(v);
+    const SummedProduct split = split_summed_product(summand, summed);
+    const double n = points_.count(inner);
+    counts.accumulator_accesses += n;
+    if (split.dependent.size() >= 2) {
+      contraction = true;
+      counts.ops["mac"] += n;
+      counts.ops["mul"] += static_cast<double>(split.dependent.size() - 2) * n;
+    } else {
+      counts.ops["add"] += n;
+    }
+    for (const Expr* f : split.dependent) count(*f, inner);
+    if (split.independent.empty()) return;
+    counts.ops["mul"] += static_cast<double>(split.independent.size()) * points_.count(outer);
+    for (const Expr* f : split.independent) count(*f, outer);
+  }
+
+ private:
+  void add(const std::string& op, const std::vector<std::string>& scope) {
+    counts.ops[op] += points_.count(scope);
+  }
+
+  PointCounter& points_;
+};
 
 std::string box_formula(const Cascade& cascade, const std::vector<std::string>& vars) {
   std::vector<std::string> ranks;
@@ -224,27 +304,45 @@ std::string box_formula(const Cascade& cascade, const std::vector<std::string>& 
 
 }  // namespace
 
+SummedProduct split_summed_product(const Expr& summand, const std::vector<std::string>& summed) {
+  SummedProduct split;
+  if (summand.op != ExprOp::Mul) {
+    split.dependent.push_back(&summand);
+    return split;
+  }
+  std::vector<const Expr*> factors;
+  flatten_product(summand, factors);
+  for (const Expr* f : factors)
+    (depends_on(*f, summed) ? split.dependent : split.independent).push_back(f);
+  if (split.dependent.empty()) {  // nothing depends on the summed variables: nothing to hoist
+    split.independent.clear();
+    split.dependent.push_back(&summand);
+  }
+  return split;
+}
+
 std::vector<EinsumCost> operator_counts(const Cascade& cascade, const Bindings& bindings) {
   std::vector<EinsumCost> costs;
   for (size_t i = 0; i < cascade.einsums.size(); ++i) {
     const Einsum& einsum = cascade.einsums[i];
     const EinsumVariables vars = einsum_variables(einsum);
-    PointCounter counter(cascade, bindings, einsum);
-    std::vector<std::string> outer = vars.output;
-    for (const std::string& v : vars.implicit) outer.push_back(v);
-    const double outer_points = counter.count(outer);
-
+    PointCounter points(cascade, bindings, einsum);
+    Counter counter(points);
+    if (vars.implicit.empty()) {
+      counter.count(einsum.value, vars.output);
+    } else {
+      std::vector<std::string> inner = vars.output;
+      for (const std::string& v : vars.implicit) inner.push_back(v);
+      counter.sum(einsum.value, vars.output, inner);
+    }
     EinsumCost cost;
     cost.einsum = static_cast<int>(i);
-    count_expression(einsum.value, outer, outer_points, counter, cost.total);
-    if (!vars.implicit.empty()) {
-      cost.total.adds += outer_points;  // the implicit sum's accumulation
-      fuse_mac(einsum.value, outer_points, cost.total);
-    }
-    cost.points = counter.count(vars.all());
-    cost.per_point = cost.points > 0 ? cost.total.scaled(1.0 / cost.points) : OperatorCounts{};
+    cost.total = std::move(counter.counts);
+    cost.contraction = counter.contraction;
+    cost.points = points.count(vars.all());
+    cost.per_point = cost.total.scaled(cost.points > 0 ? 1.0 / cost.points : 0.0);
     if (einsum.where.empty()) cost.points_formula = box_formula(cascade, vars.all());
-    costs.push_back(cost);
+    costs.push_back(std::move(cost));
   }
   return costs;
 }

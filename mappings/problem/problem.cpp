@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 #include "arch/support/names.h"
 #include "mappings/analysis/evaluation_order.h"
@@ -11,134 +10,6 @@
 namespace cascade {
 
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// Operator counting per point, by name, with scopes.
-
-class OperatorCounter {
- public:
-  OperatorCounter(std::vector<ProblemVariable> variables, double density)
-      : variables_(std::move(variables)), density_(density) {}
-
-  std::map<std::string, double> ops;  // totals per (batch, head)
-  double operand_reads = 0;
-  double accumulator_accesses = 0;
-  bool contraction = false;
-
-  double scope_points(const std::set<std::string>& scope) const {
-    double p = 1;
-    for (const ProblemVariable& v : variables_)
-      if (scope.count(v.name)) p *= static_cast<double>(v.extent);
-    return p * density_;
-  }
-
-  void count(const Expr& e, const std::set<std::string>& scope) {
-    const double points = scope_points(scope);
-    switch (e.op) {
-      case ExprOp::Number:
-      case ExprOp::Parameter:
-      case ExprOp::Index:
-        return;
-      case ExprOp::Read:
-        operand_reads += points;
-        return;
-      case ExprOp::Reduce: {
-        std::set<std::string> inner = scope;
-        for (const std::string& v : e.reduce_vars) inner.insert(v);
-        if (e.name == "sum")
-          sum(e.args[0], scope, inner);
-        else {
-          ops[e.name == "min" ? "min" : "max"] += scope_points(inner);
-          accumulator_accesses += scope_points(inner);
-          count(e.args[0], inner);
-        }
-        return;
-      }
-      case ExprOp::Neg:
-        ops["neg"] += points;
-        break;
-      case ExprOp::Add:
-        ops["add"] += points;
-        break;
-      case ExprOp::Sub:
-        ops["sub"] += points;
-        break;
-      case ExprOp::Mul:
-        ops["mul"] += points;
-        break;
-      case ExprOp::Div:
-        ops["div"] += points;
-        break;
-      case ExprOp::Call:
-        ops[e.name] += points;
-        break;
-    }
-    for (const Expr& a : e.args) count(a, scope);
-  }
-
-  // sum over (inner - outer) of `summand`: a product's factors that do not depend on the
-  // summed variables are applied once per outer point; one multiply of the rest fuses
-  // with the accumulation into a MAC.
-  void sum(const Expr& summand, const std::set<std::string>& outer,
-           const std::set<std::string>& inner) {
-    const double inner_points = scope_points(inner);
-    const double outer_points = scope_points(outer);
-    std::set<std::string> summed;
-    for (const std::string& v : inner)
-      if (!outer.count(v)) summed.insert(v);
-    accumulator_accesses += inner_points;
-    if (summand.op != ExprOp::Mul) {
-      ops["add"] += inner_points;
-      count(summand, inner);
-      return;
-    }
-    std::vector<const Expr*> factors;
-    flatten_product(summand, factors);
-    std::vector<const Expr*> dependent, independent;
-    for (const Expr* f : factors) (depends_on(*f, summed) ? dependent : independent).push_back(f);
-    if (dependent.size() >= 2) {
-      contraction = true;
-      ops["mac"] += inner_points;
-      ops["mul"] += static_cast<double>(dependent.size() - 2) * inner_points;
-    } else {
-      ops["add"] += inner_points;
-    }
-    for (const Expr* f : dependent) count(*f, inner);
-    if (!independent.empty()) {
-      // c * sum(x): one multiply per factor per outer point (a lone dependent factor still
-      // needs its own multiply with the constant when there are no dependent factors).
-      ops["mul"] +=
-          static_cast<double>(independent.size() - (dependent.empty() ? 1 : 0)) * outer_points;
-      for (const Expr* f : independent) count(*f, outer);
-    }
-  }
-
- private:
-  static void flatten_product(const Expr& e, std::vector<const Expr*>& out) {
-    if (e.op == ExprOp::Mul) {
-      for (const Expr& a : e.args) flatten_product(a, out);
-      return;
-    }
-    out.push_back(&e);
-  }
-
-  static void index_uses(const IndexExpr& e, const std::set<std::string>& vars, bool& used) {
-    if (e.op == IndexOp::Variable && vars.count(e.name)) used = true;
-    for (const IndexExpr& a : e.args) index_uses(a, vars, used);
-  }
-
-  static bool depends_on(const Expr& e, const std::set<std::string>& vars) {
-    bool used = false;
-    for (const IndexExpr& i : e.indices) index_uses(i, vars, used);
-    if (e.op == ExprOp::Parameter && vars.count(e.name)) used = true;  // a variable as a value
-    for (const Expr& a : e.args) used = used || depends_on(a, vars);
-    return used;
-  }
-
-  std::vector<ProblemVariable> variables_;
-  double density_;
-};
-
 
 bool has_reduction(const Expr& e) {
   if (e.op == ExprOp::Reduce) return true;
@@ -216,14 +87,9 @@ Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t b
     problem.tensors.push_back(std::move(pt));
   }
 
-  // Iteration points: a closed form for an Einsum without `where` (the product of its
-  // extents, with M1 x M0 replaced by M when it binds both parts of a partition, whose
-  // last tile is partial); operator_counts' exact count otherwise.
-  std::vector<double> where_points;
-  bool any_where = false;
-  for (const Einsum& einsum : cascade.einsums) any_where = any_where || !einsum.where.empty();
-  if (any_where)
-    for (const EinsumCost& c : operator_counts(cascade, bindings)) where_points.push_back(c.points);
+  // Iteration points and operators: the one counter (mappings/analysis/operator_counts),
+  // exact under `where` masks and partial last tiles.
+  const std::vector<EinsumCost> costs = operator_counts(cascade, bindings);
   for (size_t i = 0; i < cascade.einsums.size(); ++i) {
     const Einsum& einsum = cascade.einsums[i];
     ProblemEinsum pe;
@@ -243,41 +109,14 @@ Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t b
     pe.box = 1;
     for (size_t s = 2; s < pe.variables.size(); ++s)
       pe.box *= static_cast<double>(pe.variables[s].extent);
-    if (!einsum.where.empty()) {
-      pe.points = where_points[i];
-    } else {
-      const std::vector<std::string> all = vars.all();
-      pe.points = pe.box;
-      for (const Partition& part : cascade.partitions) {
-        if (part.parts.size() != 2) continue;
-        const std::string outer = variable_of_rank(part.parts[0]);
-        const std::string inner = variable_of_rank(part.parts[1]);
-        if (contains(all, outer) && contains(all, inner))
-          pe.points =
-              pe.points /
-              static_cast<double>(bindings.shape(part.parts[0]) * bindings.shape(part.parts[1])) *
-              static_cast<double>(bindings.shape(part.rank));
-      }
-    }
-    const double density = pe.box > 0 ? pe.points / pe.box : 0;
-
-    // Operators.
-    OperatorCounter counter(
-        std::vector<ProblemVariable>(pe.variables.begin() + 2, pe.variables.end()), density);
-    std::set<std::string> outer(vars.output.begin(), vars.output.end());
-    if (!vars.implicit.empty()) {
-      std::set<std::string> inner = outer;
-      for (const std::string& v : vars.implicit) inner.insert(v);
-      counter.sum(einsum.value, outer, inner);
-    } else {
-      counter.count(einsum.value, outer);
-    }
+    const EinsumCost& cost = costs[i];
+    pe.points = cost.points;
+    for (const auto& [op, rate] : cost.per_point.ops)
+      if (rate > 0) pe.ops_per_point.emplace_back(op, rate);
     const double per = pe.points > 0 ? 1.0 / pe.points : 0;
-    for (const auto& [op, total] : counter.ops)
-      if (total > 0) pe.ops_per_point.emplace_back(op, total * per);
-    pe.operand_reads_per_point = (counter.operand_reads + counter.accumulator_accesses) * per;
-    pe.result_writes_per_point = counter.operand_reads * per + 1;
-    pe.contraction = counter.contraction;
+    pe.operand_reads_per_point = (cost.total.operand_reads + cost.total.accumulator_accesses) * per;
+    pe.result_writes_per_point = cost.total.operand_reads * per + 1;
+    pe.contraction = cost.contraction;
 
     // Accesses: one per distinct tensor read, then the write.
     std::vector<std::string> slot_names;

@@ -43,13 +43,15 @@ struct ProblemEinsum {
   std::vector<ProblemAccess> accesses;     // reads (one per distinct tensor), then the write
   double points = 0;  // iteration points per (batch, head) satisfying every `where`, exact
   double box = 0;     // product of the iteration-space extents per (batch, head)
-  // Operators per iteration point, by name (mac, mul, add, sub, div, exp, max, ...). A sum
-  // of products fuses one multiply and the add into a MAC; factors of a summed product that
-  // do not depend on the summed variables (a scale) are applied once per output point.
+  // Operators per iteration point, by name (mac, mul, add, sub, div, exp, max, ...), sorted
+  // by name, zero rates left out: operator_counts' per-point counts (the one counter,
+  // mappings/analysis/operator_counts.h). A sum of products fuses one multiply and the add
+  // into a MAC; factors of a summed product that do not depend on the summed variables (a
+  // scale) are applied once per output point.
   std::vector<std::pair<std::string, double>> ops_per_point;
-  // Register-file accesses per point, as Timeloop counts them: every operand is filled into
-  // the PE's register file and read from it, an accumulator is read and updated, every
-  // point writes its result.
+  // Register-file accesses per point, as Timeloop counts them, from operator_counts' operand
+  // reads and accumulator accesses: every operand is filled into the PE's register file and
+  // read from it, an accumulator is read and updated, every point writes its result.
   double operand_reads_per_point = 0;               // reads: operands + accumulator
   double result_writes_per_point = 1;               // writes: operand fills + the result
   bool contraction = false;                         // it has MACs (a sum of products)

@@ -1,6 +1,7 @@
 // `cascade ops`: operator counts per Einsum (the counts every model prices).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "mappings/analysis/operator_counts.h"
@@ -17,29 +18,46 @@ struct CascadeOptions {
   std::vector<std::string> sets;
 };
 
+// The operators with a column of their own; every other operator the counter counts
+// (neg, min, sqrt, log, pow, abs, relu, elu1, ...) is listed by name under "other".
+const std::vector<std::pair<std::string, std::string>> kOpColumns = {
+    {"mac", "MAC"}, {"add", "add"}, {"sub", "sub"}, {"mul", "mul"},
+    {"div", "div"}, {"exp", "exp"}, {"max", "max"}};
+
+std::string ops_row(const std::string& name, const std::string& points, const std::string& formula,
+                    const OperatorCounts& t) {
+  std::string row = fmt::format("  {:<6} {:>14} {:<10}", name, points, formula);
+  for (const auto& [op, title] : kOpColumns) row += fmt::format(" {:>12}", format_number(t.of(op)));
+  std::string other;
+  for (const auto& [op, n] : t.ops) {
+    const bool has_column = std::any_of(kOpColumns.begin(), kOpColumns.end(),
+                                        [&](const auto& c) { return c.first == op; });
+    if (!has_column && n != 0)
+      other += fmt::format("{}{} {}", other.empty() ? "" : ", ", op, format_number(n));
+  }
+  return row + "  " + (other.empty() ? "-" : other) + "\n";
+}
+
 int run_ops(const std::string& file, const std::vector<std::string>& sets) {
   const Cascade c = parse_cascade_file(file);
   print_warnings(c);
   const Bindings b = resolve_bindings(c, parse_settings(sets));
   const std::vector<EinsumCost> costs = operator_counts(c, b);
-  fmt::print("cascade {}: operator counts per (batch, head)\n", c.name);
-  fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "einsum",
-             "points", "formula", "MAC", "add/sub", "mul", "div", "exp", "max");
+  fmt::print("cascade {}: operator counts per (batch, head), as the models price them\n", c.name);
+  fmt::print(
+      "  (a factor of a summed product that does not depend on the summed variables,\n"
+      "  such as a scale, is applied once per output point: mappings/README.md)\n");
+  std::string header = fmt::format("  {:<6} {:>14} {:<10}", "einsum", "points", "formula");
+  for (const auto& [op, title] : kOpColumns) header += fmt::format(" {:>12}", title);
+  fmt::print("{}  other\n", header);
   OperatorCounts total;
   for (const EinsumCost& cost : costs) {
-    const OperatorCounts& t = cost.total;
-    total += t;
-    fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
-               c.einsums[cost.einsum].output, format_number(cost.points),
-               cost.points_formula.empty() ? "(masked)" : cost.points_formula,
-               format_number(t.macs), format_number(t.adds + t.subtracts),
-               format_number(t.multiplies), format_number(t.divides), format_number(t.exps),
-               format_number(t.maxes));
+    total += cost.total;
+    fmt::print("{}",
+               ops_row(c.einsums[cost.einsum].output, format_number(cost.points),
+                       cost.points_formula.empty() ? "(masked)" : cost.points_formula, cost.total));
   }
-  fmt::print("  {:<6} {:>14} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "total", "", "",
-             format_number(total.macs), format_number(total.adds + total.subtracts),
-             format_number(total.multiplies), format_number(total.divides),
-             format_number(total.exps), format_number(total.maxes));
+  fmt::print("{}", ops_row("total", "", "", total));
   return 0;
 }
 

@@ -8,123 +8,15 @@
 #include <type_traits>
 
 #include "mappings/analysis/evaluation_order.h"
+#include "mappings/analysis/operator_counts.h"
 #include "mappings/cascade/index_program.h"
+#include "sim/functional/executor_kernel.h"
 
 namespace cascade {
 
-Tensor::Tensor(std::vector<int64_t> shape, double fill) : extents(std::move(shape)) {
-  int64_t n = 1;
-  for (int64_t e : extents) n *= e;
-  values.assign(static_cast<size_t>(n), fill);
-}
-
-int64_t Tensor::offset(const std::vector<int64_t>& index) const {
-  if (index.size() != extents.size())
-    throw Error("tensor index has " + std::to_string(index.size()) + " components, tensor has " +
-                std::to_string(extents.size()) + " dimensions");
-  int64_t off = 0;
-  for (size_t d = 0; d < extents.size(); ++d) {
-    if (index[d] < 0 || index[d] >= extents[d])
-      throw Error("tensor index " + std::to_string(index[d]) + " out of range [0, " +
-                  std::to_string(extents[d]) + ") in dimension " + std::to_string(d));
-    off = off * extents[d] + index[d];
-  }
-  return off;
-}
-
-NumberFormat default_accumulation(NumberFormat storage) {
-  return storage == NumberFormat::FP64 ? NumberFormat::FP64 : NumberFormat::FP32;
-}
-
-std::vector<int64_t> tensor_extents(const TensorInfo& tensor, const Bindings& bindings) {
-  std::vector<int64_t> extents;
-  for (size_t d = 0; d < tensor.ranks.size(); ++d)
-    extents.push_back(bindings.shape(tensor.ranks[d]) +
-                      (d < tensor.extra.size() ? tensor.extra[d] : 0));
-  return extents;
-}
-
 namespace {
 
-enum class Function { Exp, Sqrt, Max, Min, Pow, Elu1, Relu, Abs, Log };
-
-Function function_of(const std::string& name, const SourceLocation& loc) {
-  static const std::map<std::string, Function> table = {
-      {"exp", Function::Exp},   {"sqrt", Function::Sqrt}, {"max", Function::Max},
-      {"min", Function::Min},   {"pow", Function::Pow},   {"elu1", Function::Elu1},
-      {"relu", Function::Relu}, {"abs", Function::Abs},   {"log", Function::Log}};
-  auto it = table.find(name);
-  if (it == table.end()) throw Error(loc, "unknown function '" + name + "'");
-  return it->second;
-}
-
-void index_variable_names(const IndexExpr& e, std::set<std::string>& out) {
-  if (e.op == IndexOp::Variable) out.insert(e.name);
-  for (const IndexExpr& a : e.args) index_variable_names(a, out);
-}
-
-std::set<std::string> condition_variables(const Condition& c) {
-  std::set<std::string> vars;
-  index_variable_names(c.lhs, vars);
-  index_variable_names(c.rhs, vars);
-  return vars;
-}
-
-struct Read {
-  std::string tensor;
-  const double* data = nullptr;
-  std::vector<IndexProgram> dims;
-  std::vector<int64_t> extents, strides;
-  SourceLocation loc;
-};
-
-struct Node {
-  ExprOp op = ExprOp::Number;
-  Function function = Function::Exp;
-  double number = 0;  // Number / Parameter, already rounded
-  int read = -1;
-  IndexProgram index;
-  std::vector<int> args;
-  // Reduce
-  bool reduce_max = false, reduce_min = false;
-  std::vector<int> slots;
-  std::vector<std::vector<const ConditionProgram*>> levels;  // per reduce slot
-};
-
-// acc[j] += f0[j*s0] * f1[j*s1] * ... for j in [0, n) -- or, with kOneAccumulator, all
-// terms summed in order into acc[0]. Products are formed left to right; every product and
-// sum is rounded to F. For fp32, native float arithmetic gives the same bits as rounding
-// each double result (products of floats are exact in double and sums round once either
-// way) and keeps conversions off the accumulator's dependency chain.
-template <NumberFormat F, bool kOneAccumulator, typename Acc>
-void accumulate_products(size_t count, const double* const* base, const int64_t* stride,
-                         int64_t n, Acc* acc) {
-  auto target = [&](int64_t j) -> Acc& { return kOneAccumulator ? acc[0] : acc[j]; };
-  if constexpr (F == NumberFormat::FP32) {
-    if (count == 2) {
-      const double *a = base[0], *b = base[1];
-      const int64_t sa = stride[0], sb = stride[1];
-      for (int64_t j = 0; j < n; ++j)
-        target(j) += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]);
-      return;
-    }
-    if (count == 3) {
-      const double *a = base[0], *b = base[1], *c = base[2];
-      const int64_t sa = stride[0], sb = stride[1], sc = stride[2];
-      for (int64_t j = 0; j < n; ++j)
-        target(j) += static_cast<float>(a[j * sa]) * static_cast<float>(b[j * sb]) *
-                     static_cast<float>(c[j * sc]);
-      return;
-    }
-  }
-  for (int64_t j = 0; j < n; ++j) {
-    double product = base[0][j * stride[0]];
-    for (size_t f = 1; f < count; ++f) product = round_as<F>(product * base[f][j * stride[f]]);
-    target(j) = static_cast<Acc>(round_as<F>(static_cast<double>(target(j)) + product));
-  }
-}
-
-constexpr size_t kMaxFactors = 8;
+using namespace executor_detail;
 
 // One Einsum compiled for one set of shapes.
 class Kernel {
@@ -169,7 +61,9 @@ class Kernel {
     }
     for (const Condition& c : outer_conditions) attach(c, scope, outer_levels_, 0);
 
-    root_ = compile(einsum.value, scope, tensors);
+    root_ = vars.implicit.empty()
+                ? compile(einsum.value, scope, tensors)
+                : compile_summand(einsum.value, vars.implicit, scope, scope, tensors, hoisted_);
     for (const Condition& c : pending_)
       throw Error(c.loc, "condition uses a variable that no loop of Einsum " + einsum.output +
                              " binds");
@@ -274,7 +168,9 @@ class Kernel {
             ++it;
           }
         }
-        n.args.push_back(compile(e.args.at(0), inner, tensors));
+        n.args.push_back(e.name == "sum" ? compile_summand(e.args.at(0), e.reduce_vars, inner,
+                                                           scope, tensors, n.hoisted)
+                                         : compile(e.args.at(0), inner, tensors));
         nodes_.push_back(std::move(n));
         return static_cast<int>(nodes_.size()) - 1;
       }
@@ -283,6 +179,30 @@ class Kernel {
     for (const Expr& a : e.args) n.args.push_back(compile(a, scope, tensors));
     nodes_.push_back(std::move(n));
     return static_cast<int>(nodes_.size()) - 1;
+  }
+
+  // The summand of a sum over `summed`: the factors of a product that do not depend on the
+  // summed variables (split_summed_product, the operator counter's rule) are compiled in
+  // the outer scope into `hoisted`, to multiply the finished sum; the summand is the
+  // product as written without them.
+  int compile_summand(const Expr& summand, const std::vector<std::string>& summed,
+                      const std::map<std::string, int>& inner,
+                      const std::map<std::string, int>& outer, TensorMap& tensors,
+                      std::vector<int>& hoisted) {
+    const SummedProduct split = split_summed_product(summand, summed);
+    if (split.independent.empty()) return compile(summand, inner, tensors);
+    Expr rest;
+    without_factors(summand, split.independent, rest);  // dependent factors remain
+    const int root = compile(rest, inner, tensors);
+    for (const Expr* f : split.independent) hoisted.push_back(compile(*f, outer, tensors));
+    return root;
+  }
+
+  // Multiplies a finished sum by its hoisted factors, in order, rounding after each.
+  template <NumberFormat F>
+  double apply_hoisted(const std::vector<int>& hoisted, double sum) {
+    for (int h : hoisted) sum = round_as<F>(sum * evaluate<F>(h));
+    return sum;
   }
 
   // The fast path: a left-deep product of reads and constants, summed implicitly.
@@ -340,7 +260,7 @@ class Kernel {
                      : n.reduce_min ? std::numeric_limits<double>::infinity()
                                     : 0.0;
         reduce<F>(n, 0, acc);
-        return acc;
+        return apply_hoisted<F>(n.hoisted, acc);
       }
     }
     return 0;
@@ -463,7 +383,8 @@ class Kernel {
                                        " writes out of range in dimension " + std::to_string(d + 1));
         off = off * output_->extents[d] + i;
       }
-      output_->values[off] = round_to(output_format_, static_cast<double>(acc[j]));
+      output_->values[off] =
+          round_to(output_format_, apply_hoisted<F>(hoisted_, static_cast<double>(acc[j])));
     }
     return true;
   }
@@ -511,6 +432,7 @@ class Kernel {
     } else {
       value = 0.0;
       implicit_loop<F>(outputs_, value);
+      value = apply_hoisted<F>(hoisted_, value);
     }
     int64_t off = 0;
     for (size_t d = 0; d < output_index_.size(); ++d) {
@@ -603,6 +525,7 @@ class Kernel {
   std::vector<Node> nodes_;
   std::vector<Read> reads_;
   int root_ = -1;
+  std::vector<int> hoisted_;  // factors of the implicit sum applied to the finished sum
   bool fast_ = false;
   bool block_ok_ = false;  // block_applicable(last output level), fixed at compile time
   std::vector<int> factors_;

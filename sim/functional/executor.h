@@ -10,7 +10,14 @@
 //      A product feeding a sum is rounded before it is added (separate multiply and add,
 //      no fused multiply-add; with bf16/fp16 operands and an fp32 accumulator the product
 //      is exact, so this equals a bf16-multiply / fp32-accumulate MAC).
-//   4. Each Einsum's result is rounded to its output tensor's storage format when stored.
+//   4. In a sum (implicit, or sum(...)) of a product, the factors that do not depend on the
+//      summed variables (a scale, a parameter, a read indexed only by outer variables) are
+//      hoisted: the product as written without them is summed as in 3, and the finished,
+//      rounded sum is multiplied by each of them once, in the order they are written,
+//      rounding after each multiply. `Q[e, p] * K[e, m] * scale` is
+//      round(round(sum_e round(Q * K)) * scale), not a sum of round(round(Q * K) * scale).
+//      This is what the operator counter counts (mappings/analysis/operator_counts.h).
+//   5. Each Einsum's result is rounded to its output tensor's storage format when stored.
 // The storage format is `storage` unless the cascade's `formats:` overrides a tensor.
 #pragma once
 

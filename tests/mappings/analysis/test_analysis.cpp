@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "mappings/analysis/evaluation_order.h"
 #include "mappings/analysis/operator_counts.h"
@@ -119,17 +120,20 @@ TEST(OperatorCounts, ThreePassMatchesClosedForms) {
   const Bindings b = resolve_bindings(c, {{"P", "48"}, {"M", "80"}, {"E", "16"}, {"F", "24"}});
   const auto costs = operator_counts(c, b);
   const EinsumCost& qk = cost_of(c, costs, "QK");
-  EXPECT_EQ(qk.total.macs, P * M * E);
-  EXPECT_EQ(qk.total.multiplies, P * M * E);  // the scale
-  EXPECT_EQ(qk.total.adds, 0);
+  EXPECT_EQ(qk.total.of("mac"), P * M * E);
+  EXPECT_EQ(qk.total.of("mul"), P * M);  // the scale, hoisted: once per output point
+  EXPECT_EQ(qk.total.of("add"), 0);
+  EXPECT_EQ(qk.total.operand_reads, 2 * P * M * E);  // Q and K per point; the scale is no read
+  EXPECT_EQ(qk.total.accumulator_accesses, P * M * E);
+  EXPECT_TRUE(qk.contraction);
   EXPECT_EQ(qk.points_formula, "M*P*E");
-  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * M);
-  EXPECT_EQ(cost_of(c, costs, "SN").total.exps, P * M);
-  EXPECT_EQ(cost_of(c, costs, "SN").total.subtracts, P * M);
-  EXPECT_EQ(cost_of(c, costs, "SD").total.adds, P * M);
-  EXPECT_EQ(cost_of(c, costs, "A").total.divides, P * M);
-  EXPECT_EQ(cost_of(c, costs, "AV").total.macs, P * M * F);
-  EXPECT_EQ(cost_of(c, costs, "AV").total.multiplies, 0);
+  EXPECT_EQ(cost_of(c, costs, "GM").total.of("max"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "SN").total.of("exp"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "SN").total.of("sub"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "SD").total.of("add"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "A").total.of("div"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "AV").total.of("mac"), P * M * F);
+  EXPECT_EQ(cost_of(c, costs, "AV").total.of("mul"), 0);
 }
 
 TEST(OperatorCounts, OnePassWithPartialLastTileCountsExactlyM) {
@@ -138,17 +142,66 @@ TEST(OperatorCounts, OnePassWithPartialLastTileCountsExactlyM) {
   const Bindings b = resolve_bindings(c, {{"P", "7"}, {"M", "100"}, {"E", "8"}, {"F", "5"}, {"M0", "32"}});
   const double P = 7, M = 100, E = 8, F = 5, M1 = 4;
   const auto costs = operator_counts(c, b);
-  EXPECT_EQ(cost_of(c, costs, "BQK").total.macs, P * M * E);
+  EXPECT_EQ(cost_of(c, costs, "BQK").total.of("mac"), P * M * E);
+  EXPECT_EQ(cost_of(c, costs, "BQK").total.of("mul"), P * M);  // the scale, per output point
   EXPECT_EQ(cost_of(c, costs, "BQK").points_formula, "M*P*E");
-  EXPECT_EQ(cost_of(c, costs, "LM").total.maxes, P * M);
-  EXPECT_EQ(cost_of(c, costs, "RM").total.maxes, P * M1);
-  EXPECT_EQ(cost_of(c, costs, "SLN").total.exps, P * M);
-  EXPECT_EQ(cost_of(c, costs, "SLD").total.adds, P * M);
-  EXPECT_EQ(cost_of(c, costs, "SLNV").total.macs, P * M * F);
-  EXPECT_EQ(cost_of(c, costs, "PRM").total.exps, P * M1);
-  EXPECT_EQ(cost_of(c, costs, "SPNV").total.multiplies, P * M1 * F);
-  EXPECT_EQ(cost_of(c, costs, "RNV").total.adds, P * M1 * F);
-  EXPECT_EQ(cost_of(c, costs, "AV").total.divides, P * F);
+  EXPECT_EQ(cost_of(c, costs, "LM").total.of("max"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "RM").total.of("max"), P * M1);
+  EXPECT_EQ(cost_of(c, costs, "SLN").total.of("exp"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "SLD").total.of("add"), P * M);
+  EXPECT_EQ(cost_of(c, costs, "SLNV").total.of("mac"), P * M * F);
+  EXPECT_EQ(cost_of(c, costs, "PRM").total.of("exp"), P * M1);
+  EXPECT_EQ(cost_of(c, costs, "SPNV").total.of("mul"), P * M1 * F);
+  EXPECT_EQ(cost_of(c, costs, "RNV").total.of("add"), P * M1 * F);
+  EXPECT_EQ(cost_of(c, costs, "AV").total.of("div"), P * F);
+}
+
+// The counting rule of mappings/README.md ("Operator counts"), one case per clause, on
+// P = 5 outputs summed over E = 3.
+TEST(OperatorCounts, FactorsThatDoNotDependOnTheSummedVariablesAreHoisted) {
+  struct Case {
+    const char* einsum;
+    std::map<std::string, double> ops;  // every operator counted
+    double reads;
+    bool contraction;
+  };
+  const double P = 5, E = 3;
+  const Case cases[] = {
+      // Two dependent factors: one MAC per point; the scale once per output.
+      {"Y[p] = X[e, p] * W[e] * s", {{"mac", P * E}, {"mul", P}}, 2 * P * E, true},
+      // The same with the scale written first or between them.
+      {"Y[p] = s * X[e, p] * W[e]", {{"mac", P * E}, {"mul", P}}, 2 * P * E, true},
+      {"Y[p] = X[e, p] * (s * W[e])", {{"mac", P * E}, {"mul", P}}, 2 * P * E, true},
+      // A read indexed only by output variables is hoisted too (and read once per output).
+      {"Y[p] = X[e, p] * W[e] * B[p]", {{"mac", P * E}, {"mul", P}}, 2 * P * E + P, true},
+      // Three dependent factors: a MAC and a multiply per point.
+      {"Y[p] = X[e, p] * W[e] * X[e, p]", {{"mac", P * E}, {"mul", P * E}}, 3 * P * E, true},
+      // One dependent factor: an add per point (no MAC), the scale per output.
+      {"Y[p] = X[e, p] * s", {{"add", P * E}, {"mul", P}}, P * E, false},
+      // An explicit sum hoists the same way; the + 1 is per output.
+      {"Y[p] = sum(e: X[e, p] * W[e] * 2) + 1", {{"mac", P * E}, {"mul", P}, {"add", P}},
+       2 * P * E, true},
+      // A quotient is not a product: divided per point, then added.
+      {"Y[p] = X[e, p] * W[e] / s", {{"add", P * E}, {"mul", P * E}, {"div", P * E}},
+       2 * P * E, false},
+      // max is not a sum: nothing is hoisted.
+      {"Y[p] = max(e: X[e, p] * s)", {{"max", P * E}, {"mul", P * E}}, P * E, false},
+  };
+  for (const Case& k : cases) {
+    const std::string text = std::string(R"(name: hoisting
+inputs: {X: [E, P], W: [E], B: [P]}
+shapes: {P: 5, E: 3}
+parameters: {s: 0.5}
+einsums: |
+  )") + k.einsum + "\noutputs: [Y]\n";
+    const Cascade c = parse_cascade_text(text, "hoisting.yaml");
+    const auto costs = operator_counts(c, resolve_bindings(c, {}));
+    const EinsumCost& y = cost_of(c, costs, "Y");
+    EXPECT_EQ(y.total.ops, k.ops) << k.einsum;
+    EXPECT_EQ(y.total.operand_reads, k.reads) << k.einsum;
+    EXPECT_EQ(y.contraction, k.contraction) << k.einsum;
+    EXPECT_EQ(y.points, P * E) << k.einsum;
+  }
 }
 
 TEST(OperatorCounts, CausalMaskCountsTheTriangle) {
@@ -163,8 +216,8 @@ outputs: [GM]
   const Bindings b = resolve_bindings(c, {});
   const auto costs = operator_counts(c, b);
   const double P = 37, E = 3;
-  EXPECT_EQ(cost_of(c, costs, "QK").total.macs, P * (P + 1) / 2 * E);
-  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * (P + 1) / 2);
+  EXPECT_EQ(cost_of(c, costs, "QK").total.of("mac"), P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "GM").total.of("max"), P * (P + 1) / 2);
   EXPECT_EQ(cost_of(c, costs, "QK").points_formula, "");
 }
 
@@ -181,9 +234,9 @@ outputs: [GM]
 )", "causal.yaml");
   const auto costs = operator_counts(c, resolve_bindings(c, {}));
   const double P = 1048576, E = 128;
-  EXPECT_EQ(cost_of(c, costs, "QK").total.macs, P * (P + 1) / 2 * E);
+  EXPECT_EQ(cost_of(c, costs, "QK").total.of("mac"), P * (P + 1) / 2 * E);
   EXPECT_EQ(cost_of(c, costs, "QK").points, P * (P + 1) / 2 * E);
-  EXPECT_EQ(cost_of(c, costs, "GM").total.maxes, P * (P + 1) / 2);
+  EXPECT_EQ(cost_of(c, costs, "GM").total.of("max"), P * (P + 1) / 2);
 }
 
 TEST(OperatorCounts, ConstantConditionsStillApply) {

@@ -195,6 +195,54 @@ TEST(Executor, ResultsAreBitReproducible) {
   EXPECT_EQ(a.at("AV").values, d.at("AV").values);
 }
 
+// A factor of a summed product that does not depend on the summed variables multiplies the
+// finished, rounded sum once (executor.h, rounding order 4; what operator_counts counts),
+// on every path of the executor: the blocked contraction (plain), the strided contraction
+// (a mask on the summed variable), the general evaluator (a summand that is not a plain
+// product of reads), an explicit sum(...), and a hoisted read indexed by the output.
+TEST(Executor, HoistedFactorsMultiplyTheFinishedRoundedSum) {
+  const Cascade c = parse_cascade_text(R"(name: hoisting
+inputs: {X: [E, P], W: [E], B: [P]}
+shapes: {P: 40, E: 37}
+parameters: {s: 1/sqrt(E)}
+einsums: |
+  PLAIN[p]    = X[e, p] * W[e] * s
+  FIRST[p]    = s * X[e, p] * W[e]
+  MASKED[p]   = X[e, p] * W[e] * s           where e <= p
+  GENERAL[p]  = (X[e, p] + 1) * W[e] * s
+  EXPLICIT[p] = sum(e: X[e, p] * W[e] * s) + 1
+  READ[p]     = X[e, p] * W[e] * B[p] * s
+outputs: [PLAIN, FIRST, MASKED, GENERAL, EXPLICIT, READ]
+)", "hoisting.yaml");
+  const Bindings b = resolve_bindings(c, {});
+  const TensorMap in = random_inputs(c, b, 17, 1.0);
+  const ExecutionOptions o{NumberFormat::FP32, NumberFormat::FP32, ExpMode::Exact};
+  const TensorMap out = execute(c, b, in, o);
+  const int64_t P = 40, E = 37;
+  const float s = static_cast<float>(1 / std::sqrt(37.0));
+  auto x = [&](int64_t e, int64_t p) { return static_cast<float>(in.at("X").values[e * P + p]); };
+  auto w = [&](int64_t e) { return static_cast<float>(in.at("W").values[e]); };
+  int differs = 0;  // outputs where scaling every term would have given other bits
+  for (int64_t p = 0; p < P; ++p) {
+    float sum = 0, masked = 0, general = 0, per_term = 0;
+    for (int64_t e = 0; e < E; ++e) {
+      sum += x(e, p) * w(e);
+      if (e <= p) masked += x(e, p) * w(e);
+      general += (x(e, p) + 1.0f) * w(e);
+      per_term += x(e, p) * w(e) * s;
+    }
+    const float b_p = static_cast<float>(in.at("B").values[p]);
+    EXPECT_EQ(out.at("PLAIN").values[p], sum * s) << p;
+    EXPECT_EQ(out.at("FIRST").values[p], sum * s) << p;
+    EXPECT_EQ(out.at("MASKED").values[p], masked * s) << p;
+    EXPECT_EQ(out.at("GENERAL").values[p], general * s) << p;
+    EXPECT_EQ(out.at("EXPLICIT").values[p], sum * s + 1.0f) << p;
+    EXPECT_EQ(out.at("READ").values[p], sum * b_p * s) << p;
+    differs += per_term != sum * s;
+  }
+  EXPECT_GT(differs, 0) << "the inputs do not tell the two rounding orders apart";
+}
+
 TEST(Executor, OutOfRangeReadIsAClearError) {
   const Cascade c = parse_cascade_text(R"(name: oob
 inputs: {X: [M]}
