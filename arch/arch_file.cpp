@@ -38,6 +38,9 @@ const std::vector<std::string>& component_keys() {
                                                 "access_bits",
                                                 "banks",
                                                 "row_bits",
+                                                "ports",
+                                                "latency_cycles",
+                                                "burst_bytes",
                                                 "bandwidth_bytes_per_s",
                                                 "bandwidth_gib_per_s",
                                                 "energy_pj",
@@ -51,14 +54,15 @@ const std::vector<std::string>& component_keys() {
 
 const std::vector<std::string>& memory_only_keys() {
   static const std::vector<std::string> keys = {
-      "capacity_bytes", "capacity_words",        "access_bits",        "banks",
-      "row_bits",       "bandwidth_bytes_per_s", "bandwidth_gib_per_s"};
+      "capacity_bytes", "capacity_words",        "access_bits",         "banks",
+      "row_bits",       "ports",                 "latency_cycles",      "burst_bytes",
+      "bandwidth_bytes_per_s", "bandwidth_gib_per_s"};
   return keys;
 }
 
 const std::vector<std::string>& array_keys() {
   static const std::vector<std::string> keys = {
-      "role",      "rows",      "cols",      "register_file", "register_file_entries",
+      "role",      "fill_drain", "rows",     "cols",          "register_file", "register_file_entries",
       "pe_components", "ops",  "op_cycles",     "citations",     "description"};
   return keys;
 }
@@ -324,6 +328,10 @@ class ArchReader {
     if (const Entry* e = get("access_bits")) c.access_bits = int_field(*e);
     if (const Entry* e = get("banks")) c.banks = int_field(*e);
     if (const Entry* e = get("row_bits")) c.row_bits = int_field(*e);
+    if (const Entry* e = get("ports")) c.ports = int_field(*e);
+    if (const Entry* e = get("burst_bytes")) c.burst_bytes = int_field(*e);
+    if (const Entry* e = get("latency_cycles"))
+      c.latency_cycles = r_.non_negative_number(e->value, e->value_loc, "'latency_cycles'");
     const Entry* bw_bytes = get("bandwidth_bytes_per_s");
     const Entry* bw_gib = get("bandwidth_gib_per_s");
     if (bw_bytes && bw_gib)
@@ -448,6 +456,19 @@ class ArchReader {
     PeArray a;
     a.name = name;
     a.loc = name_loc;
+    if (const Entry* e = get("fill_drain")) {
+      const std::string policy = r_.text(e->value, e->value_loc, "'fill_drain'");
+      if (policy == "none")
+        a.fill_drain = FillDrain::None;
+      else if (policy == "per_fold")
+        a.fill_drain = FillDrain::PerFold;
+      else if (policy == "overlapped")
+        a.fill_drain = FillDrain::Overlapped;
+      else
+        throw Error(e->value_loc, "'fill_drain' of " + what +
+                                      " must be none, per_fold or overlapped, got '" + policy +
+                                      "'" + did_you_mean(policy, {"none", "per_fold", "overlapped"}));
+    }
     if (const Entry* e = get("role")) {
       const std::string role = r_.text(e->value, e->value_loc, "'role'");
       if (role == "matrix")
