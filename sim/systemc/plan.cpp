@@ -198,6 +198,25 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
       }
       return scale;
     };
+    // A DRAM transfer of `words` of `tensor` for Einsum e's run at iteration `it`.
+    auto transfer = [&](PlanOp::Kind kind, int tensor, int e, int64_t it, double words,
+                        bool staged) {
+      PlanOp t;
+      t.kind = kind;
+      t.unit = plan.dram;
+      t.iteration = it;
+      t.tensor = tensor;
+      t.einsum = e;
+      t.words = words;
+      t.staged = staged;
+      if (kind == PlanOp::Kind::Load) t.deps = tensor >= 0 ? read_deps(tensor) : barrier;
+      return t;
+    };
+    auto expect_store = [&](int tensor, double words, bool staged) {
+      pending_store_compute[tensor] = -1;  // the compute that finishes the tile: set below
+      pending_store_words[tensor] = words;
+      pending_store_staged[tensor] = staged;
+    };
     auto flush_store = [&](int tensor, int64_t it) {
       auto c = pending_store_compute.find(tensor);
       if (c == pending_store_compute.end()) return;
@@ -242,31 +261,13 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
           if (ap.home == TensorHome::Dram && !ap.staged) {
             // Streamed between DRAM and the array with the run.
             if (array_words <= 0) continue;
-            PlanOp t;
-            t.kind = ap.write ? PlanOp::Kind::Store : PlanOp::Kind::Load;
-            t.unit = plan.dram;
-            t.iteration = it;
-            t.tensor = ap.tensor;
-            t.einsum = e;
-            t.words = array_words;
-            t.staged = false;
             if (!ap.write) {
-              t.deps = read_deps(ap.tensor);
-              loads.push_back(add(t));
-            } else if (partial_sums > 0) {
-              PlanOp back = t;
-              back.kind = PlanOp::Kind::Load;
-              back.words = partial_sums;
-              back.deps = read_deps(ap.tensor);
-              loads.push_back(add(back));
-              pending_store_compute[ap.tensor] = -1;  // marker replaced below
-              pending_store_words[ap.tensor] = array_words;
-              pending_store_staged[ap.tensor] = false;
-            } else {
-              pending_store_compute[ap.tensor] = -1;
-              pending_store_words[ap.tensor] = array_words;
-              pending_store_staged[ap.tensor] = false;
+              loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, array_words, false)));
+              continue;
             }
+            if (partial_sums > 0)
+              loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, partial_sums, false)));
+            expect_store(ap.tensor, array_words, false);
             continue;
           }
           // Through the global buffer: the array's traffic with it (or with DRAM for the
@@ -292,15 +293,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
             auto held = buffer_tile.find({ap.tensor, false});
             if (held == buffer_tile.end() || held->second != tile_coords) {
               buffer_tile[{ap.tensor, false}] = tile_coords;
-              PlanOp load;
-              load.kind = PlanOp::Kind::Load;
-              load.unit = plan.dram;
-              load.iteration = it;
-              load.tensor = ap.tensor;
-              load.einsum = e;
-              load.words = tile;
-              load.deps = read_deps(ap.tensor);
-              latest_load[ap.tensor] = add(load);
+              latest_load[ap.tensor] = add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, tile, true));
             }
             if (latest_load[ap.tensor] >= 0) loads.push_back(latest_load[ap.tensor]);
           } else {
@@ -309,35 +302,15 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
               flush_store(ap.tensor, it);
             if (held == buffer_tile.end() || held->second != tile_coords) {
               buffer_tile[{ap.tensor, true}] = tile_coords;
-              if (written[ap.tensor].count(tile_coords)) {  // revisited: partial sums back
-                PlanOp back;
-                back.kind = PlanOp::Kind::Load;
-                back.unit = plan.dram;
-                back.iteration = it;
-                back.tensor = ap.tensor;
-                back.einsum = e;
-                back.words = tile;
-                back.deps = read_deps(ap.tensor);
-                loads.push_back(add(back));
-              }
+              if (written[ap.tensor].count(tile_coords))  // revisited: partial sums back
+                loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, tile, true)));
               written[ap.tensor].insert(tile_coords);
             }
-            pending_store_compute[ap.tensor] = -1;
-            pending_store_words[ap.tensor] = tile;
-            pending_store_staged[ap.tensor] = true;
+            expect_store(ap.tensor, tile, true);
           }
         }
-        if (compute.spill_reads > 0) {  // the part of a spilling tensor that lives in DRAM
-          PlanOp t;
-          t.kind = PlanOp::Kind::Load;
-          t.unit = plan.dram;
-          t.iteration = it;
-          t.einsum = e;
-          t.words = compute.spill_reads;
-          t.staged = false;
-          t.deps = barrier;
-          loads.push_back(add(t));
-        }
+        if (compute.spill_reads > 0)  // the part of a spilling tensor that lives in DRAM
+          loads.push_back(add(transfer(PlanOp::Kind::Load, -1, e, it, compute.spill_reads, false)));
         compute.deps = loads;
         for (int p : ep.producers)
           if (last_run[p] >= 0) compute.deps.push_back(last_run[p]);
@@ -349,13 +322,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
         for (auto& [tensor, op] : pending_store_compute)
           if (op == -1 && problem.tensors[tensor].producer == e) op = id;
         if (plan.ops[id].spill_writes > 0) {
-          PlanOp t;
-          t.kind = PlanOp::Kind::Store;
-          t.unit = plan.dram;
-          t.iteration = it;
-          t.einsum = e;
-          t.words = plan.ops[id].spill_writes;
-          t.staged = false;
+          PlanOp t = transfer(PlanOp::Kind::Store, -1, e, it, plan.ops[id].spill_writes, false);
           t.deps = {id};
           add(t);
         }
