@@ -171,6 +171,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   for (auto& u : units) raw.push_back(u.get());
   cycle::Controller controller("controller", shared, raw, options_.progress);
   sc_core::sc_trace_file* vcd = nullptr;
+  sc_core::sc_signal<double, sc_core::SC_MANY_WRITERS> held_bytes("buffer_held_bytes", 0.0);
   if (!options_.vcd.empty()) {
     std::string base = options_.vcd;
     if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
@@ -179,6 +180,8 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     vcd->set_time_unit(1, sc_core::SC_NS);
     for (size_t u = 0; u < units.size(); ++u)
       sc_core::sc_trace(vcd, units[u]->busy, plan.units[u] + "_busy");
+    global_buffer.held_bytes = &held_bytes;
+    sc_core::sc_trace(vcd, held_bytes, "buffer_held_bytes");
   }
   sc_core::sc_start();
   if (vcd) sc_core::sc_close_vcd_trace_file(vcd);

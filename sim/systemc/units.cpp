@@ -58,11 +58,13 @@ double GlobalBuffer::request(double words, int first_bank, double* conflict) {
 void GlobalBuffer::allocate(double bytes) {
   while (free_ + 1e-9 < bytes) sc_core::wait(freed_);
   free_ -= bytes;
+  if (held_bytes) held_bytes->write(prefetch_ - free_);
 }
 
 void GlobalBuffer::release(double bytes) {
   free_ += bytes;
   freed_.notify(sc_core::SC_ZERO_TIME);
+  if (held_bytes) held_bytes->write(prefetch_ - free_);
 }
 
 // ---- Unit

@@ -81,6 +81,8 @@ class GlobalBuffer : public sc_core::sc_prim_channel {
   double free_bytes() const { return free_; }
   double prefetch_bytes() const { return prefetch_; }
   const sc_core::sc_event& freed() const { return freed_; }
+  // Bytes loads hold beyond one iteration's tiles, for the VCD (nullptr: not traced).
+  sc_core::sc_signal<double, sc_core::SC_MANY_WRITERS>* held_bytes = nullptr;
 
  private:
   int banks_;
