@@ -146,6 +146,58 @@ TEST_F(Programs, ErrorsCarryTheOperatorsLocation) {
   EXPECT_THROW(bad.evaluate(zero), Error);
 }
 
+// Random expressions over the slots, shapes and functions: the fast (affine) path and the
+// checked sweep give the same value wherever the checked one is defined.
+IndexExpr random_index(std::mt19937& rng, int depth) {
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  IndexExpr e;
+  switch (pick(depth <= 0 ? 3 : 9)) {
+    case 0: e.op = IndexOp::Constant; e.value = pick(13) - 6; return e;
+    case 1: e.op = IndexOp::Variable; e.name = std::vector<std::string>{"p", "w", "m1", "m0"}[pick(4)]; return e;
+    case 2: e.op = IndexOp::Symbol; e.name = std::vector<std::string>{"M", "W", "D", "M0"}[pick(4)]; return e;
+    case 3: e.op = IndexOp::Neg; e.args = {random_index(rng, depth - 1)}; return e;
+    case 4:
+      e.op = IndexOp::Call;
+      e.name = std::vector<std::string>{"min", "max", "start", "glen"}[pick(4)];
+      for (int i = 0, n = e.name == "min" || e.name == "max" ? 2 : 1; i < n; ++i)
+        e.args.push_back(random_index(rng, depth - 1));
+      return e;
+    default: {
+      const IndexOp ops[] = {IndexOp::Add, IndexOp::Sub, IndexOp::Mul, IndexOp::Add,
+                             IndexOp::Sub, IndexOp::Div, IndexOp::Mod};
+      e.op = ops[pick(7)];
+      e.args = {random_index(rng, depth - 1), random_index(rng, depth - 1)};
+      return e;
+    }
+  }
+}
+
+TEST_F(Programs, FastPathAgreesWithTheCheckedSweep) {
+  std::mt19937 rng(5);
+  int affine = 0, compared = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const IndexExpr e = random_index(rng, 1 + i % 4);
+    const IndexProgram program(e, c, b, kSlots);
+    affine += program.affine();
+    for (int trial = 0; trial < 4; ++trial) {
+      const int64_t slots[4] = {std::uniform_int_distribution<int64_t>(-3, 12)(rng),
+                                std::uniform_int_distribution<int64_t>(0, 4)(rng),
+                                std::uniform_int_distribution<int64_t>(0, 3)(rng),
+                                std::uniform_int_distribution<int64_t>(-2, 5)(rng)};
+      int64_t checked = 0;
+      try {
+        checked = program.evaluate_checked(slots);
+      } catch (const Error&) {
+        continue;  // undefined here (division by zero, clamp with lo > hi)
+      }
+      ASSERT_EQ(program.evaluate(slots), checked) << print_index(e);
+      ++compared;
+    }
+  }
+  EXPECT_GT(affine, 5000);
+  EXPECT_GT(compared, 50000);
+}
+
 TEST(IndexProgram, RecursionStopsAtTheCallDepthLimit) {
   Cascade c;  // built in code: validate() would reject the recursion
   IndexFunction f;
