@@ -55,7 +55,9 @@ class Programs : public testing::Test {
  protected:
   Cascade c = windows();
   Bindings b = resolve_bindings(c, {});
-  IndexProgram compile(const std::string& text) { return IndexProgram(parse_at(text), c, b, kSlots); }
+  IndexProgram compile(const std::string& text) {
+    return IndexProgram(parse_at(text), c, b, kSlots);
+  }
   // Both evaluation modes must agree; returns their value.
   int64_t value(const std::string& text, std::vector<int64_t> slots) {
     slots.resize(kSlots.size(), 0);
@@ -153,8 +155,14 @@ IndexExpr random_index(std::mt19937& rng, int depth) {
   IndexExpr e;
   switch (pick(depth <= 0 ? 3 : 9)) {
     case 0: e.op = IndexOp::Constant; e.value = pick(13) - 6; return e;
-    case 1: e.op = IndexOp::Variable; e.name = std::vector<std::string>{"p", "w", "m1", "m0"}[pick(4)]; return e;
-    case 2: e.op = IndexOp::Symbol; e.name = std::vector<std::string>{"M", "W", "D", "M0"}[pick(4)]; return e;
+    case 1:
+      e.op = IndexOp::Variable;
+      e.name = std::vector<std::string>{"p", "w", "m1", "m0"}[pick(4)];
+      return e;
+    case 2:
+      e.op = IndexOp::Symbol;
+      e.name = std::vector<std::string>{"M", "W", "D", "M0"}[pick(4)];
+      return e;
     case 3: e.op = IndexOp::Neg; e.args = {random_index(rng, depth - 1)}; return e;
     case 4:
       e.op = IndexOp::Call;
@@ -205,7 +213,8 @@ TEST(IndexProgram, RecursionStopsAtTheCallDepthLimit) {
   f.params = {"x"};
   f.body = parse_at("down(x - 1) + 1", 7);
   c.index_functions.push_back(f);
-  const Error e = error_of([&] { IndexProgram(parse_at("down(3)"), c, Bindings{}, {}).evaluate_checked(nullptr); });
+  const Error e = error_of(
+      [&] { IndexProgram(parse_at("down(3)"), c, Bindings{}, {}).evaluate_checked(nullptr); });
   EXPECT_EQ(e.message(), "index functions call each other too deeply (recursion?)");
   EXPECT_EQ(e.where().str(), "t:7:1");  // the call inside the body
 }
