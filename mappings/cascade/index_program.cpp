@@ -9,10 +9,15 @@
 
 namespace cascade {
 
-// Copies of the expressions a program was compiled from (the root and the bodies of the
-// index functions it inlines), at stable addresses: error messages print them.
+// What error messages need, kept out of the hot fields: copies of the expressions a program
+// was compiled from (the root and the bodies of the index functions it inlines) at stable
+// addresses, so a program outlives the IndexExpr and Cascade it came from; per node the
+// expression it came from; the errors found while compiling; the root's location.
 struct IndexSources {
   std::deque<IndexExpr> exprs;
+  std::vector<const IndexExpr*> node_source;
+  std::vector<Error> failures;
+  SourceLocation loc;
 };
 
 namespace {
@@ -78,7 +83,7 @@ bool apply(NodeKind kind, int64_t a, int64_t b, int64_t c, int64_t& out) {
 
 void IndexProgram::fail_at(int node, int64_t b, int64_t c) const {
   const Node& n = nodes_[node];
-  const IndexExpr& e = *node_source_[node];
+  const IndexExpr& e = *sources_->node_source[node];
   if (n.kind == Kind::Div && b == 0)
     throw Error(e.loc, "division by zero in '" + print_index(e) + "'");
   if (n.kind == Kind::Mod && b == 0)
@@ -105,7 +110,7 @@ class IndexCompiler {
     auto sources = std::make_shared<IndexSources>();
     sources_ = sources.get();
     const IndexExpr& root = sources->exprs.emplace_back(expr);
-    p_.loc_ = expr.loc;
+    sources->loc = expr.loc;
     p_.root_ = build(root, nullptr, 0);
     p_.sources_ = std::move(sources);
     p_.finish();
@@ -125,7 +130,7 @@ class IndexCompiler {
     n.b = b;
     n.c = c;
     p_.nodes_.push_back(n);
-    p_.node_source_.push_back(&source);
+    sources_->node_source.push_back(&source);
     return static_cast<int>(p_.nodes_.size()) - 1;
   }
 
@@ -134,8 +139,8 @@ class IndexCompiler {
     return fail(source, Error(source.loc, message));
   }
   int fail(const IndexExpr& source, Error error) {
-    p_.failures_.push_back(std::move(error));
-    return push(Kind::Fail, source, static_cast<int64_t>(p_.failures_.size()) - 1);
+    sources_->failures.push_back(std::move(error));
+    return push(Kind::Fail, source, static_cast<int64_t>(sources_->failures.size()) - 1);
   }
 
   bool constant(int node) const { return p_.nodes_[node].kind == Kind::Constant; }
@@ -158,7 +163,7 @@ class IndexCompiler {
       if (p_.nodes_[i].kind != Kind::Constant) return result;
     const int64_t value = p_.nodes_[result].value;
     p_.nodes_.resize(start);
-    p_.node_source_.resize(start);
+    sources_->node_source.resize(start);
     return push(Kind::Constant, source, value);
   }
 
@@ -294,6 +299,11 @@ void IndexProgram::finish() {
   std::sort(slots_used_.begin(), slots_used_.end());
 }
 
+const SourceLocation& IndexProgram::loc() const {
+  static const SourceLocation unknown;
+  return sources_ ? sources_->loc : unknown;
+}
+
 int64_t IndexProgram::coefficient(int slot) const {
   for (const auto& [s, c] : terms_)
     if (s == slot) return c;
@@ -352,7 +362,7 @@ int64_t IndexProgram::evaluate_checked(const int64_t* slot_values) const {
     switch (n.kind) {
       case Kind::Constant: v[i] = n.value; break;
       case Kind::Slot: v[i] = slot_values[n.value]; break;
-      case Kind::Fail: throw failures_[n.value];
+      case Kind::Fail: throw sources_->failures[n.value];
       default: {
         const int64_t b = n.b >= 0 ? v[n.b] : 0;
         const int64_t c = n.c >= 0 ? v[n.c] : 0;
@@ -375,6 +385,11 @@ struct Span {  // trivial: extent()'s stack stays uninitialised
 
 double IndexProgram::extent(const double* slot_extents) const {
   if (root_ < 0) return 1;
+  if (nodes_.size() == 1) {  // a plain variable or a constant: most indices
+    const Node& only = nodes_[0];
+    if (only.kind == Kind::Slot) return slot_extents[only.value];
+    if (only.kind == Kind::Constant) return 1;
+  }
   constexpr size_t kSmall = 96;
   Span small[kSmall];
   std::vector<Span> large;
@@ -384,13 +399,22 @@ double IndexProgram::extent(const double* slot_extents) const {
   for (size_t i = 0; i < count; ++i) {
     const Node& node = nodes_[i];
     Span& s = stack[i];
-    // Operands (a constant operation is left unfolded only where its value is undefined).
-    const Span& a = stack[node.a >= 0 ? node.a : i];
-    const Span& b = stack[node.b >= 0 ? node.b : i];
+    if (node.kind == Kind::Slot) {
+      s = {slot_extents[node.value], false, 0};
+      continue;
+    }
+    if (node.kind == Kind::Constant) {
+      s = {1, true, static_cast<double>(node.value)};
+      continue;
+    }
+    if (node.kind == Kind::Fail) throw sources_->failures[node.value];
+    // Operations (one on constants is left unfolded only where its value is undefined).
+    const Span& a = stack[node.a];
+    const Span& b = stack[node.b >= 0 ? node.b : node.a];
     switch (node.kind) {
-      case Kind::Constant: s = {1, true, static_cast<double>(node.value)}; break;
-      case Kind::Slot: s = {slot_extents[node.value], false, 0}; break;
-      case Kind::Fail: throw failures_[node.value];
+      case Kind::Constant:
+      case Kind::Slot:
+      case Kind::Fail: break;
       case Kind::Add:
       case Kind::Sub:
         if (a.constant && b.constant)
