@@ -1,3 +1,5 @@
+// IndexProgram: compilation (folding, inlining, errors kept in evaluation order), the checked
+// sweep, the affine form and the extent rules; conditions and ranges built on them.
 #include "mappings/cascade/index_program.h"
 
 #include <algorithm>

@@ -13,9 +13,9 @@
 //                     come in the same order as a tree walk would raise them.
 //   evaluate          the same values for the hot loops (executor, operator counts): an
 //                     affine program (m1*M0 + m0) sums coefficient * slot without checks.
-//   extent            how many distinct values the index takes when each slot ranges over
-//                     a tile of given extents (data movement): an interval-length analysis,
-//                     exact for affine indices, an upper bound through min/max/clamp.
+//   extent            the length of the interval an index's values lie in when each slot
+//                     ranges over a tile of given extents (data movement): exact for affine
+//                     indices, an upper bound through min/max/clamp.
 #pragma once
 
 #include <cstdint>
@@ -52,10 +52,13 @@ class alignas(64) IndexProgram {
     return evaluate_checked(slot_values);
   }
   int64_t evaluate_checked(const int64_t* slot_values) const;
-  // Distinct values over a tile with `slot_extents[s]` values of slot s (>= 1 each):
+  // The interval the index spans over a tile with `slot_extents[s]` values of slot s (>= 1
+  // each), which bounds how many distinct values it takes. The rules, node by node:
   // constants 1; a + b and a - b: len a + len b - 1; c * a: (len a - 1) * |c| + 1;
   // a / c (c > 0): floor((len a - 1) / c) + 1; a % c (c > 0): min(len a, c);
-  // min, max, clamp: the widest argument; a * b of two variables: len a * len b.
+  // min, max, clamp: the widest argument; a * b of two variables: len a * len b. Exact for
+  // affine indices whose slots appear once (not m - m); / and % assume a tile that starts at
+  // a multiple of the divisor.
   double extent(const double* slot_extents) const;
 
   // Affine: every node is reached from the root and the value is constant + Σ coef * slot.

@@ -1,7 +1,7 @@
-// Index extents over a tile, for the loop-nest analysis of data movement: how many distinct
-// values an index takes when each variable ranges over a tile of given extents
-// (m1*M0 + m0 over e(m1) x e(m0) spans (e(m1)-1)*M0 + e(m0)). The analysis is
-// IndexProgram::extent; these are the names problem.cpp and resolve.cpp use.
+// Index extents over a tile, for the loop-nest analysis of data movement: the interval an
+// index spans when each variable ranges over a tile of given extents (m1*M0 + m0 over
+// e(m1) x e(m0) spans (e(m1)-1)*M0 + e(m0)). The analysis is IndexProgram::extent; these
+// are the names problem.cpp and resolve.cpp use.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,7 @@ inline IndexProgram compile_index_extent(const IndexExpr& expr, const Cascade& c
   return IndexProgram(expr, cascade, bindings, slots);
 }
 
-// The number of distinct values an index takes over a tile with the given extents per slot.
+// The interval an index spans over a tile with the given extents per slot.
 inline double index_extent(const IndexProgram& index, const double* extents) {
   return index.extent(extents);
 }
