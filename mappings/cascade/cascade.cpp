@@ -1,5 +1,5 @@
 // Helpers of the cascade IR: equality, name lookups, rank/variable naming, shape and
-// parameter resolution, and integer index evaluation.
+// parameter resolution; evaluate_index/evaluate_condition over IndexProgram.
 #include "mappings/cascade/cascade.h"
 
 #include <algorithm>
@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <limits>
 #include <set>
 
 #include "arch/support/names.h"
+#include "mappings/cascade/index_program.h"
 #include "mappings/cascade/parser.h"
 #include "mappings/cascade/parser_detail.h"
 
@@ -117,117 +117,9 @@ int64_t Bindings::shape(const std::string& name) const {
 }
 
 // ---------------------------------------------------------------------------------------
-// Index evaluation.
+// Index evaluation: compiled by IndexProgram (the one evaluator) and evaluated once.
 
 namespace {
-
-using SymbolLookup = std::function<int64_t(const std::string&, const SourceLocation&)>;
-
-constexpr int kMaxCallDepth = 64;
-
-[[noreturn]] void overflow(const IndexExpr& e) {
-  throw Error(e.loc, "integer overflow in index expression '" + print_index(e) + "'");
-}
-
-int64_t floor_divide(int64_t a, int64_t b, const IndexExpr& e) {
-  if (b == 0) throw Error(e.loc, "division by zero in '" + print_index(e) + "'");
-  if (b == -1) {
-    if (a == std::numeric_limits<int64_t>::min()) overflow(e);
-    return -a;
-  }
-  int64_t q = a / b;
-  if (a % b != 0 && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-int64_t nonnegative_modulo(int64_t a, int64_t b, const IndexExpr& e) {
-  if (b == 0) throw Error(e.loc, "modulo by zero in '" + print_index(e) + "'");
-  if (b == -1 || b == 1) return 0;
-  int64_t r = a % b;
-  if (r < 0) r += b < 0 ? -b : b;
-  return r;
-}
-
-int64_t evaluate(const IndexExpr& e, const Cascade& cascade, const SymbolLookup& symbol,
-                 const std::map<std::string, int64_t>& variables, int depth) {
-  auto arg = [&](size_t i) {
-    if (i >= e.args.size())
-      throw Error(e.loc, "malformed index expression: operand missing");
-    return evaluate(e.args[i], cascade, symbol, variables, depth);
-  };
-  int64_t out = 0;
-  switch (e.op) {
-    case IndexOp::Constant:
-      return e.value;
-    case IndexOp::Variable: {
-      const auto it = variables.find(e.name);
-      if (it == variables.end())
-        throw Error(e.loc, "variable '" + e.name + "' has no value here");
-      return it->second;
-    }
-    case IndexOp::Symbol:
-      return symbol(e.name, e.loc);
-    case IndexOp::Add:
-    case IndexOp::Sub:
-    case IndexOp::Mul: {
-      const int64_t a = arg(0);
-      const int64_t b = arg(1);
-      const bool overflowed = e.op == IndexOp::Add   ? __builtin_add_overflow(a, b, &out)
-                              : e.op == IndexOp::Sub ? __builtin_sub_overflow(a, b, &out)
-                                                     : __builtin_mul_overflow(a, b, &out);
-      if (overflowed) overflow(e);
-      return out;
-    }
-    case IndexOp::Div: {
-      const int64_t a = arg(0);
-      return floor_divide(a, arg(1), e);
-    }
-    case IndexOp::Mod: {
-      const int64_t a = arg(0);
-      return nonnegative_modulo(a, arg(1), e);
-    }
-    case IndexOp::Neg: {
-      const int64_t a = arg(0);
-      if (__builtin_sub_overflow(int64_t{0}, a, &out)) overflow(e);
-      return out;
-    }
-    case IndexOp::Call: {
-      std::vector<int64_t> values;
-      values.reserve(e.args.size());
-      for (size_t i = 0; i < e.args.size(); ++i) values.push_back(arg(i));
-      auto want = [&](size_t n) {
-        if (values.size() != n)
-          throw Error(e.loc, e.name + " takes " + std::to_string(n) + " argument" +
-                                 (n == 1 ? "" : "s") + ", got " +
-                                 std::to_string(values.size()));
-      };
-      if (e.name == "min") {
-        want(2);
-        return std::min(values[0], values[1]);
-      }
-      if (e.name == "max") {
-        want(2);
-        return std::max(values[0], values[1]);
-      }
-      if (e.name == "clamp") {
-        want(3);
-        if (values[1] > values[2])
-          throw Error(e.loc, "clamp(x, lo, hi) with lo = " + std::to_string(values[1]) +
-                                 " > hi = " + std::to_string(values[2]));
-        return std::clamp(values[0], values[1], values[2]);
-      }
-      const IndexFunction* f = cascade.find_index_function(e.name);
-      if (f == nullptr) throw Error(e.loc, "unknown index function '" + e.name + "'");
-      want(f->params.size());
-      if (depth >= kMaxCallDepth)
-        throw Error(e.loc, "index functions call each other too deeply (recursion?)");
-      std::map<std::string, int64_t> locals;
-      for (size_t i = 0; i < values.size(); ++i) locals[f->params[i]] = values[i];
-      return evaluate(f->body, cascade, symbol, locals, depth + 1);
-    }
-  }
-  throw Error(e.loc, "malformed index expression");
-}
 
 template <typename Number>
 bool compare(Number a, CompareOp op, Number b) {
@@ -242,26 +134,23 @@ bool compare(Number a, CompareOp op, Number b) {
   return false;
 }
 
-SymbolLookup lookup_in(const Bindings& bindings) {
-  return [&bindings](const std::string& name, const SourceLocation& loc) -> int64_t {
-    const auto it = bindings.shapes.find(name);
-    if (it == bindings.shapes.end()) throw Error(loc, "unknown shape '" + name + "'");
-    return it->second;
-  };
-}
-
 }  // namespace
 
 int64_t evaluate_index(const IndexExpr& expr, const Cascade& cascade, const Bindings& bindings,
                        const std::map<std::string, int64_t>& variables) {
-  return evaluate(expr, cascade, lookup_in(bindings), variables, 0);
+  std::map<std::string, int> slots;
+  std::vector<int64_t> values;
+  for (const auto& [name, value] : variables) {
+    slots[name] = static_cast<int>(values.size());
+    values.push_back(value);
+  }
+  return IndexProgram(expr, cascade, bindings, slots).evaluate_checked(values.data());
 }
 
 bool evaluate_condition(const Condition& cond, const Cascade& cascade, const Bindings& bindings,
                         const std::map<std::string, int64_t>& variables) {
-  const SymbolLookup symbol = lookup_in(bindings);
-  const int64_t lhs = evaluate(cond.lhs, cascade, symbol, variables, 0);
-  const int64_t rhs = evaluate(cond.rhs, cascade, symbol, variables, 0);
+  const int64_t lhs = evaluate_index(cond.lhs, cascade, bindings, variables);
+  const int64_t rhs = evaluate_index(cond.rhs, cascade, bindings, variables);
   return compare(lhs, cond.op, rhs);
 }
 
@@ -376,10 +265,7 @@ class Resolver {
       for (const ShapeDefault& s : cascade_.shapes)
         if (s.name == name) d = &s;
       if (d == nullptr) throw Error("shape " + name + " is not set: pass --set " + name + "=<n>");
-      const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
-        return shape(n, loc);
-      };
-      value = evaluate(d->value, cascade_, lookup, {}, 0);
+      value = shape_value(d->value);
       if (value < 1)
         throw Error(d->loc, "shape " + name + " = " + std::to_string(value) +
                                 " (from its default '" + print_index(d->value) +
@@ -388,6 +274,15 @@ class Resolver {
     in_progress_.pop_back();
     out_.shapes[name] = value;
     return value;
+  }
+
+  // An index expression over shapes only (a default, a requirement), shapes resolved on
+  // demand: a default may name shapes that are not resolved yet.
+  int64_t shape_value(const IndexExpr& e) {
+    const ShapeLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
+      return shape(n, loc);
+    };
+    return IndexProgram(e, cascade_, lookup, {}).evaluate_checked(nullptr);
   }
 
   double parameter(const std::string& name, const SourceLocation& use) {
@@ -424,10 +319,7 @@ class Resolver {
       case ExprOp::Parameter: return parameter(e.name, e.loc);
       case ExprOp::Index: {
         if (e.indices.size() != 1) throw Error(e.loc, "malformed index value");
-        const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
-          return shape(n, loc);
-        };
-        return static_cast<double>(evaluate(e.indices[0], cascade_, lookup, {}, 0));
+        return static_cast<double>(shape_value(e.indices[0]));
       }
       case ExprOp::Neg: return -arg(0);
       case ExprOp::Add: return arg(0) + arg(1);
@@ -460,9 +352,6 @@ class Resolver {
   }
 
   void check(const ShapeRequirement& r) {
-    const SymbolLookup lookup = [this](const std::string& n, const SourceLocation& loc) {
-      return shape(n, loc);
-    };
     std::set<std::string> symbols, parameters;
     std::function<void(const IndexExpr&)> collect = [&](const IndexExpr& e) {
       if (e.op == IndexOp::Symbol) symbols.insert(e.name);
@@ -480,8 +369,8 @@ class Resolver {
       collect_value(v.lhs);
       collect_value(v.rhs);
     } else {
-      const int64_t lhs = evaluate(r.condition.lhs, cascade_, lookup, {}, 0);
-      const int64_t rhs = evaluate(r.condition.rhs, cascade_, lookup, {}, 0);
+      const int64_t lhs = shape_value(r.condition.lhs);
+      const int64_t rhs = shape_value(r.condition.rhs);
       holds = compare(lhs, r.condition.op, rhs);
       collect(r.condition.lhs);
       collect(r.condition.rhs);

@@ -1,10 +1,31 @@
+// IndexProgram: compilation (folding, inlining, errors kept in evaluation order), the checked
+// sweep, the affine form and the extent rules; conditions and ranges built on them.
 #include "mappings/cascade/index_program.h"
 
 #include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+
+#include "mappings/cascade/parser.h"
 
 namespace cascade {
 
+// What error messages need, kept out of the hot fields: copies of the expressions a program
+// was compiled from (the root and the bodies of the index functions it inlines) at stable
+// addresses, so a program outlives the IndexExpr and Cascade it came from; per node the
+// expression it came from; the errors found while compiling; the root's location.
+struct IndexSources {
+  std::deque<IndexExpr> exprs;
+  std::vector<const IndexExpr*> node_source;
+  std::vector<Error> failures;
+  SourceLocation loc;
+};
+
 namespace {
+
+// Index functions may call each other this deep; beyond it a call fails (recursion).
+constexpr int kMaxCallDepth = 64;
 
 int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -12,29 +33,277 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
-int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
-
-constexpr int kMaxInlineDepth = 32;
+// a*b + x into x; false on overflow.
+bool add_product(int64_t& x, int64_t a, int64_t b) {
+  int64_t p = 0;
+  return !__builtin_mul_overflow(a, b, &p) && !__builtin_add_overflow(x, p, &x);
+}
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------
+// Arithmetic: one definition for folding, checked evaluation and its error messages.
+
+namespace {
+
+// The value of one operation on its operands' values; false where the result is not
+// defined (overflow, division or modulo by zero, clamp with lo > hi).
+template <typename NodeKind>
+bool apply(NodeKind kind, int64_t a, int64_t b, int64_t c, int64_t& out) {
+  switch (kind) {
+    case NodeKind::Add: return !__builtin_add_overflow(a, b, &out);
+    case NodeKind::Sub: return !__builtin_sub_overflow(a, b, &out);
+    case NodeKind::Mul: return !__builtin_mul_overflow(a, b, &out);
+    case NodeKind::Neg: return !__builtin_sub_overflow(int64_t{0}, a, &out);
+    case NodeKind::Div:  // floor division
+      if (b == 0) return false;
+      if (b == -1) return !__builtin_sub_overflow(int64_t{0}, a, &out);
+      out = floor_div(a, b);
+      return true;
+    case NodeKind::Mod: {  // the non-negative remainder
+      if (b == 0) return false;
+      if (b == -1 || b == 1) {
+        out = 0;
+        return true;
+      }
+      int64_t r = a % b;
+      if (r < 0) r += b < 0 ? -b : b;
+      out = r;
+      return true;
+    }
+    case NodeKind::Min: out = std::min(a, b); return true;
+    case NodeKind::Max: out = std::max(a, b); return true;
+    case NodeKind::Clamp:
+      if (b > c) return false;
+      out = std::clamp(a, b, c);
+      return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+void IndexProgram::fail_at(int node, int64_t b, int64_t c) const {
+  const Node& n = nodes_[node];
+  const IndexExpr& e = *sources_->node_source[node];
+  if (n.kind == Kind::Div && b == 0)
+    throw Error(e.loc, "division by zero in '" + print_index(e) + "'");
+  if (n.kind == Kind::Mod && b == 0)
+    throw Error(e.loc, "modulo by zero in '" + print_index(e) + "'");
+  if (n.kind == Kind::Clamp)
+    throw Error(e.loc, "clamp(x, lo, hi) with lo = " + std::to_string(b) +
+                           " > hi = " + std::to_string(c));
+  throw Error(e.loc, "integer overflow in index expression '" + print_index(e) + "'");
+}
+
+// ---------------------------------------------------------------------------------------
+// Compilation.
+
+class IndexCompiler {
+ public:
+  using Kind = IndexProgram::Kind;
+  using Node = IndexProgram::Node;
+
+  IndexCompiler(IndexProgram& program, const Cascade& cascade, const ShapeLookup& shapes,
+                const std::map<std::string, int>& slots)
+      : p_(program), cascade_(cascade), shapes_(shapes), slots_(slots) {}
+
+  void compile(const IndexExpr& expr) {
+    auto sources = std::make_shared<IndexSources>();
+    sources_ = sources.get();
+    const IndexExpr& root = sources->exprs.emplace_back(expr);
+    sources->loc = expr.loc;
+    p_.root_ = build(root, nullptr, 0);
+    p_.sources_ = std::move(sources);
+    p_.finish();
+  }
+
+ private:
+  // A user function's parameters -> the nodes of its arguments. Inside a body only the
+  // parameters are variables; outside (nullptr) the slots are.
+  using Locals = std::map<std::string, int>;
+
+  int push(Kind kind, const IndexExpr& source, int64_t value = 0, int a = -1, int b = -1,
+           int c = -1) {
+    Node n;
+    n.kind = kind;
+    n.value = value;
+    n.a = a;
+    n.b = b;
+    n.c = c;
+    p_.nodes_.push_back(n);
+    sources_->node_source.push_back(&source);
+    return static_cast<int>(p_.nodes_.size()) - 1;
+  }
+
+  // A problem found while compiling, raised when evaluation gets there.
+  int fail(const IndexExpr& source, const std::string& message) {
+    return fail(source, Error(source.loc, message));
+  }
+  int fail(const IndexExpr& source, Error error) {
+    sources_->failures.push_back(std::move(error));
+    return push(Kind::Fail, source, static_cast<int64_t>(sources_->failures.size()) - 1);
+  }
+
+  bool constant(int node) const { return p_.nodes_[node].kind == Kind::Constant; }
+
+  // An operation; folded to a constant when its operands are and its value is defined.
+  int operation(Kind kind, const IndexExpr& source, int a, int b = -1, int c = -1) {
+    int64_t value = 0;
+    auto known = [&](int n) { return n < 0 || constant(n); };
+    auto of = [&](int n) { return n < 0 ? int64_t{0} : p_.nodes_[n].value; };
+    if (known(a) && known(b) && known(c) && apply(kind, of(a), of(b), of(c), value))
+      return push(Kind::Constant, source, value);
+    return push(kind, source, 0, a, b, c);
+  }
+
+  // A subtree that came out constant keeps one node: drops the constants it built from
+  // `start` on (nothing else refers to them) and pushes its value.
+  int settle(size_t start, int result, const IndexExpr& source) {
+    if (!constant(result)) return result;
+    for (size_t i = start; i < p_.nodes_.size(); ++i)
+      if (p_.nodes_[i].kind != Kind::Constant) return result;
+    const int64_t value = p_.nodes_[result].value;
+    p_.nodes_.resize(start);
+    sources_->node_source.resize(start);
+    return push(Kind::Constant, source, value);
+  }
+
+  int build(const IndexExpr& e, const Locals* locals, int depth) {
+    const size_t start = p_.nodes_.size();
+    return settle(start, build_node(e, locals, depth), e);
+  }
+
+  int build_node(const IndexExpr& e, const Locals* locals, int depth) {
+    auto operand = [&](size_t i) {
+      if (i >= e.args.size()) return fail(e, "malformed index expression: operand missing");
+      return build(e.args[i], locals, depth);
+    };
+    switch (e.op) {
+      case IndexOp::Constant:
+        return push(Kind::Constant, e, e.value);
+      case IndexOp::Variable: {
+        if (locals != nullptr) {
+          if (const auto it = locals->find(e.name); it != locals->end()) return it->second;
+        } else if (const auto it = slots_.find(e.name); it != slots_.end()) {
+          return push(Kind::Slot, e, it->second);
+        }
+        return fail(e, "variable '" + e.name + "' has no value here");
+      }
+      case IndexOp::Symbol:
+        try {
+          return push(Kind::Constant, e, shapes_(e.name, e.loc));
+        } catch (const Error& error) {
+          return fail(e, error);
+        }
+      case IndexOp::Add:
+      case IndexOp::Sub:
+      case IndexOp::Mul:
+      case IndexOp::Div:
+      case IndexOp::Mod: {
+        const int a = operand(0);
+        const int b = operand(1);
+        const Kind kind = e.op == IndexOp::Add   ? Kind::Add
+                          : e.op == IndexOp::Sub ? Kind::Sub
+                          : e.op == IndexOp::Mul ? Kind::Mul
+                          : e.op == IndexOp::Div ? Kind::Div
+                                                 : Kind::Mod;
+        return operation(kind, e, a, b);
+      }
+      case IndexOp::Neg:
+        return operation(Kind::Neg, e, operand(0));
+      case IndexOp::Call:
+        return call(e, locals, depth);
+    }
+    return fail(e, "malformed index expression");
+  }
+
+  int call(const IndexExpr& e, const Locals* locals, int depth) {
+    std::vector<int> args;
+    for (const IndexExpr& a : e.args) args.push_back(build(a, locals, depth));
+    auto arity_error = [&](size_t n) {
+      return fail(e, e.name + " takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s") +
+                         ", got " + std::to_string(args.size()));
+    };
+    if (e.name == "min" || e.name == "max") {
+      if (args.size() != 2) return arity_error(2);
+      return operation(e.name == "min" ? Kind::Min : Kind::Max, e, args[0], args[1]);
+    }
+    if (e.name == "clamp") {
+      if (args.size() != 3) return arity_error(3);
+      return operation(Kind::Clamp, e, args[0], args[1], args[2]);
+    }
+    const IndexFunction* f = cascade_.find_index_function(e.name);
+    if (f == nullptr) return fail(e, "unknown index function '" + e.name + "'");
+    if (args.size() != f->params.size()) return arity_error(f->params.size());
+    if (depth >= kMaxCallDepth)
+      return fail(e, "index functions call each other too deeply (recursion?)");
+    Locals inner;
+    for (size_t i = 0; i < args.size(); ++i) inner[f->params[i]] = args[i];
+    return build(body_of(*f), &inner, depth + 1);
+  }
+
+  const IndexExpr& body_of(const IndexFunction& f) {
+    auto [it, added] = bodies_.emplace(&f, nullptr);
+    if (added) it->second = &sources_->exprs.emplace_back(f.body);
+    return *it->second;
+  }
+
+  IndexProgram& p_;
+  const Cascade& cascade_;
+  const ShapeLookup& shapes_;
+  const std::map<std::string, int>& slots_;
+  IndexSources* sources_ = nullptr;
+  std::map<const IndexFunction*, const IndexExpr*> bodies_;
+};
+
+IndexProgram::IndexProgram(const IndexExpr& expr, const Cascade& cascade,
+                           const ShapeLookup& shapes, const std::map<std::string, int>& slots) {
+  IndexCompiler(*this, cascade, shapes, slots).compile(expr);
+}
+
 IndexProgram::IndexProgram(const IndexExpr& expr, const Cascade& cascade,
                            const Bindings& bindings, const std::map<std::string, int>& slots)
-    : loc_(expr.loc) {
-  root_ = build(expr, cascade, bindings, slots, {}, 0);
+    : IndexProgram(expr, cascade,
+                   ShapeLookup([&bindings](const std::string& name, const SourceLocation& use) {
+                     const auto it = bindings.shapes.find(name);
+                     if (it == bindings.shapes.end())
+                       throw Error(use, "unknown shape '" + name + "'");
+                     return it->second;
+                   }),
+                   slots) {}
+
+// The affine form, when every node takes part in the value and none fails; the slots read.
+void IndexProgram::finish() {
+  const int n = static_cast<int>(nodes_.size());
+  std::vector<bool> reached(nodes_.size(), false);
+  if (root_ >= 0) reached[root_] = true;
+  bool clean = root_ >= 0;
+  for (int i = n - 1; i >= 0; --i) {  // operands come before their users
+    const Node& node = nodes_[i];
+    if (!reached[i] || node.kind == Kind::Fail) clean = false;
+    if (!reached[i]) continue;
+    for (int operand : {node.a, node.b, node.c})
+      if (operand >= 0) reached[operand] = true;
+  }
   std::map<int, int64_t> terms;
   int64_t constant = 0;
-  affine_ = linearize(root_, terms, constant, 1);
+  affine_ = clean && linearize(root_, terms, constant, 1);
   if (affine_) {
     for (const auto& [slot, coef] : terms)
       if (coef != 0) terms_.emplace_back(slot, coef);
     constant_ = constant;
   }
-  for (const Node& n : nodes_)
-    if (n.op == IndexOp::Variable &&
-        std::find(slots_used_.begin(), slots_used_.end(), n.value) == slots_used_.end())
-      slots_used_.push_back(static_cast<int>(n.value));
+  for (const Node& node : nodes_)
+    if (node.kind == Kind::Slot &&
+        std::find(slots_used_.begin(), slots_used_.end(), node.value) == slots_used_.end())
+      slots_used_.push_back(static_cast<int>(node.value));
   std::sort(slots_used_.begin(), slots_used_.end());
+}
+
+const SourceLocation& IndexProgram::loc() const {
+  static const SourceLocation unknown;
+  return sources_ ? sources_->loc : unknown;
 }
 
 int64_t IndexProgram::coefficient(int slot) const {
@@ -43,123 +312,160 @@ int64_t IndexProgram::coefficient(int slot) const {
   return 0;
 }
 
-// `locals` maps a user function's parameter names to already-built argument nodes.
-int IndexProgram::build(const IndexExpr& expr, const Cascade& cascade, const Bindings& bindings,
-                        const std::map<std::string, int>& slots,
-                        const std::map<std::string, int>& locals, int depth) {
-  if (depth > kMaxInlineDepth)
-    throw Error(expr.loc, "index functions nest more than " + std::to_string(kMaxInlineDepth) +
-                              " deep (recursive definition?)");
-  Node node;
-  node.op = expr.op;
-  switch (expr.op) {
-    case IndexOp::Constant:
-      node.value = expr.value;
-      break;
-    case IndexOp::Symbol:
-      node.op = IndexOp::Constant;
-      node.value = bindings.shape(expr.name);
-      break;
-    case IndexOp::Variable: {
-      if (auto it = locals.find(expr.name); it != locals.end()) return it->second;
-      auto it = slots.find(expr.name);
-      if (it == slots.end())
-        throw Error(expr.loc, "variable '" + expr.name + "' is not bound here");
-      node.value = it->second;
-      break;
-    }
-    case IndexOp::Call: {
-      std::vector<int> args;
-      for (const IndexExpr& a : expr.args)
-        args.push_back(build(a, cascade, bindings, slots, locals, depth + 1));
-      if (expr.name == "min" || expr.name == "max" || expr.name == "clamp") {
-        const size_t arity = expr.name == "clamp" ? 3 : 2;
-        if (args.size() != arity)
-          throw Error(expr.loc, expr.name + " takes " + std::to_string(arity) + " arguments");
-        node.builtin = expr.name == "min" ? 0 : expr.name == "max" ? 1 : 2;
-        node.args = args;
-        break;
-      }
-      const IndexFunction* fn = cascade.find_index_function(expr.name);
-      if (!fn) throw Error(expr.loc, "unknown index function '" + expr.name + "'");
-      if (fn->params.size() != args.size())
-        throw Error(expr.loc, "index function '" + fn->name + "' takes " +
-                                  std::to_string(fn->params.size()) + " arguments, given " +
-                                  std::to_string(args.size()));
-      std::map<std::string, int> inner;
-      for (size_t i = 0; i < args.size(); ++i) inner[fn->params[i]] = args[i];
-      return build(fn->body, cascade, bindings, slots, inner, depth + 1);
-    }
-    default:
-      for (const IndexExpr& a : expr.args)
-        node.args.push_back(build(a, cascade, bindings, slots, locals, depth + 1));
-      break;
-  }
-  nodes_.push_back(node);
-  return static_cast<int>(nodes_.size()) - 1;
-}
-
-int64_t IndexProgram::evaluate_node(int index, const int64_t* s) const {
-  const Node& n = nodes_[index];
-  switch (n.op) {
-    case IndexOp::Constant: return n.value;
-    case IndexOp::Variable: return s[n.value];
-    case IndexOp::Add: return evaluate_node(n.args[0], s) + evaluate_node(n.args[1], s);
-    case IndexOp::Sub: return evaluate_node(n.args[0], s) - evaluate_node(n.args[1], s);
-    case IndexOp::Mul: return evaluate_node(n.args[0], s) * evaluate_node(n.args[1], s);
-    case IndexOp::Neg: return -evaluate_node(n.args[0], s);
-    case IndexOp::Div:
-    case IndexOp::Mod: {
-      const int64_t b = evaluate_node(n.args[1], s);
-      if (b == 0) throw Error(loc_, "division by zero in an index expression");
-      const int64_t a = evaluate_node(n.args[0], s);
-      return n.op == IndexOp::Div ? floor_div(a, b) : floor_mod(a, b);
-    }
-    case IndexOp::Call: {
-      const int64_t a = evaluate_node(n.args[0], s);
-      const int64_t b = evaluate_node(n.args[1], s);
-      if (n.builtin == 0) return std::min(a, b);
-      if (n.builtin == 1) return std::max(a, b);
-      const int64_t hi = evaluate_node(n.args[2], s);
-      return std::min(std::max(a, b), hi);
-    }
-    case IndexOp::Symbol: break;
-  }
-  return 0;
-}
-
-// Collects factor * node as slot coefficients + a constant; false if not affine.
+// Collects factor * node as slot coefficients + a constant; false if not affine (or if a
+// coefficient overflows: the checked sweep then reports it).
 bool IndexProgram::linearize(int index, std::map<int, int64_t>& terms, int64_t& constant,
                              int64_t factor) const {
   const Node& n = nodes_[index];
-  switch (n.op) {
-    case IndexOp::Constant: constant += factor * n.value; return true;
-    case IndexOp::Variable: terms[static_cast<int>(n.value)] += factor; return true;
-    case IndexOp::Add:
-      return linearize(n.args[0], terms, constant, factor) &&
-             linearize(n.args[1], terms, constant, factor);
-    case IndexOp::Sub:
-      return linearize(n.args[0], terms, constant, factor) &&
-             linearize(n.args[1], terms, constant, -factor);
-    case IndexOp::Neg: return linearize(n.args[0], terms, constant, -factor);
-    case IndexOp::Mul: {
-      // Affine only when one side is constant.
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  switch (n.kind) {
+    case Kind::Constant: return add_product(constant, factor, n.value);
+    case Kind::Slot: return add_product(terms[static_cast<int>(n.value)], factor, 1);
+    case Kind::Add:
+      return linearize(n.a, terms, constant, factor) && linearize(n.b, terms, constant, factor);
+    case Kind::Sub:
+      return factor != kMin && linearize(n.a, terms, constant, factor) &&
+             linearize(n.b, terms, constant, -factor);
+    case Kind::Neg: return factor != kMin && linearize(n.a, terms, constant, -factor);
+    case Kind::Mul: {  // affine only when one side is constant
       std::map<int, int64_t> lt, rt;
       int64_t lc = 0, rc = 0;
-      if (!linearize(n.args[0], lt, lc, 1) || !linearize(n.args[1], rt, rc, 1)) return false;
+      if (!linearize(n.a, lt, lc, 1) || !linearize(n.b, rt, rc, 1)) return false;
       auto nonzero = [](const std::map<int, int64_t>& t) {
         return std::any_of(t.begin(), t.end(), [](const auto& kv) { return kv.second != 0; });
       };
       if (nonzero(lt) && nonzero(rt)) return false;
       const auto& vars = nonzero(lt) ? lt : rt;
       const int64_t scale = nonzero(lt) ? rc : lc;
-      for (const auto& [slot, coef] : vars) terms[slot] += factor * scale * coef;
-      constant += factor * lc * rc;
-      return true;
+      int64_t scaled = 0;
+      if (!add_product(scaled, factor, scale)) return false;
+      for (const auto& [slot, coef] : vars)
+        if (!add_product(terms[slot], scaled, coef)) return false;
+      int64_t product = 0;
+      return add_product(product, lc, rc) && add_product(constant, factor, product);
     }
     default: return false;
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Evaluation: one sweep over the nodes, each value computed once, in tree-walk order.
+
+int64_t IndexProgram::evaluate_checked(const int64_t* slot_values) const {
+  if (root_ < 0) return 0;
+  constexpr size_t kSmall = 64;
+  int64_t small[kSmall];
+  std::vector<int64_t> large;
+  if (nodes_.size() > kSmall) large.resize(nodes_.size());
+  int64_t* v = nodes_.size() > kSmall ? large.data() : small;
+  const size_t count = nodes_.size();
+  for (size_t i = 0; i < count; ++i) {
+    const Node& n = nodes_[i];
+    switch (n.kind) {
+      case Kind::Constant: v[i] = n.value; break;
+      case Kind::Slot: v[i] = slot_values[n.value]; break;
+      case Kind::Fail: throw sources_->failures[n.value];
+      default: {
+        const int64_t b = n.b >= 0 ? v[n.b] : 0;
+        const int64_t c = n.c >= 0 ? v[n.c] : 0;
+        if (!apply(n.kind, v[n.a], b, c, v[i])) fail_at(static_cast<int>(i), b, c);
+      }
+    }
+  }
+  return v[root_];
+}
+
+namespace {
+
+struct Span {  // trivial: extent()'s stack stays uninitialised
+  double length;
+  bool constant;
+  double value;
+};
+
+}  // namespace
+
+double IndexProgram::extent(const double* slot_extents) const {
+  if (root_ < 0) return 1;
+  if (nodes_.size() == 1) {  // a plain variable or a constant: most indices
+    const Node& only = nodes_[0];
+    if (only.kind == Kind::Slot) return slot_extents[only.value];
+    if (only.kind == Kind::Constant) return 1;
+  }
+  constexpr size_t kSmall = 96;
+  Span small[kSmall];
+  std::vector<Span> large;
+  if (nodes_.size() > kSmall) large.resize(nodes_.size());
+  Span* stack = nodes_.size() > kSmall ? large.data() : small;
+  const size_t count = nodes_.size();
+  for (size_t i = 0; i < count; ++i) {
+    const Node& node = nodes_[i];
+    Span& s = stack[i];
+    if (node.kind == Kind::Slot) {
+      s = {slot_extents[node.value], false, 0};
+      continue;
+    }
+    if (node.kind == Kind::Constant) {
+      s = {1, true, static_cast<double>(node.value)};
+      continue;
+    }
+    if (node.kind == Kind::Fail) throw sources_->failures[node.value];
+    // Operations (one on constants is left unfolded only where its value is undefined).
+    const Span& a = stack[node.a];
+    const Span& b = stack[node.b >= 0 ? node.b : node.a];
+    switch (node.kind) {
+      case Kind::Constant:
+      case Kind::Slot:
+      case Kind::Fail: break;
+      case Kind::Add:
+      case Kind::Sub:
+        if (a.constant && b.constant)
+          s = {1, true, node.kind == Kind::Add ? a.value + b.value : a.value - b.value};
+        else
+          s = {a.length + b.length - 1, false, 0};
+        break;
+      case Kind::Neg: s = a.constant ? Span{1, true, -a.value} : Span{a.length, false, 0}; break;
+      case Kind::Mul:
+        if (a.constant && b.constant)
+          s = {1, true, a.value * b.value};
+        else if (a.constant)
+          s = {(b.length - 1) * std::fabs(a.value) + 1, false, 0};
+        else if (b.constant)
+          s = {(a.length - 1) * std::fabs(b.value) + 1, false, 0};
+        else
+          s = {a.length * b.length, false, 0};
+        break;
+      case Kind::Div:
+        if (a.constant && b.constant)
+          s = {1, true, b.value != 0 ? std::floor(a.value / b.value) : 0};
+        else if (b.constant && b.value > 0)
+          s = {std::floor((a.length - 1) / b.value) + 1, false, 0};
+        else
+          s = {a.length, false, 0};
+        break;
+      case Kind::Mod:
+        if (a.constant && b.constant)
+          s = {1, true, 0};
+        else if (b.constant && b.value > 0)
+          s = {std::min(a.length, b.value), false, 0};
+        else
+          s = {a.length, false, 0};
+        break;
+      case Kind::Min:
+      case Kind::Max:
+      case Kind::Clamp: {  // spans at most the widest argument
+        double widest = std::max(a.length, b.length);
+        if (node.c >= 0) widest = std::max(widest, stack[node.c].length);
+        s = {widest, false, 0};
+        break;
+      }
+    }
+  }
+  return stack[root_].length;
+}
+
+// ---------------------------------------------------------------------------------------
+// Conditions and ranges.
 
 ConditionProgram compile_condition(const Condition& condition, const Cascade& cascade,
                                    const Bindings& bindings,

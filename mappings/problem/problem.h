@@ -23,8 +23,8 @@ inline constexpr const char* kHeadRank = "head";
 struct ProblemAccess {
   int tensor = -1;     // index into Problem::tensors
   bool write = false;  // the Einsum's output
-  // One compiled program per tensor dimension (batch and head excluded); the root is last.
-  std::vector<std::vector<IndexExtentNode>> dims;
+  // One compiled index per tensor dimension (batch and head excluded).
+  std::vector<IndexProgram> dims;
   uint64_t variables = 0;       // bit per slot used by this access (slots 0, 1 = batch, head)
   bool output_indices = false;  // a read at exactly the output's variables (in place possible)
 };
