@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/error_of.h"
 #include "tests/support/bad_files.h"
 #include "arch/arch_spec.h"
 #include "arch/energy.h"
@@ -24,15 +25,7 @@ namespace fs = std::filesystem;
 const std::string kSourceDir = CASCADE_SOURCE_DIR;
 const std::string kArchDir = kSourceDir + "/configs/arch/";
 
-Error error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return Error("none");
-}
+using testing_support::error_of;
 
 bool contains(const std::string& text, const std::string& fragment) {
   return text.find(fragment) != std::string::npos;

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "tests/support/error_of.h"
 #include "mappings/cascade/index_program.h"
 #include "mappings/cascade/parser.h"
 
@@ -19,16 +20,7 @@ namespace fs = std::filesystem;
 
 const std::string kSourceDir = CASCADE_SOURCE_DIR;
 
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no cascade::Error thrown";
-  return Error("none");
-}
+using testing_support::error_of;
 
 IndexExpr parse_at(const std::string& text, int line = 1) {
   return parse_index_expression(text, SourceLocation{"t", line, 1});
