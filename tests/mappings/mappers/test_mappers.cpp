@@ -13,28 +13,17 @@
 #include "mappings/mappers/registry.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/model/design_point.h"
+#include "tests/support/shipped_configs.h"
 
 namespace cascade {
 namespace {
 
-const std::string kRoot = CASCADE_SOURCE_DIR;
+using testing_support::error_message;
+using testing_support::kRoot;
 
-Cascade cascade_named(const std::string& name) {
-  return parse_cascade_file(kRoot + "/configs/cascades/" + name + ".yaml");
-}
-ArchSpec arch_named(const std::string& name) {
-  return load_arch(kRoot + "/configs/arch/" + name + ".yaml");
-}
-Workload bert() { return load_workload(kRoot + "/configs/workloads/bert-base.yaml"); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+Cascade cascade_named(const std::string& name) { return testing_support::cascade_file(name); }
+ArchSpec arch_named(const std::string& name) { return testing_support::arch(name); }
+Workload bert() { return testing_support::workload("bert-base"); }
 
 DesignPoint point(const std::string& arch, const std::string& cascade, const std::string& mapper,
                   int64_t seq) {
@@ -50,7 +39,7 @@ TEST(Registry, ShippedMappersInOrder) {
     EXPECT_EQ(mapper_named(name).name(), name);
     EXPECT_FALSE(mapper_named(name).description().empty()) << name;
   }
-  const std::string e = error_of([] { mapper_named("fusemix"); });
+  const std::string e = error_message([] { mapper_named("fusemix"); });
   EXPECT_NE(e.find("did you mean 'fusemax'?"), std::string::npos) << e;
 }
 
@@ -82,9 +71,9 @@ TEST(MapperFit, FlatOnAnotherCascadeSaysSo) {
 
 TEST(MapperFit, FusemaxRefusesWhatItCannotPipeline) {
   const std::string e =
-      error_of([] { mapper_named("fusemax").fit(cascade_named("softmax-2pass")); });
+      error_message([] { mapper_named("fusemax").fit(cascade_named("softmax-2pass")); });
   EXPECT_NE(e.find("makes 2 passes over M"), std::string::npos) << e;
-  const std::string l = error_of([] { mapper_named("fusemax").fit(cascade_named("linear")); });
+  const std::string l = error_message([] { mapper_named("fusemax").fit(cascade_named("linear")); });
   EXPECT_NE(l.find("partitions the key rank M"), std::string::npos) << l;
 }
 
@@ -118,7 +107,7 @@ TEST(ArrayRoles, MappersUseRolesNotNames) {
     ASSERT_NE(at, std::string::npos);
     no_roles.erase(at, no_roles.find('\n', at) - at + 1);
   }
-  const std::string e = error_of([&] {
+  const std::string e = error_message([&] {
     make_design_point(parse_arch_text(no_roles, "no-roles.yaml"), bert(),
                       cascade_named("softmax-1pass"), s);
   });
@@ -142,10 +131,10 @@ arrays:
     return t;
   };
   EXPECT_NO_THROW(parse_arch_text(with("vector"), "r.yaml"));
-  const std::string twice = error_of([&] { parse_arch_text(with("matrix"), "r.yaml"); });
+  const std::string twice = error_message([&] { parse_arch_text(with("matrix"), "r.yaml"); });
   EXPECT_NE(twice.find("r.yaml:8:13"), std::string::npos) << twice;
   EXPECT_NE(twice.find("already the role of array 'a'"), std::string::npos) << twice;
-  const std::string typo = error_of([&] { parse_arch_text(with("vectr"), "r.yaml"); });
+  const std::string typo = error_message([&] { parse_arch_text(with("vectr"), "r.yaml"); });
   EXPECT_NE(typo.find("did you mean 'vector'?"), std::string::npos) << typo;
 }
 
