@@ -89,35 +89,69 @@ module fp32_exp_seq
   assign active_o = busy_o || start_i;
   assign step     = busy_o ? state_q : (sub_i ? StSub : StT);
 
+  // operands of this cycle's step (from the registers; from x_i / z_i in the start cycle)
   always_comb begin
     mul_a_o     = tmp_q;
     mul_b_o     = Fp32One;
     mul_scale_o = 13'sd0;
     add_b_o     = Fp32NegZero;
-    tmp_d       = tmp_q;
-    f_d         = f_q;
-    i_d         = i_q;
-    nan_d       = nan_q;
-    big_d       = big_q;
-    neg_d       = neg_q;
-    step_next   = StIdle;
-    done_o      = 1'b0;
-    result_o    = chain_i;
     unique case (step)
       StSub: begin
-        mul_a_o   = x_i;
-        add_b_o   = {~z_i[31], z_i[30:0]};
+        mul_a_o = x_i;
+        add_b_o = {~z_i[31], z_i[30:0]};
+      end
+      StT: begin
+        mul_a_o = busy_o ? tmp_q : x_i;
+        mul_b_o = Log2e;
+      end
+      StF:  add_b_o = neg_floor;
+      StH1: begin
+        mul_a_o = C5;
+        mul_b_o = f_q;
+        add_b_o = C4;
+      end
+      StH2: begin
+        mul_b_o = f_q;
+        add_b_o = C3;
+      end
+      StH3: begin
+        mul_b_o = f_q;
+        add_b_o = C2;
+      end
+      StH4: begin
+        mul_b_o = f_q;
+        add_b_o = C1;
+      end
+      StH5: begin
+        mul_b_o = f_q;
+        add_b_o = C0;
+      end
+      StScale: mul_scale_o = i_q;
+      default: ;
+    endcase
+  end
+
+  // the step's result
+  always_comb begin
+    tmp_d     = tmp_q;
+    f_d       = f_q;
+    i_d       = i_q;
+    nan_d     = nan_q;
+    big_d     = big_q;
+    neg_d     = neg_q;
+    step_next = StIdle;
+    done_o    = 1'b0;
+    result_o  = chain_i;
+    unique case (step)
+      StSub: begin
         tmp_d     = chain_i;
         step_next = StT;
       end
       StT: begin
-        mul_a_o   = busy_o ? tmp_q : x_i;
-        mul_b_o   = Log2e;
         tmp_d     = chain_i;
         step_next = StF;
       end
       StF: begin
-        add_b_o   = neg_floor;
         f_d       = chain_i;
         i_d       = floor_t;
         nan_d     = is_nan(tmp_q);
@@ -125,43 +159,18 @@ module fp32_exp_seq
         neg_d     = tmp_q[31];
         step_next = StH1;
       end
-      StH1: begin
-        mul_a_o   = C5;
-        mul_b_o   = f_q;
-        add_b_o   = C4;
+      StH1, StH2, StH3, StH4: begin
         tmp_d     = chain_i;
-        step_next = StH2;
-      end
-      StH2: begin
-        mul_b_o   = f_q;
-        add_b_o   = C3;
-        tmp_d     = chain_i;
-        step_next = StH3;
-      end
-      StH3: begin
-        mul_b_o   = f_q;
-        add_b_o   = C2;
-        tmp_d     = chain_i;
-        step_next = StH4;
-      end
-      StH4: begin
-        mul_b_o   = f_q;
-        add_b_o   = C1;
-        tmp_d     = chain_i;
-        step_next = StH5;
+        step_next = step_e'(step + 4'd1);
       end
       StH5: begin
-        mul_b_o   = f_q;
-        add_b_o   = C0;
         tmp_d     = chain_i;
         step_next = StScale;
       end
       StScale: begin
-        mul_scale_o = i_q;
-        done_o      = 1'b1;
+        done_o = 1'b1;
         if (nan_q)      result_o = Fp32QNaN;
         else if (big_q) result_o = neg_q ? Fp32PosZero : Fp32PosInf;
-        else            result_o = chain_i;
       end
       default: ;
     endcase

@@ -1,11 +1,12 @@
 // An N x N output-stationary systolic tile of pe_2d: row i's west operand a enters at the
 // west edge and moves one PE east per cycle; column j's operation, with its north operand
 // b, enters at the north edge and moves one PE south per cycle. The tile skews its inputs
-// itself (row i and column j are delayed by i and j cycles), so the caller hands it one
-// vector per cycle: an operation issued in cycle t reaches PE (i, j) in cycle t + i + j,
-// every PE sees the operations in issue order, and the result of a column operation
-// (OpColSum, OpColMax, OpColDot, OpReadRow) leaves at the south edge, deskewed, as one
-// vector out_y_o in cycle t + 2N - 1 (with no stall).
+// itself (an input register, then row i and column j delayed by i and j cycles), so the
+// caller hands it one vector per cycle: an operation issued in cycle t reaches PE (i, j)
+// in cycle t + 1 + i + j, every PE sees the operations in issue order, and the result of a
+// column operation (OpColSum, OpColMax, OpColDot, OpReadRow) leaves at the south edge,
+// deskewed, as one vector out_y_o in cycle t + 2N (with no stall). No output depends
+// combinationally on an input except in_ready_o on out_ready_i.
 //
 // Input (one operation per handshake in_valid_i && in_ready_o):
 //   in_op_i, in_flag_i, in_sel_i   the operation (tile_pkg::pe_op_e) and its fields
@@ -21,8 +22,8 @@
 //
 // A GEMM C = A B (K long): OpMac with flag (start from +0) for k = 0, then OpMac for
 // k = 1..K-1 in cycles 0..K-1 (in_a_i[i] = A[i][k], in_b_i[j] = B[k][j]), then OpReadRow
-// sel = r in cycles K + r (r = 0..N-1); row r of C leaves in cycle K + 2N - 1 + r, the
-// last in cycle K + 3N - 2: K + 3N - 1 cycles from the first input to the last output.
+// sel = r in cycles K + r (r = 0..N-1); row r of C leaves in cycle K + 2N + r, the last
+// in cycle K + 3N - 1: K + 3N cycles from the first input to the last output.
 module tile_2d
   import fp32_pkg::*;
   import tile_pkg::*;
@@ -74,7 +75,41 @@ module tile_2d
   logic        flag_w [N+1][N] /* verilator split_var */;
   logic [7:0]  sel_w [N+1][N] /* verilator split_var */;
 
-  // west edge: row i's a, widened, delayed i cycles
+  // The input stage: the accepted operation and its operands, registered (widened, and
+  // with the north-edge value of every column chosen).
+  logic                    in_fire_q, in_flag_q;
+  pe_op_e                  in_op_q;
+  logic [7:0]              in_sel_q;
+  logic [N-1:0][31:0]      in_a_q, in_b_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      in_fire_q <= 1'b0;
+      in_op_q   <= OpNop;
+      in_flag_q <= 1'b0;
+      in_sel_q  <= '0;
+      in_a_q    <= '0;
+      in_b_q    <= '0;
+    end else if (en) begin
+      in_fire_q <= fire;
+      if (fire) begin
+        in_op_q   <= in_op_i;
+        in_flag_q <= in_flag_i;
+        in_sel_q  <= in_sel_i;
+        for (int k = 0; k < N; k++) begin
+          in_a_q[k] <= widen(in_a_i[k], StorageFormat);
+          unique case (in_op_i)
+            OpMac:                          in_b_q[k] <= widen(in_b_i[k], StorageFormat);
+            OpAdd, OpMax, OpSubExp, OpLoad: in_b_q[k] <= in_x_i[k];
+            OpColMax:                       in_b_q[k] <= Fp32NegInf;
+            default:                        in_b_q[k] <= Fp32PosZero;
+          endcase
+        end
+      end
+    end
+  end
+
+  // west edge: row i's a delayed i more cycles
   for (genvar i = 0; i < N; i++) begin : g_west
     delay_line #(
       .Width(32),
@@ -83,23 +118,14 @@ module tile_2d
       .clk_i,
       .rst_ni,
       .en_i(en),
-      .d_i (widen(in_a_i[i], StorageFormat)),
+      .d_i (in_a_q[i]),
       .q_o (a_w[i][0])
     );
   end
 
-  // north edge: column j's operation and b, delayed j cycles
+  // north edge: column j's operation and b delayed j more cycles
   for (genvar j = 0; j < N; j++) begin : g_north
-    logic [31:0]         b_edge;
-    logic [CtrlW+31:0]   skewed;
-    always_comb begin
-      unique case (in_op_i)
-        OpMac:                             b_edge = widen(in_b_i[j], StorageFormat);
-        OpAdd, OpMax, OpSubExp, OpLoad:    b_edge = in_x_i[j];
-        OpColMax:                          b_edge = Fp32NegInf;
-        default:                           b_edge = Fp32PosZero;
-      endcase
-    end
+    logic [CtrlW+31:0] skewed;
     delay_line #(
       .Width(CtrlW + 32),
       .Depth(j)
@@ -107,7 +133,7 @@ module tile_2d
       .clk_i,
       .rst_ni,
       .en_i(en),
-      .d_i ({fire, in_op_i, in_flag_i, in_sel_i, b_edge}),
+      .d_i ({in_fire_q, in_op_q, in_flag_q, in_sel_q, in_b_q[j]}),
       .q_o (skewed)
     );
     assign valid_w[0][j] = skewed[CtrlW+31];
