@@ -8,7 +8,7 @@ module softmax_1d
 #(
   parameter int unsigned L = 4,
   parameter int unsigned StorageFormat = StorageBf16,
-  parameter bit          NarrowResults = 1'b1
+  parameter int unsigned NarrowResults = 1
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,

@@ -24,7 +24,7 @@ module softmax_lane
   import softmax_pkg::*;
 #(
   parameter int unsigned StorageFormat = StorageBf16,
-  parameter bit          NarrowResults = 1'b1
+  parameter int unsigned NarrowResults = 1
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -39,7 +39,7 @@ module softmax_lane
   output logic [31:0] r1_o
 );
   function automatic logic [31:0] store(input logic [31:0] v);
-    return NarrowResults ? widen(narrow(v, StorageFormat), StorageFormat) : v;
+    return (NarrowResults != 0) ? widen(narrow(v, StorageFormat), StorageFormat) : v;
   endfunction
 
   logic               fire, seq_start;
