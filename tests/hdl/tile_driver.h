@@ -236,7 +236,9 @@ void back_to_back(int n, bool random_timing, uint64_t seed) {
   tile.run(6 * n, random_timing ? &bubbles : nullptr, random_timing ? &stalls : nullptr);
   ASSERT_EQ(tile.outputs().size(), static_cast<size_t>(6 * n));
   for (int g = 0; g < 6; ++g) EXPECT_EQ(compare_rows(tile.outputs(), g * n, gs[g].golden(false)), 0);
-  if (!random_timing) EXPECT_EQ(tile.outputs().back().cycle - tile.first_input_cycle() + 1, expected);
+  if (!random_timing) {
+    EXPECT_EQ(tile.outputs().back().cycle - tile.first_input_cycle() + 1, expected);
+  }
 }
 // Random streams of every operation against a golden tile (one golden PE per position;
 // every PE sees the operations in issue order, so applying them in order is the model).
@@ -282,7 +284,9 @@ void random_ops(int n, bool fp16, int count, uint64_t seed) {
   for (size_t k = 0; k < expected.size(); ++k) {
     const Output& got = tile.outputs()[k];
     EXPECT_EQ(got.op, expected[k].op) << k;
-    if (got.op == kOpReadRow) EXPECT_EQ(got.sel, expected[k].sel) << k;
+    if (got.op == kOpReadRow) {
+      EXPECT_EQ(got.sel, expected[k].sel) << k;
+    }
     for (int j = 0; j < n; ++j)
       if (!same_result(got.y[j], expected[k].y[j]) && ++bad <= 5)
         ADD_FAILURE() << "output " << k << " op " << int(got.op) << " column " << j << std::hex << ": rtl "
