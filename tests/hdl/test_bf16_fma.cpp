@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "Vbf16_fma.h"
-#include "tests/rtl/fma_golden.h"
+#include "tests/hdl/fma_golden.h"
 
 namespace cascade::rtl_test {
 namespace {

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "Vbf16_mac_pe.h"
-#include "tests/rtl/fma_golden.h"
+#include "tests/hdl/fma_golden.h"
 
 namespace cascade::rtl_test {
 namespace {

@@ -1,0 +1,209 @@
+// An N x N output-stationary systolic tile of pe_2d: row i's west operand a enters at the
+// west edge and moves one PE east per cycle; column j's operation, with its north operand
+// b, enters at the north edge and moves one PE south per cycle. The tile skews its inputs
+// itself (an input register, then row i and column j delayed by i and j cycles), so the
+// caller hands it one vector per cycle: an operation issued in cycle t reaches PE (i, j)
+// in cycle t + 1 + i + j, every PE sees the operations in issue order, and the result of a
+// column operation (OpColSum, OpColMax, OpColDot, OpReadRow) leaves at the south edge,
+// deskewed, as one vector out_y_o in cycle t + 2N (with no stall). No output depends
+// combinationally on an input except in_ready_o on out_ready_i.
+//
+// Input (one operation per handshake in_valid_i && in_ready_o):
+//   in_op_i, in_flag_i, in_sel_i   the operation (tile_pkg::pe_op_e) and its fields
+//   in_a_i[i]  storage format      west operand of row i (OpMac, OpColDot), widened
+//   in_b_i[j]  storage format      north operand of column j for OpMac, widened
+//   in_x_i[j]  fp32                north operand of column j for OpAdd, OpMax, OpSubExp,
+//                                  OpLoad (e.g. the column's running max for exp(acc - m))
+// After an OpExp (OpSubExp) in_ready_o stays low for 7 (8) cycles, so that no operation
+// reaches a PE while its exp runs.
+// Output (handshake out_valid_o && out_ready_i): out_y_o[j] of column j, with the
+// operation and sel that produced it. While out_valid_o && !out_ready_i the whole tile
+// stalls (every register holds, in_ready_o is low).
+//
+// A GEMM C = A B (K long): OpMac with flag (start from +0) for k = 0, then OpMac for
+// k = 1..K-1 in cycles 0..K-1 (in_a_i[i] = A[i][k], in_b_i[j] = B[k][j]), then OpReadRow
+// sel = r in cycles K + r (r = 0..N-1); row r of C leaves in cycle K + 2N + r, the last
+// in cycle K + 3N - 1: K + 3N cycles from the first input to the last output.
+module tile_2d
+  import fp32_pkg::*;
+  import tile_pkg::*;
+#(
+  parameter int unsigned N = 4,
+  parameter int unsigned StorageFormat = StorageBf16
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 in_valid_i,
+  output logic                 in_ready_o,
+  input  pe_op_e               in_op_i,
+  input  logic                 in_flag_i,
+  input  logic [7:0]           in_sel_i,
+  input  logic [N-1:0][15:0]   in_a_i,
+  input  logic [N-1:0][15:0]   in_b_i,
+  input  logic [N-1:0][31:0]   in_x_i,
+  output logic                 out_valid_o,
+  input  logic                 out_ready_i,
+  output pe_op_e               out_op_o,
+  output logic [7:0]           out_sel_o,
+  output logic [N-1:0][31:0]   out_y_o
+);
+  localparam int unsigned CtrlW = 1 + 4 + 1 + 8;  // valid, op, flag, sel
+
+  logic       en, fire;
+  logic [3:0] hold_q;
+
+  assign en         = !(out_valid_o && !out_ready_i);
+  assign in_ready_o = en && (hold_q == 4'd0);
+  assign fire       = in_valid_i && in_ready_o;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      hold_q <= 4'd0;
+    end else if (en) begin
+      if (fire)                hold_q <= 4'(op_cycles(in_op_i) - 1);
+      else if (hold_q != 4'd0) hold_q <= hold_q - 4'd1;
+    end
+  end
+
+  // PE ports, [row][col]; a_w[i][j] enters PE (i, j) from the west, v_w[i][j] from the north.
+  // (split_var: the north edge is combinational from the input, the south edge feeds
+  // out_valid_o and so in_ready_o; as whole arrays they would look like a loop.)
+  logic [31:0] a_w [N][N+1];
+  logic [31:0] b_w [N+1][N] /* verilator split_var */;
+  logic        valid_w [N+1][N] /* verilator split_var */;
+  pe_op_e      op_w [N+1][N] /* verilator split_var */;
+  logic        flag_w [N+1][N] /* verilator split_var */;
+  logic [7:0]  sel_w [N+1][N] /* verilator split_var */;
+
+  // The input stage: the accepted operation and its operands, registered (widened, and
+  // with the north-edge value of every column chosen).
+  logic                    in_fire_q, in_flag_q;
+  pe_op_e                  in_op_q;
+  logic [7:0]              in_sel_q;
+  logic [N-1:0][31:0]      in_a_q, in_b_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      in_fire_q <= 1'b0;
+      in_op_q   <= OpNop;
+      in_flag_q <= 1'b0;
+      in_sel_q  <= '0;
+      in_a_q    <= '0;
+      in_b_q    <= '0;
+    end else if (en) begin
+      in_fire_q <= fire;
+      if (fire) begin
+        in_op_q   <= in_op_i;
+        in_flag_q <= in_flag_i;
+        in_sel_q  <= in_sel_i;
+        for (int k = 0; k < N; k++) begin
+          in_a_q[k] <= widen(in_a_i[k], StorageFormat);
+          unique case (in_op_i)
+            OpMac:                          in_b_q[k] <= widen(in_b_i[k], StorageFormat);
+            OpAdd, OpMax, OpSubExp, OpLoad: in_b_q[k] <= in_x_i[k];
+            OpColMax:                       in_b_q[k] <= Fp32NegInf;
+            default:                        in_b_q[k] <= Fp32PosZero;
+          endcase
+        end
+      end
+    end
+  end
+
+  // west edge: row i's a delayed i more cycles
+  for (genvar i = 0; i < N; i++) begin : g_west
+    delay_line #(
+      .Width(32),
+      .Depth(i)
+    ) u_skew (
+      .clk_i,
+      .rst_ni,
+      .en_i(en),
+      .d_i (in_a_q[i]),
+      .q_o (a_w[i][0])
+    );
+  end
+
+  // north edge: column j's operation and b delayed j more cycles
+  for (genvar j = 0; j < N; j++) begin : g_north
+    logic [CtrlW+31:0] skewed;
+    delay_line #(
+      .Width(CtrlW + 32),
+      .Depth(j)
+    ) u_skew (
+      .clk_i,
+      .rst_ni,
+      .en_i(en),
+      .d_i ({in_fire_q, in_op_q, in_flag_q, in_sel_q, in_b_q[j]}),
+      .q_o (skewed)
+    );
+    assign valid_w[0][j] = skewed[CtrlW+31];
+    assign op_w[0][j]    = pe_op_e'(skewed[CtrlW+30 -: 4]);
+    assign flag_w[0][j]  = skewed[40];
+    assign sel_w[0][j]   = skewed[39:32];
+    assign b_w[0][j]     = skewed[31:0];
+  end
+
+  for (genvar i = 0; i < N; i++) begin : g_row
+    for (genvar j = 0; j < N; j++) begin : g_col
+      logic        ready_unused, done_unused;
+      logic [31:0] acc_unused;
+      pe_2d #(
+        .StorageFormat(StorageFormat)
+      ) u_pe (
+        .clk_i,
+        .rst_ni,
+        .en_i   (en),
+        .row_i  (8'(i)),
+        .valid_i(valid_w[i][j]),
+        .ready_o(ready_unused),
+        .op_i   (op_w[i][j]),
+        .flag_i (flag_w[i][j]),
+        .sel_i  (sel_w[i][j]),
+        .a_i    (a_w[i][j]),
+        .b_i    (b_w[i][j]),
+        .a_o    (a_w[i][j+1]),
+        .valid_o(valid_w[i+1][j]),
+        .op_o   (op_w[i+1][j]),
+        .flag_o (flag_w[i+1][j]),
+        .sel_o  (sel_w[i+1][j]),
+        .b_o    (b_w[i+1][j]),
+        .acc_o  (acc_unused),
+        .done_o (done_unused)
+      );
+      logic unused_pe;
+      assign unused_pe = ^{ready_unused, done_unused, acc_unused};
+    end
+  end
+
+  // south edge: column j's y delayed N - 1 - j more cycles; the operation from column N-1
+  for (genvar j = 0; j < N; j++) begin : g_south
+    delay_line #(
+      .Width(32),
+      .Depth(N - 1 - j)
+    ) u_deskew (
+      .clk_i,
+      .rst_ni,
+      .en_i(en),
+      .d_i (b_w[N][j]),
+      .q_o (out_y_o[j])
+    );
+  end
+
+  assign out_valid_o = valid_w[N][N-1] && is_column_op(op_w[N][N-1]);
+  assign out_op_o    = op_w[N][N-1];
+  assign out_sel_o   = sel_w[N][N-1];
+
+  // unread outputs of the east and south edges
+  for (genvar i = 0; i < N; i++) begin : g_east_unused
+    logic unused;
+    assign unused = ^a_w[i][N];
+  end
+  for (genvar j = 0; j < N; j++) begin : g_south_unused
+    logic unused;
+    if (j == N - 1) begin : g_last
+      assign unused = flag_w[N][j];
+    end else begin : g_other
+      assign unused = ^{valid_w[N][j], op_w[N][j], flag_w[N][j], sel_w[N][j]};
+    end
+  end
+endmodule
