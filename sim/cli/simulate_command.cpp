@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "sim/analytical/analytical_model.h"
+#include "sim/functional/check.h"
 #include "sim/cli/cli_support.h"
 #include "sim/cli/commands.h"
 #include "sim/report/report.h"
@@ -22,7 +23,45 @@ struct SimulateOptions {
   CycleModelOptions model;
   double max_difference = -1;
   bool quiet = false;
+  bool timing_only = false, data = false;
+  std::string format = "fp32", accumulate, exp = "exact";
+  uint64_t seed = 1;
 };
+
+// Data mode by default up to this many Einsum points per (batch, head) slice: about a
+// second of the datapath's per-point evaluation (experiments/cycle/README.md).
+constexpr double kDataModePoints = 1 << 24;
+
+double points_per_slice(const Problem& problem) {
+  double points = 0;
+  for (const ProblemEinsum& e : problem.einsums) points += e.points;
+  return points;
+}
+
+// Data mode's verdict: the cycle model's outputs against the functional executor's.
+bool report_data(const DesignPoint& point, const TensorMap& inputs, const ExecutionOptions& exec,
+                 const CycleResult& sim, uint64_t seed) {
+  const Cascade& cascade = point.problem.cascade;
+  const TensorMap expected = execute(cascade, point.problem.bindings, inputs, exec);
+  std::vector<std::string> outputs(cascade.outputs.begin(), cascade.outputs.end());
+  bool equal = true;
+  fmt::print("  data         storage {}, accumulate {}, exp {}; inputs N(0,1), seed {}; the "
+             "first (batch, head) slice: {} points, {} elements loaded, {} stored\n",
+             to_string(exec.storage), to_string(exec.accumulate), to_string(exec.exp), seed,
+             with_commas(sim.data_counts.points), with_commas(sim.data_counts.loaded),
+             with_commas(sim.data_counts.stored));
+  for (const TensorDifference& d : compare_bitwise(expected, sim.values, outputs)) {
+    if (d.differing == 0) {
+      fmt::print("    {:<10} equals the functional executor's bit for bit ({} elements)\n", d.tensor,
+                 with_commas(static_cast<double>(d.elements)));
+      continue;
+    }
+    equal = false;
+    fmt::print("    {:<10} differs from the functional executor in {} of {} elements; first {}\n",
+               d.tensor, d.differing, d.elements, d.first);
+  }
+  return equal;
+}
 
 void print_unit_time(const std::string& unit, const Stats& st) {
   auto busy = st.notes.find(unit + ".busy_time");
@@ -44,6 +83,18 @@ int run_simulate(SimulateOptions o) {
   // model then runs it.
   const DesignPointResult ranked = evaluate_design_point(point, analytical);
   o.model.progress = !o.quiet && isatty(STDERR_FILENO);
+  if (o.timing_only && o.data) throw Error("--timing-only and --data exclude each other");
+  const bool data = o.data || (!o.timing_only && points_per_slice(point.problem) <= kDataModePoints);
+  TensorMap inputs;
+  if (data) {
+    o.model.execution.storage = parse_number_format(o.format);
+    o.model.execution.accumulate = o.accumulate.empty()
+                                       ? default_accumulation(o.model.execution.storage)
+                                       : parse_number_format(o.accumulate);
+    o.model.execution.exp = parse_exp_mode(o.exp);
+    inputs = random_inputs(point.problem.cascade, point.problem.bindings, o.seed, 1.0);
+    o.model.inputs = &inputs;
+  }
   const SystemCModel model(point.problem, point.arch, o.model);
   const CycleResult sim = model.simulate(ranked.mapping);
   DesignPointResult result = ranked;
@@ -70,6 +121,14 @@ int run_simulate(SimulateOptions o) {
   print_unit_time("dram", sim.stats);
   fmt::print("  analytical   {} cycles = {:.6g} ms\n", with_commas(analytical_cycles),
              ranked.latency_s * 1e3);
+  if (data && !report_data(point, inputs, o.model.execution, sim, o.seed)) {
+    fmt::print(stderr, "the cycle model's output differs from the functional executor's\n");
+    return kExitCheckFailed;
+  }
+  if (!data)
+    fmt::print("  data         timing only ({} points per slice{})\n",
+               with_commas(points_per_slice(point.problem)),
+               o.timing_only ? ", --timing-only" : "; data mode runs up to 16,777,216 or with --data");
   const double difference =
       analytical_cycles > 0 ? 100 * (sim.stats.cycles / analytical_cycles - 1) : 0.0;
   fmt::print("  difference   {:+.3f} % (cycle model vs analytical)\n", difference);
@@ -108,6 +167,22 @@ Command add_simulate_command(CLI::App& app) {
   simulate->add_option("--max-difference", o->max_difference,
                        "Exit 1 if the two models' cycles differ by more than this many percent");
   simulate->add_flag("--quiet", o->quiet, "No progress lines on stderr");
+  simulate->add_flag("--timing-only", o->timing_only,
+                     "No values: only the timing (the default above 16,777,216 Einsum points per "
+                     "(batch, head) slice)");
+  simulate->add_flag("--data", o->data,
+                     "Move real values through the model at any size and compare the outputs with "
+                     "the functional executor's bit for bit (the default up to 16,777,216 points "
+                     "per slice)");
+  simulate->add_option("--format", o->format, "Data mode: storage format (fp64, fp32, bf16, fp16)")
+      ->capture_default_str();
+  simulate->add_option("--accumulate", o->accumulate,
+                       "Data mode: accumulation format (default: fp32 for bf16/fp16 storage, "
+                       "else the storage format)");
+  simulate->add_option("--exp", o->exp, "Data mode: exp as exact or hardware (the executor's forms)")
+      ->capture_default_str();
+  simulate->add_option("--seed", o->seed, "Data mode: seed of the N(0, 1) random inputs")
+      ->capture_default_str();
   return {simulate, [o] { return run_simulate(*o); }};
 }
 

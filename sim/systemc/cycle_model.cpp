@@ -148,6 +148,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   shared.finish.assign(plan.ops.size(), -1);
   shared.retire_after = consumers;
   cycle::Scoreboard scoreboard(plan.ops.size());
+  std::unique_ptr<Datapath> datapath;
+  if (options_.inputs)
+    datapath = std::make_unique<Datapath>(problem, plan, *options_.inputs, options_.execution);
+  shared.datapath = datapath.get();
   const int banks = buffer ? buffer->banks : 1;
   const double row_words = buffer && buffer->row_bits > 0
                                ? buffer->row_bits / static_cast<double>(arch.word_bits)
@@ -185,6 +189,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   }
   sc_core::sc_start();
   if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
+  if (shared.failure) std::rethrow_exception(shared.failure);
   if (scoreboard.completed() != plan.ops.size()) {
     std::string blocked;
     for (size_t t = 0; t < plan.ops.size(); ++t) {
@@ -413,6 +418,11 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     std::ofstream out(options_.trace);
     if (!out) throw Error("cannot write --trace file '" + options_.trace + "'");
     out << nlohmann::json({{"traceEvents", events}, {"displayTimeUnit", "ns"}}).dump(1) << "\n";
+  }
+  if (datapath) {
+    result.data = true;
+    result.values = datapath->results();
+    result.data_counts = datapath->counts();
   }
   return result;
 }

@@ -32,7 +32,9 @@
 #include <string>
 #include <vector>
 
+#include "sim/functional/executor.h"
 #include "sim/model/model.h"
+#include "sim/systemc/datapath.h"
 #include "sim/systemc/plan.h"
 
 namespace cascade {
@@ -47,6 +49,10 @@ struct CycleModelOptions {
   std::string vcd;             // VCD file: per unit busy, buffer occupancy ("" = none)
   std::string trace;           // Chrome/Perfetto JSON: one track per unit ("" = none)
   bool progress = false;       // progress lines on stderr every few seconds
+  // Data mode (datapath.h): the cascade inputs' values and the executor's number formats;
+  // nullptr: timing only.
+  const TensorMap* inputs = nullptr;
+  ExecutionOptions execution;
 };
 
 // Detail beyond Stats that `cascade simulate` prints.
@@ -61,6 +67,10 @@ struct CycleResult {
   std::vector<CycleGroupResult> groups;
   size_t operations = 0;  // simulated
   double wall_seconds = 0;
+  // Data mode: every tensor as the first (batch, head) slice left it (datapath.h).
+  bool data = false;
+  TensorMap values;
+  DatapathCounts data_counts;
 };
 
 class SystemCModel : public Model {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "mappings/analysis/evaluation_order.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -51,6 +53,17 @@ struct EinsumPlan {
   std::vector<bool> iterates, at_last;  // per inner DRAM loop
   std::vector<int> producers;           // Einsums of the group it reads
   std::vector<AccessPlan> accesses;
+  int recurrence = -1;                  // index into GroupState::recurrences
+};
+
+// Einsums that depend on each other through an iterative rank (RD[m1+1] = SPD[m1] + SLD[m1],
+// SPD[m1] = RD[m1] * PRM[m1]) and whose runs cover several steps of it: no member can finish
+// its run before the others, so they run interleaved step by step, as one. Each member waits
+// for every member's producers and the members before it; whatever reads a member's result
+// waits for the last member.
+struct Recurrence {
+  std::vector<int> members;    // evaluation order
+  std::vector<int> producers;  // Einsums outside it that its members read
 };
 
 }  // namespace
@@ -72,6 +85,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
     size_t first_inner = 0;
     std::vector<int64_t> factor;
     double spilled = 0;
+    std::vector<Recurrence> recurrences;
   };
   std::vector<GroupState> states(rm.groups.size());
   for (size_t g = 0; g < rm.groups.size(); ++g) {
@@ -146,6 +160,35 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
         run_fetches(re, a, kSpatialLevel, ap);
         ep.accesses.push_back(ap);
       }
+    }
+  }
+
+  // Recurrences whose runs cover several of their steps (the iterative rank is not a DRAM loop).
+  const std::vector<EinsumGroup> order = evaluation_order(problem.cascade);
+  for (size_t g = 0; g < rm.groups.size(); ++g) {
+    GroupState& gs = states[g];
+    for (const EinsumGroup& eg : order) {
+      if (eg.iterative_variable.empty() || eg.einsums.size() < 2) continue;
+      Recurrence r;
+      bool spans = false;
+      for (int e : eg.einsums) {
+        if (rm.einsums[e].group != static_cast<int>(g)) continue;
+        r.members.push_back(e);
+        const ResolvedEinsum& re = rm.einsums[e];
+        const int slot = problem.einsums[e].slot_of_rank(rank_of_variable(eg.iterative_variable));
+        double steps = 1;
+        for (size_t i = re.level_end[kDramLevel]; i < re.loops.size(); ++i)
+          if (slot >= 0 && re.loops[i].slot == slot) steps *= re.loops[i].effective;
+        spans = spans || steps > 1;
+      }
+      if (!spans || r.members.size() < 2) continue;
+      for (int e : r.members)
+        for (int p : gs.per[e].producers)
+          if (std::find(r.members.begin(), r.members.end(), p) == r.members.end() &&
+              std::find(r.producers.begin(), r.producers.end(), p) == r.producers.end())
+            r.producers.push_back(p);
+      for (int e : r.members) gs.per[e].recurrence = static_cast<int>(gs.recurrences.size());
+      gs.recurrences.push_back(std::move(r));
     }
   }
 
@@ -233,6 +276,15 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
       stores_of_tensor[{slice, tensor}].push_back(id);
       pending_store_compute.erase(c);
     };
+    // Before a read of a DRAM tensor produced in this group: the producer's tile goes back to
+    // DRAM first (the read loads what the store wrote, not what DRAM held before).
+    auto write_back = [&](int tensor, int e, int64_t it) {
+      const int p = problem.tensors[tensor].producer;
+      auto pending = pending_store_compute.find(tensor);
+      if (p >= 0 && p != e && rm.einsums[p].group == group &&
+          pending != pending_store_compute.end() && pending->second >= 0)
+        flush_store(tensor, it);
+    };
     for (int64_t it = 0; it < info.iterations; ++it) {
       for (int e : gs.einsums) {
         const EinsumPlan& ep = gs.per[e];
@@ -262,6 +314,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
             // Streamed between DRAM and the array with the run.
             if (array_words <= 0) continue;
             if (!ap.write) {
+              write_back(ap.tensor, e, it);
               loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, array_words, false)));
               continue;
             }
@@ -292,6 +345,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
           if (!ap.write) {
             auto held = buffer_tile.find({ap.tensor, false});
             if (held == buffer_tile.end() || held->second != tile_coords) {
+              write_back(ap.tensor, e, it);
               buffer_tile[{ap.tensor, false}] = tile_coords;
               latest_load[ap.tensor] = add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, tile, true));
             }
@@ -312,8 +366,14 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
         if (compute.spill_reads > 0)  // the part of a spilling tensor that lives in DRAM
           loads.push_back(add(transfer(PlanOp::Kind::Load, -1, e, it, compute.spill_reads, false)));
         compute.deps = loads;
-        for (int p : ep.producers)
+        const Recurrence* rec = ep.recurrence >= 0 ? &gs.recurrences[ep.recurrence] : nullptr;
+        for (int p : rec ? rec->producers : ep.producers)
           if (last_run[p] >= 0) compute.deps.push_back(last_run[p]);
+        if (rec)
+          for (int m : rec->members) {
+            if (m == e) break;
+            if (last_run[m] >= 0) compute.deps.push_back(last_run[m]);
+          }
         if (last_run[e] >= 0) compute.deps.push_back(last_run[e]);
         if (it == 0 && last_run[e] < 0) compute.deps.insert(compute.deps.end(), barrier.begin(), barrier.end());
         if (info.serialized_units && previous_compute >= 0) compute.deps.push_back(previous_compute);
@@ -321,6 +381,13 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
         last_run[e] = previous_compute = id;
         for (auto& [tensor, op] : pending_store_compute)
           if (op == -1 && problem.tensors[tensor].producer == e) op = id;
+        if (rec && rec->members.back() == e) {  // the recurrence's results are complete now
+          for (int m : rec->members) last_run[m] = id;
+          for (auto& [tensor, op] : pending_store_compute)
+            if (std::find(rec->members.begin(), rec->members.end(),
+                          problem.tensors[tensor].producer) != rec->members.end())
+              op = id;
+        }
         if (plan.ops[id].spill_writes > 0) {
           PlanOp t = transfer(PlanOp::Kind::Store, -1, e, it, plan.ops[id].spill_writes, false);
           t.deps = {id};

@@ -19,6 +19,10 @@
 // group (sequential schedule), and in a `units: serialized` group the group's previous
 // compute. A store waits for its compute; a load may run ahead of the computes, limited by the
 // global buffer's free space (the GlobalBuffer module), not by the plan.
+// Einsums that depend on each other through an iterative rank (RD and SPD of the 1-pass
+// cascade) and whose runs cover several steps of it (the rank is not a DRAM loop) run
+// interleaved step by step, as one: each waits for all their producers and the members before
+// it, and what reads any member's result waits for the last member.
 //
 // What this shares with the analytical model (and so does not check): a tile's size
 // (index extents of the loop nest, mappings/problem) and the fraction of a spilling group's

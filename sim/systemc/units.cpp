@@ -194,6 +194,15 @@ void Unit::run() {
     else
       window_.erase(window_.begin() + static_cast<std::ptrdiff_t>(at));
     shared_.start[static_cast<size_t>(pick)] = now();
+    if (shared_.datapath) {
+      try {
+        shared_.datapath->run(pick);
+      } catch (...) {
+        shared_.failure = std::current_exception();
+        sc_core::sc_stop();
+        return;
+      }
+    }
     busy.write(true);
     execute(pick);
     busy.write(false);

@@ -5,12 +5,14 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <map>
 #include <ostream>
 #include <string>
 #include <systemc>
 #include <vector>
 
+#include "sim/systemc/datapath.h"
 #include "sim/systemc/plan.h"
 #include "sim/systemc/systolic.h"
 
@@ -103,6 +105,8 @@ struct Shared {
   std::vector<double> start, finish;  // per operation, cycles
   std::vector<int> retire_after;      // per staged load: consumers still to finish
   std::map<int, double> held;         // staged load -> bytes a later load holds until it retires
+  Datapath* datapath = nullptr;       // data mode: values move as operations start
+  std::exception_ptr failure;         // an error of the datapath (the simulation stops)
 };
 
 // A unit: takes operations from its request FIFO and runs them one at a time, the oldest

@@ -1,0 +1,780 @@
+#include "sim/systemc/datapath.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "mappings/analysis/evaluation_order.h"
+#include "mappings/analysis/operator_counts.h"
+#include "mappings/cascade/index_program.h"
+
+namespace cascade {
+
+namespace {
+
+enum Place { kDram = 0, kBuffer = 1, kArray = 2 };
+const char* place_name(int place) {
+  return place == kDram ? "DRAM" : place == kBuffer ? "global buffer" : "array";
+}
+
+struct Copy {
+  std::vector<double> value;
+  std::vector<uint8_t> valid;
+};
+
+struct TensorData {
+  std::string name;
+  std::vector<int64_t> sizes, strides;
+  int64_t elements = 1;
+  NumberFormat format = NumberFormat::FP64;
+  int home = kDram;
+  Copy at[3];
+  Copy& place(int p) {
+    if (at[p].value.size() != static_cast<size_t>(elements)) {
+      at[p].value.assign(static_cast<size_t>(elements), 0.0);
+      at[p].valid.assign(static_cast<size_t>(elements), 0);
+    }
+    return at[p];
+  }
+};
+
+enum class Fn { Exp, Sqrt, Log, Abs, Relu, Elu1, Max, Min, Pow };
+
+// One node of a compiled value expression (children by index into EinsumCode::nodes).
+struct Node {
+  ExprOp op = ExprOp::Number;
+  Fn fn = Fn::Exp;
+  double number = 0;  // Number, Parameter: rounded to the accumulation format
+  int site = -1;      // Read: index into reads; Index: into indices; Reduce: into reduces
+  std::vector<int> args;
+};
+
+struct ReadSite {
+  int tensor = -1;
+  int place = kDram;
+  std::vector<IndexProgram> dims;
+  SourceLocation loc;
+};
+
+struct ReduceSite {
+  std::vector<int> slots;
+  bool max = false, min = false;
+  std::vector<int> conditions;
+  int summand = -1;           // the argument, without the hoisted factors for a sum
+  std::vector<int> hoisted;   // sum: factors applied to the finished sum, in order
+};
+
+// An Einsum (or an iterative Einsum's init) compiled for the datapath.
+struct EinsumCode {
+  std::string name;
+  SourceLocation loc;
+  std::vector<std::string> slot_names;
+  std::vector<int64_t> extents;  // per slot
+  std::vector<int> outputs, implicit, reduced;
+  std::vector<ConditionProgram> conditions;
+  std::vector<int> output_conditions, term_conditions;
+  std::vector<Node> nodes;
+  std::vector<ReadSite> reads;
+  std::vector<IndexProgram> indices;
+  std::vector<ReduceSite> reduces;
+  int root = -1;              // the value, or the implicit sum's summand without hoisted factors
+  std::vector<int> hoisted;   // the implicit sum's hoisted factors
+  int out_tensor = -1, out_place = kDram;
+  std::vector<IndexProgram> out_dims;
+  // DRAM tiling: per inner DRAM loop of the group, the slot it tiles (-1: none) and its
+  // factor; per slot, what the loops below the DRAM level cover (padded).
+  std::vector<int> dram_slot;
+  std::vector<int64_t> dram_factor, span;
+};
+
+Fn function_named(const std::string& name, const SourceLocation& loc) {
+  static const std::pair<const char*, Fn> table[] = {
+      {"exp", Fn::Exp},   {"sqrt", Fn::Sqrt}, {"log", Fn::Log}, {"abs", Fn::Abs}, {"relu", Fn::Relu},
+      {"elu1", Fn::Elu1}, {"max", Fn::Max},   {"min", Fn::Min}, {"pow", Fn::Pow}};
+  for (const auto& [n, f] : table)
+    if (name == n) return f;
+  throw Error(loc, "data mode: no datapath for function '" + name + "'");
+}
+
+void variables_of(const IndexExpr& e, std::set<std::string>& out) {
+  if (e.op == IndexOp::Variable) out.insert(e.name);
+  for (const IndexExpr& a : e.args) variables_of(a, out);
+}
+
+double maximum(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  return a > b ? a : b;
+}
+
+}  // namespace
+
+struct Datapath::Impl {
+  const Problem& problem;
+  const Plan& plan;
+  ExecutionOptions options;
+  std::vector<TensorData> tensors;
+  std::vector<EinsumCode> code;  // per Einsum
+  std::vector<int64_t> slots;    // the point being evaluated
+  DatapathCounts counts;
+  int op = -1;                   // the operation being run, for messages
+  struct Recurrence {
+    std::vector<int> members, slot;  // evaluation order; the iterative rank's slot in each
+  };
+  std::vector<Recurrence> recurrences;
+  std::vector<int> member_of;             // per Einsum: its recurrence, -1 for none
+  std::map<int, int64_t> member_iteration;  // a member's deferred run: its DRAM iteration
+
+  Impl(const Problem& p, const Plan& pl, const TensorMap& inputs, const ExecutionOptions& o)
+      : problem(p), plan(pl), options(o) {
+    const Cascade& cascade = problem.cascade;
+    for (const ProblemTensor& pt : problem.tensors) {
+      TensorData t;
+      t.name = pt.name;
+      t.sizes = pt.sizes;
+      t.strides.assign(t.sizes.size(), 1);
+      for (size_t d = t.sizes.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * t.sizes[d];
+      for (int64_t s : t.sizes) t.elements *= s;
+      const TensorInfo* info = cascade.find_tensor(pt.name);
+      t.format = info && !info->format.empty() ? parse_number_format(info->format) : options.storage;
+      const TensorHome home = plan.resolved.tensors[tensors.size()].home;
+      t.home = home == TensorHome::Dram ? kDram : home == TensorHome::GlobalBuffer ? kBuffer : kArray;
+      Copy& c = t.place(t.home);
+      std::fill(c.valid.begin(), c.valid.end(), 1);  // produced tensors: zeros, as the executor's
+      if (pt.input) {
+        auto in = inputs.find(pt.name);
+        if (in == inputs.end()) throw Error("data mode: no values for input tensor " + pt.name);
+        if (in->second.extents != t.sizes)
+          throw Error("data mode: input " + pt.name + " has the wrong extents");
+        for (int64_t i = 0; i < t.elements; ++i)
+          c.value[static_cast<size_t>(i)] = round_to(t.format, in->second.values[static_cast<size_t>(i)]);
+      }
+      tensors.push_back(std::move(t));
+    }
+    code.resize(problem.einsums.size());
+    for (size_t e = 0; e < problem.einsums.size(); ++e) {
+      std::vector<std::string> names;
+      for (const ProblemVariable& v : problem.einsums[e].variables) names.push_back(v.name);
+      std::vector<int64_t> extents;
+      for (const ProblemVariable& v : problem.einsums[e].variables) extents.push_back(v.extent);
+      extents[kBatchSlot] = extents[kHeadSlot] = 1;  // the first slice
+      compile(cascade.einsums[e], names, extents, static_cast<int>(e), code[e]);
+      tile(static_cast<int>(e), code[e]);
+    }
+    // A produced tensor's elements its Einsum writes start invalid in the home copy; the rest
+    // (masked out: the executor leaves them zero) are valid zeros from the start.
+    for (size_t e = 0; e < problem.einsums.size(); ++e) {
+      const EinsumCode& c = code[e];
+      Copy& home = tensors[c.out_tensor].place(tensors[c.out_tensor].home);
+      std::vector<int64_t> lo(c.extents.size(), 0), hi;
+      for (int64_t x : c.extents) hi.push_back(x - 1);
+      slots.assign(c.extents.size(), 0);
+      odometer(c.outputs, pick(c.outputs, lo), pick(c.outputs, hi), [&] {
+        if (!holds(c, c.output_conditions)) return;
+        bool inside = true;
+        const int64_t off = offset_of(c.out_dims, tensors[c.out_tensor], inside);
+        if (inside) home.valid[static_cast<size_t>(off)] = 0;
+      });
+    }
+    // Recurrences whose runs cover several steps: evaluated step by step at the last member's
+    // run (the plan makes everything that reads a member wait for that run).
+    member_of.assign(problem.einsums.size(), -1);
+    for (const EinsumGroup& g : evaluation_order(cascade)) {
+      if (g.iterative_variable.empty() || g.einsums.size() < 2) continue;
+      Recurrence r;
+      r.members = g.einsums;
+      bool spans = false;
+      for (int e : g.einsums) {
+        const int slot = problem.einsums[e].slot_of_rank(rank_of_variable(g.iterative_variable));
+        r.slot.push_back(slot);
+        spans = spans || (slot >= 0 && code[e].span[slot] > 1);
+      }
+      if (!spans) continue;
+      for (int e : g.einsums) member_of[e] = static_cast<int>(recurrences.size());
+      recurrences.push_back(std::move(r));
+    }
+    // An iterative Einsum's init is the initial contents of its tensor's home copy.
+    for (const Einsum& einsum : cascade.einsums) {
+      if (!einsum.init) continue;
+      Einsum init;
+      init.output = einsum.output;
+      init.output_indices = einsum.init->indices;
+      init.value = einsum.init->value;
+      init.loc = einsum.init->loc;
+      std::vector<std::string> names = {kBatchRank, kHeadRank};
+      std::vector<int64_t> extents = {1, 1};
+      for (const std::string& v : einsum_variables(init).all()) {
+        names.push_back(v);
+        extents.push_back(problem.bindings.shape(rank_of_variable(v)));
+      }
+      EinsumCode c;
+      compile(init, names, extents, -1, c);
+      c.out_place = tensors[c.out_tensor].home;
+      evaluate(c, std::vector<int64_t>(extents.size(), 0), [&] {
+        std::vector<int64_t> hi;
+        for (int64_t x : extents) hi.push_back(x - 1);
+        return hi;
+      }());
+    }
+  }
+
+  // ---- Compiling
+
+  int place_of(int tensor, bool staged) const {
+    const TensorHome home = plan.resolved.tensors[tensor].home;
+    if (home == TensorHome::RegisterFile) return kArray;
+    if (home == TensorHome::GlobalBuffer) return kBuffer;
+    return staged ? kBuffer : kArray;
+  }
+
+  // `einsum_index` -1: an init (its places are the tensor's home).
+  void compile(const Einsum& einsum, const std::vector<std::string>& names,
+               const std::vector<int64_t>& extents, int einsum_index, EinsumCode& c) {
+    const Cascade& cascade = problem.cascade;
+    c.name = einsum.output;
+    c.loc = einsum.loc;
+    c.slot_names = names;
+    c.extents = extents;
+    std::map<std::string, int> scope;
+    for (size_t s = 0; s < names.size(); ++s) scope[names[s]] = static_cast<int>(s);
+    const EinsumVariables vars = einsum_variables(einsum);
+    for (const std::string& v : vars.output) c.outputs.push_back(scope.at(v));
+    for (const std::string& v : vars.implicit) c.implicit.push_back(scope.at(v));
+    for (const std::string& v : vars.reduced) c.reduced.push_back(scope.at(v));
+    c.out_tensor = problem.find_tensor(einsum.output);
+    const ProblemEinsum* pe = einsum_index >= 0 ? &problem.einsums[einsum_index] : nullptr;
+    auto staged = [&](int tensor, bool write) {
+      if (!pe) return true;
+      for (size_t i = 0; i < pe->accesses.size(); ++i)
+        if (pe->accesses[i].tensor == tensor && pe->accesses[i].write == write)
+          return plan.resolved.einsums[einsum_index].is_staged(i);
+      return true;
+    };
+    c.out_place = place_of(c.out_tensor, staged(c.out_tensor, true));
+    for (const IndexExpr& i : einsum.output_indices) c.out_dims.emplace_back(i, cascade, problem.bindings, scope);
+
+    // Conditions: `where` and the partitions' bounds, each at the innermost scope it needs.
+    std::vector<Condition> all = einsum.where;
+    for (const Condition& p : partition_conditions(cascade, names)) all.push_back(p);
+    std::vector<std::set<std::string>> used;
+    for (const Condition& cond : all) {
+      c.conditions.push_back(compile_condition(cond, cascade, problem.bindings, scope));
+      std::set<std::string> v;
+      variables_of(cond.lhs, v);
+      variables_of(cond.rhs, v);
+      used.push_back(v);
+    }
+    std::set<std::string> outer(vars.output.begin(), vars.output.end());
+    std::vector<bool> placed(all.size(), false);
+    auto inside = [](const std::set<std::string>& v, const std::set<std::string>& s) {
+      return std::all_of(v.begin(), v.end(), [&](const std::string& x) { return s.count(x) > 0; });
+    };
+    for (size_t k = 0; k < all.size(); ++k)
+      if (inside(used[k], outer)) c.output_conditions.push_back(static_cast<int>(k)), placed[k] = true;
+    outer.insert(vars.implicit.begin(), vars.implicit.end());
+    for (size_t k = 0; k < all.size(); ++k)
+      if (!placed[k] && inside(used[k], outer))
+        c.term_conditions.push_back(static_cast<int>(k)), placed[k] = true;
+
+    Builder b{*this, c, scope, used, placed};
+    if (vars.implicit.empty()) {
+      c.root = b.node(einsum.value, outer);
+    } else {
+      c.root = b.summand(einsum.value, vars.implicit, outer, outer, c.hoisted);
+    }
+  }
+
+  struct Builder {
+    Impl& impl;
+    EinsumCode& c;
+    const std::map<std::string, int>& scope;
+    const std::vector<std::set<std::string>>& used;
+    std::vector<bool>& placed;
+
+    int add(Node n) {
+      c.nodes.push_back(std::move(n));
+      return static_cast<int>(c.nodes.size()) - 1;
+    }
+
+    // The summand of a sum over `summed`, its hoisted factors compiled in the outer scope.
+    int summand(const Expr& e, const std::vector<std::string>& summed,
+                const std::set<std::string>& inner, const std::set<std::string>& outer,
+                std::vector<int>& hoisted) {
+      const SummedProduct split = split_summed_product(e, summed);
+      for (const Expr* f : split.independent) hoisted.push_back(node(*f, outer));
+      return product_without(e, split.independent, inner);
+    }
+
+    // `e` with the factors in `drop` taken out of its product (-1 when none is left).
+    int product_without(const Expr& e, const std::vector<const Expr*>& drop,
+                        const std::set<std::string>& scope_names) {
+      if (std::find(drop.begin(), drop.end(), &e) != drop.end()) return -1;
+      if (e.op != ExprOp::Mul) return node(e, scope_names);
+      const int l = product_without(e.args[0], drop, scope_names);
+      const int r = product_without(e.args[1], drop, scope_names);
+      if (l < 0 || r < 0) return l < 0 ? r : l;
+      Node n;
+      n.op = ExprOp::Mul;
+      n.args = {l, r};
+      return add(n);
+    }
+
+    int node(const Expr& e, const std::set<std::string>& scope_names) {
+      const Cascade& cascade = impl.problem.cascade;
+      const Bindings& bindings = impl.problem.bindings;
+      const NumberFormat acc = impl.options.accumulate;
+      Node n;
+      n.op = e.op;
+      switch (e.op) {
+        case ExprOp::Number: n.number = round_to(acc, e.number); return add(n);
+        case ExprOp::Parameter: {
+          auto it = bindings.parameters.find(e.name);
+          if (it == bindings.parameters.end()) throw Error(e.loc, "parameter '" + e.name + "' has no value");
+          n.op = ExprOp::Number;
+          n.number = round_to(acc, it->second);
+          return add(n);
+        }
+        case ExprOp::Index:
+          c.indices.emplace_back(e.indices.at(0), cascade, bindings, scope);
+          n.site = static_cast<int>(c.indices.size()) - 1;
+          return add(n);
+        case ExprOp::Read: {
+          ReadSite r;
+          r.tensor = impl.problem.find_tensor(e.name);
+          if (r.tensor < 0) throw Error(e.loc, "data mode: tensor '" + e.name + "' is not in the problem");
+          r.loc = e.loc;
+          const int einsum_index = impl.problem.find_einsum(c.name);
+          bool staged = true;
+          if (einsum_index >= 0) {
+            const ProblemEinsum& pe = impl.problem.einsums[einsum_index];
+            for (size_t i = 0; i < pe.accesses.size(); ++i)
+              if (pe.accesses[i].tensor == r.tensor && !pe.accesses[i].write)
+                staged = impl.plan.resolved.einsums[einsum_index].is_staged(i);
+          }
+          r.place = impl.place_of(r.tensor, staged);
+          for (const IndexExpr& i : e.indices) r.dims.emplace_back(i, cascade, bindings, scope);
+          if (r.dims.size() != impl.tensors[r.tensor].sizes.size())
+            throw Error(e.loc, "tensor " + e.name + " read with the wrong number of indices");
+          c.reads.push_back(std::move(r));
+          n.site = static_cast<int>(c.reads.size()) - 1;
+          return add(n);
+        }
+        case ExprOp::Call: n.fn = function_named(e.name, e.loc); break;
+        case ExprOp::Reduce: {
+          ReduceSite r;
+          r.max = e.name == "max";
+          r.min = e.name == "min";
+          std::set<std::string> inner = scope_names;
+          for (const std::string& v : e.reduce_vars) {
+            r.slots.push_back(scope.at(v));
+            inner.insert(v);
+          }
+          for (size_t k = 0; k < used.size(); ++k) {
+            if (placed[k]) continue;
+            bool binds = false, in = true;
+            for (const std::string& v : used[k]) {
+              in = in && inner.count(v);
+              binds = binds || std::find(e.reduce_vars.begin(), e.reduce_vars.end(), v) != e.reduce_vars.end();
+            }
+            if (in && binds) r.conditions.push_back(static_cast<int>(k)), placed[k] = true;
+          }
+          std::vector<int> hoisted;
+          r.summand = e.name == "sum" ? summand(e.args.at(0), e.reduce_vars, inner, scope_names, hoisted)
+                                      : node(e.args.at(0), inner);
+          r.hoisted = hoisted;
+          c.reduces.push_back(std::move(r));
+          n.site = static_cast<int>(c.reduces.size()) - 1;
+          return add(n);
+        }
+        default: break;
+      }
+      for (const Expr& a : e.args) n.args.push_back(node(a, scope_names));
+      return add(n);
+    }
+  };
+
+  // The DRAM-level tiling of Einsum e in its group.
+  void tile(int e, EinsumCode& c) {
+    const ResolvedEinsum& re = plan.resolved.einsums[e];
+    c.span.assign(c.extents.size(), 1);
+    std::vector<double> covered(c.extents.size(), 1);
+    const size_t dram_end = re.level_end[kDramLevel];
+    size_t first_inner = 0;
+    while (first_inner < dram_end &&
+           (re.loops[first_inner].slot == kBatchSlot || re.loops[first_inner].slot == kHeadSlot))
+      ++first_inner;
+    for (size_t i = 0; i < re.loops.size(); ++i) {
+      const ResolvedLoop& loop = re.loops[i];
+      if (loop.slot < 0) continue;
+      covered[loop.slot] *= static_cast<double>(loop.factor);
+      if (i >= dram_end) c.span[loop.slot] *= loop.factor;
+      else if (i < first_inner) continue;
+      else if (loop.slot == kBatchSlot || loop.slot == kHeadSlot)
+        throw Error(fmt::format("data mode: group {}'s batch and head loops must be its outermost "
+                                "DRAM loops", plan.resolved.groups[re.group].name));
+    }
+    std::vector<int64_t> range(c.extents);
+    for (size_t i = first_inner; i < dram_end; ++i) {
+      const ResolvedLoop& loop = re.loops[i];
+      c.dram_slot.push_back(loop.slot);
+      c.dram_factor.push_back(loop.factor);
+      if (loop.slot >= 0) range[loop.slot] = (range[loop.slot] + loop.factor - 1) / loop.factor;
+    }
+    for (size_t s = 2; s < c.extents.size(); ++s)
+      if (c.span[s] < range[s] || covered[s] < static_cast<double>(c.extents[s]))
+        throw Error(fmt::format("data mode: the loops of Einsum {} below the DRAM level cover {} of "
+                                "the {} values of {} in a DRAM-level tile",
+                                c.name, c.span[s], range[s], c.slot_names[s]));
+  }
+
+  // The slot ranges [lo, hi] of Einsum e's run at DRAM-level iteration `iteration`. A DRAM
+  // loop of factor f splits its slot's current range into f tiles of ceil(range / f): the
+  // boundaries depend on the rank and the group's DRAM loops only, so every Einsum of the
+  // group works on the same part of a rank in an iteration whatever its inner loops (which
+  // cover the tile, padded where their factors overshoot it).
+  void region(const EinsumCode& c, int64_t iteration, std::vector<int64_t>& lo,
+              std::vector<int64_t>& hi) const {
+    lo.assign(c.extents.size(), 0);
+    hi.assign(c.extents.size(), 0);
+    std::vector<int64_t> index(c.dram_slot.size(), 0), range(c.extents);
+    for (size_t l = c.dram_slot.size(); l-- > 0;) {
+      index[l] = iteration % c.dram_factor[l];
+      iteration /= c.dram_factor[l];
+    }
+    for (size_t l = 0; l < c.dram_slot.size(); ++l) {
+      const int s = c.dram_slot[l];
+      if (s < 0) continue;
+      const int64_t tile = (range[s] + c.dram_factor[l] - 1) / c.dram_factor[l];
+      lo[s] += index[l] * tile;
+      range[s] = tile;
+    }
+    for (size_t s = 0; s < c.extents.size(); ++s)
+      hi[s] = std::min(c.extents[s] - 1, lo[s] + range[s] - 1);
+  }
+
+  // ---- Evaluating
+
+  [[noreturn]] void missing(const ReadSite& r, int64_t offset) const {
+    const TensorData& t = tensors[r.tensor];
+    std::string at;
+    for (size_t d = 0; d < t.sizes.size(); ++d)
+      at += (d ? ", " : "") + std::to_string(offset / t.strides[d] % t.sizes[d]);
+    if (op < 0)
+      throw Error(r.loc, fmt::format("data mode: an init reads {}[{}] before it has values", t.name, at));
+    const PlanOp& o = plan.ops[static_cast<size_t>(op)];
+    throw Error(r.loc, fmt::format("data mode: operation {} ({} of Einsum {}, iteration {}) reads "
+                                   "{}[{}] from the {}, where no operation has put it",
+                                   op, plan.units[o.unit], problem.einsums[o.einsum].name,
+                                   o.iteration, t.name, at, place_name(r.place)));
+  }
+
+  int64_t offset_of(const std::vector<IndexProgram>& dims, const TensorData& t, bool& inside) const {
+    int64_t off = 0;
+    inside = true;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      const int64_t i = dims[d].evaluate(slots.data());
+      if (i < 0 || i >= t.sizes[d]) inside = false;
+      off += i * t.strides[d];
+    }
+    return off;
+  }
+
+  bool holds(const EinsumCode& c, const std::vector<int>& conditions) const {
+    for (int k : conditions)
+      if (!c.conditions[k].holds(slots.data())) return false;
+    return true;
+  }
+
+  double value(const EinsumCode& c, int index) {
+    const Node& n = c.nodes[index];
+    const NumberFormat f = options.accumulate;
+    switch (n.op) {
+      case ExprOp::Number:
+      case ExprOp::Parameter: return n.number;
+      case ExprOp::Index: return round_to(f, static_cast<double>(c.indices[n.site].evaluate(slots.data())));
+      case ExprOp::Read: {
+        const ReadSite& r = c.reads[n.site];
+        TensorData& t = tensors[r.tensor];
+        bool inside = true;
+        const int64_t off = offset_of(r.dims, t, inside);
+        if (!inside) throw Error(r.loc, "Einsum " + c.name + " reads " + t.name + " out of range");
+        const Copy& copy = t.place(r.place);
+        if (!copy.valid[static_cast<size_t>(off)]) missing(r, off);
+        return copy.value[static_cast<size_t>(off)];
+      }
+      case ExprOp::Neg: return -value(c, n.args[0]);
+      case ExprOp::Add: return round_to(f, value(c, n.args[0]) + value(c, n.args[1]));
+      case ExprOp::Sub: return round_to(f, value(c, n.args[0]) - value(c, n.args[1]));
+      case ExprOp::Mul: return round_to(f, value(c, n.args[0]) * value(c, n.args[1]));
+      case ExprOp::Div: return round_to(f, value(c, n.args[0]) / value(c, n.args[1]));
+      case ExprOp::Call: {
+        const double a = value(c, n.args[0]);
+        switch (n.fn) {
+          case Fn::Exp: return exp_in(options.exp, f, a);
+          case Fn::Sqrt: return round_to(f, std::sqrt(a));
+          case Fn::Log: return round_to(f, std::log(a));
+          case Fn::Abs: return std::fabs(a);
+          case Fn::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
+          case Fn::Elu1: return a > 0 ? round_to(f, a + 1.0) : exp_in(options.exp, f, a);
+          case Fn::Max: return maximum(a, value(c, n.args[1]));
+          case Fn::Min: return -maximum(-a, -value(c, n.args[1]));
+          case Fn::Pow: return round_to(f, std::pow(a, value(c, n.args[1])));
+        }
+        return 0;
+      }
+      case ExprOp::Reduce: {
+        const ReduceSite& r = c.reduces[n.site];
+        double acc = r.max ? -std::numeric_limits<double>::infinity()
+                     : r.min ? std::numeric_limits<double>::infinity() : 0.0;
+        std::vector<int64_t> lo(r.slots.size(), 0), hi;
+        for (int s : r.slots) hi.push_back(c.extents[s] - 1);
+        odometer(r.slots, lo, hi, [&] {
+          if (!holds(c, r.conditions)) return;
+          const double x = value(c, r.summand);
+          acc = r.max ? maximum(acc, x) : r.min ? -maximum(-acc, -x) : round_to(f, acc + x);
+        });
+        for (int h : r.hoisted) acc = round_to(f, acc * value(c, h));
+        return acc;
+      }
+    }
+    return 0;
+  }
+
+  // Calls `body` for every value of `slot_list` in [lo, hi] (per entry), lexicographically.
+  template <typename Body>
+  void odometer(const std::vector<int>& slot_list, const std::vector<int64_t>& lo,
+                const std::vector<int64_t>& hi, Body&& body) {
+    for (size_t k = 0; k < slot_list.size(); ++k) {
+      if (hi[k] < lo[k]) return;
+      slots[slot_list[k]] = lo[k];
+    }
+    while (true) {
+      body();
+      size_t k = slot_list.size();
+      while (k-- > 0) {
+        if (++slots[slot_list[k]] <= hi[k]) break;
+        slots[slot_list[k]] = lo[k];
+      }
+      if (k == static_cast<size_t>(-1)) return;
+    }
+  }
+
+  static std::vector<int64_t> pick(const std::vector<int>& list, const std::vector<int64_t>& v) {
+    std::vector<int64_t> out;
+    for (int s : list) out.push_back(v[s]);
+    return out;
+  }
+
+  // Evaluates `c` on the points in [lo, hi] and writes its output.
+  void evaluate(const EinsumCode& c, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+    slots.assign(c.extents.size(), 0);
+    for (int s : c.reduced)
+      if (lo[s] != 0 || hi[s] != c.extents[s] - 1)
+        throw Error(c.loc, fmt::format("data mode: the mapping splits Einsum {}'s explicit reduction "
+                                       "over {} across DRAM-level tiles", c.name, c.slot_names[s]));
+    bool first = true, last = true;  // of a reduction split over DRAM-level tiles
+    for (int s : c.implicit) {
+      first = first && lo[s] == 0;
+      last = last && hi[s] == c.extents[s] - 1;
+    }
+    TensorData& out = tensors[c.out_tensor];
+    Copy& target = out.place(c.out_place);
+    const NumberFormat f = options.accumulate;
+    const std::vector<int64_t> out_lo = pick(c.outputs, lo), out_hi = pick(c.outputs, hi);
+    const std::vector<int64_t> in_lo = pick(c.implicit, lo), in_hi = pick(c.implicit, hi);
+    odometer(c.outputs, out_lo, out_hi, [&] {
+      if (!holds(c, c.output_conditions)) return;
+      bool inside = true;
+      const int64_t off = offset_of(c.out_dims, out, inside);
+      if (!inside) throw Error(c.loc, "Einsum " + c.name + " writes out of range");
+      double v;
+      if (c.implicit.empty()) {
+        v = value(c, c.root);
+      } else {
+        double acc = 0;
+        if (!first) {
+          if (!target.valid[static_cast<size_t>(off)]) {
+            ReadSite partial;
+            partial.tensor = c.out_tensor;
+            partial.place = c.out_place;
+            partial.loc = c.loc;
+            missing(partial, off);
+          }
+          acc = target.value[static_cast<size_t>(off)];
+        }
+        odometer(c.implicit, in_lo, in_hi, [&] {  // leaves the output slots as they are
+          if (holds(c, c.term_conditions)) acc = round_to(f, acc + value(c, c.root));
+        });
+        if (last)
+          for (int h : c.hoisted) acc = round_to(f, acc * value(c, h));
+        v = acc;
+        if (!last) {  // a partial sum: kept in the accumulation format
+          target.value[static_cast<size_t>(off)] = v;
+          target.valid[static_cast<size_t>(off)] = 1;
+          return;
+        }
+      }
+      target.value[static_cast<size_t>(off)] = round_to(out.format, v);
+      target.valid[static_cast<size_t>(off)] = 1;
+    });
+    double points = 1;
+    for (size_t s = 2; s < c.extents.size(); ++s) points *= static_cast<double>(hi[s] - lo[s] + 1);
+    counts.points += points;
+  }
+
+  // Offsets of `tensor` that Einsum c's points in [lo, hi] read or write.
+  std::set<int64_t> touched(const EinsumCode& c, int tensor, const std::vector<int64_t>& lo,
+                            const std::vector<int64_t>& hi, bool reads, bool writes) {
+    std::set<int64_t> out;
+    const TensorData& t = tensors[tensor];
+    auto walk = [&](const std::vector<IndexProgram>& dims) {
+      std::set<int> used_set;
+      for (const IndexProgram& d : dims) used_set.insert(d.slots_used().begin(), d.slots_used().end());
+      const std::vector<int> used(used_set.begin(), used_set.end());
+      slots.assign(c.extents.size(), 0);
+      odometer(used, pick(used, lo), pick(used, hi), [&] {
+        bool inside = true;
+        const int64_t off = offset_of(dims, t, inside);
+        if (inside) out.insert(off);
+      });
+    };
+    if (reads)
+      for (const ReadSite& r : c.reads)
+        if (r.tensor == tensor) walk(r.dims);
+    if (writes && c.out_tensor == tensor) walk(c.out_dims);
+    return out;
+  }
+
+  void copy(int tensor, const std::set<int64_t>& offsets, int from, int to, double& moved) {
+    TensorData& t = tensors[tensor];
+    Copy& src = t.place(from);
+    Copy& dst = t.place(to);
+    for (int64_t off : offsets) {
+      const size_t i = static_cast<size_t>(off);
+      if (!src.valid[i]) continue;
+      dst.value[i] = src.value[i];
+      dst.valid[i] = 1;
+      moved += 1;
+    }
+  }
+
+  // A recurrence's members, step by step over the iterative rank, each on its own tile.
+  void interleave(const Recurrence& r) {
+    const size_t n = r.members.size();
+    std::vector<std::vector<int64_t>> lo(n), hi(n);
+    int64_t first = std::numeric_limits<int64_t>::max(), end = -1;
+    for (size_t i = 0; i < n; ++i) {
+      const int e = r.members[i];
+      auto it = member_iteration.find(e);
+      if (it == member_iteration.end() || r.slot[i] < 0)
+        throw Error(fmt::format("data mode: Einsum {} of a recurrence did not run before its last "
+                                "member", problem.einsums[e].name));
+      region(code[e], it->second, lo[i], hi[i]);
+      first = std::min(first, lo[i][r.slot[i]]);
+      end = std::max(end, hi[i][r.slot[i]]);
+    }
+    for (int64_t k = first; k <= end; ++k)
+      for (size_t i = 0; i < n; ++i) {
+        const int s = r.slot[i];
+        if (k < lo[i][s] || k > hi[i][s]) continue;
+        std::vector<int64_t> l = lo[i], h = hi[i];
+        l[s] = h[s] = k;
+        evaluate(code[r.members[i]], l, h);
+      }
+    for (int e : r.members) member_iteration.erase(e);
+  }
+
+  void run(int id) {
+    const PlanOp& o = plan.ops[static_cast<size_t>(id)];
+    if (o.slice != 0) return;
+    if (o.kind != PlanOp::Kind::Compute && o.tensor < 0) return;  // spill traffic: timing only
+    op = id;
+    ++counts.operations;
+    std::vector<int64_t> lo, hi;
+    const EinsumCode& c = code[static_cast<size_t>(o.einsum)];
+    switch (o.kind) {
+      case PlanOp::Kind::Compute: {
+        const int r = member_of[static_cast<size_t>(o.einsum)];
+        if (r < 0) {
+          region(c, o.iteration, lo, hi);
+          evaluate(c, lo, hi);
+          return;
+        }
+        member_iteration[o.einsum] = o.iteration;
+        if (recurrences[r].members.back() == o.einsum) interleave(recurrences[r]);
+        return;
+      }
+      case PlanOp::Kind::Load:
+        region(c, o.iteration, lo, hi);
+        copy(o.tensor, touched(c, o.tensor, lo, hi, true, true), kDram, o.staged ? kBuffer : kArray,
+             counts.loaded);
+        return;
+      case PlanOp::Kind::Store: {
+        // The tile its compute finished (the store itself runs when the next tile starts).
+        const PlanOp& producer = plan.ops[static_cast<size_t>(o.deps.at(0))];
+        region(c, producer.iteration, lo, hi);
+        copy(o.tensor, touched(c, o.tensor, lo, hi, false, true), o.staged ? kBuffer : kArray, kDram,
+             counts.stored);
+        return;
+      }
+    }
+  }
+};
+
+Datapath::Datapath(const Problem& problem, const Plan& plan, const TensorMap& inputs,
+                   const ExecutionOptions& options)
+    : impl_(std::make_unique<Impl>(problem, plan, inputs, options)) {}
+Datapath::~Datapath() = default;
+void Datapath::run(int op) { impl_->run(op); }
+const DatapathCounts& Datapath::counts() const { return impl_->counts; }
+
+TensorMap Datapath::results() const {
+  TensorMap out;
+  for (TensorData& t : impl_->tensors) {
+    Tensor v;
+    v.extents = t.sizes;
+    v.values = t.place(t.home).value;
+    out[t.name] = std::move(v);
+  }
+  return out;
+}
+
+std::vector<TensorDifference> compare_bitwise(const TensorMap& expected, const TensorMap& actual,
+                                              const std::vector<std::string>& names) {
+  std::vector<TensorDifference> out;
+  for (const std::string& name : names) {
+    TensorDifference d;
+    d.tensor = name;
+    const Tensor& a = expected.at(name);
+    const Tensor& b = actual.at(name);
+    if (a.extents != b.extents) {
+      d.first = "different extents";
+      d.differing = std::max(a.size(), b.size());
+      out.push_back(d);
+      continue;
+    }
+    d.elements = a.size();
+    for (int64_t i = 0; i < a.size(); ++i) {
+      const double x = a.values[static_cast<size_t>(i)], y = b.values[static_cast<size_t>(i)];
+      if ((std::isnan(x) && std::isnan(y)) || std::memcmp(&x, &y, sizeof x) == 0) continue;
+      if (d.differing++ == 0) {
+        std::string at;
+        int64_t rest = i;
+        std::vector<int64_t> index(a.extents.size());
+        for (size_t k = a.extents.size(); k-- > 0;) {
+          index[k] = rest % a.extents[k];
+          rest /= a.extents[k];
+        }
+        for (size_t k = 0; k < index.size(); ++k) at += (k ? ", " : "") + std::to_string(index[k]);
+        d.first = fmt::format("{}[{}]: expected {:.9g}, got {:.9g}", name, at, x, y);
+      }
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace cascade

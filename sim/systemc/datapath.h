@@ -1,0 +1,78 @@
+// Data mode of the cycle-level model: real tensor values move with the plan's operations.
+//
+// Every tensor has a copy per place: DRAM, the global buffer, and the arrays (register files
+// and the operands streamed into the arrays). A cascade input starts valid in its home place
+// (rounded to its storage format, as the executor loads it); a produced tensor starts as
+// zeros in its home place (the executor's zero-filled tensors: what a masked output keeps),
+// invalid everywhere else. Then, for the first (batch, head) slice, each operation does what
+// its unit does with the data, when the unit starts it:
+//   Load     copies the elements of its tensor that its Einsum's run touches from DRAM into
+//            the global buffer (staged) or the array (streamed);
+//   Compute  evaluates its Einsum on the points of its DRAM-level tile, reading every operand
+//            from the place the mapping puts it, writing the result there;
+//   Store    copies the elements its Einsum's run wrote back to DRAM.
+// Reading an element that no operation has put in that place is an error naming the
+// operation: a plan that forgets a load, a store or a dependency fails loudly, and one that
+// moves a stale or partial tile gives different values.
+//
+// The arithmetic is a second implementation of the executor's documented rounding order
+// (sim/functional/executor.h, points 1-5), written per point over the tile rather than per
+// Einsum over the whole space: it shares the number formats (round_to, exp_in), the index
+// evaluator (IndexProgram) and the hoisting rule (split_summed_product), not the executor's
+// code. A reduction split over DRAM-level tiles keeps its partial sums in the accumulation
+// format where its output lives (and moves them with the tile, through DRAM if the plan
+// spills them); the last tile applies the hoisted factors and rounds to the storage format.
+// The result equals the executor's bit for bit when the tiles visit each reduction in
+// ascending order, which the shipped mappers do (tests/agreement/test_cycle_data.cpp).
+//
+// Plain C++ (no SystemC): the SystemC units call run() as they start each operation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/functional/executor.h"
+#include "sim/systemc/plan.h"
+
+namespace cascade {
+
+struct DatapathCounts {
+  int64_t operations = 0;  // operations of the first slice that moved or computed values
+  double points = 0;       // Einsum points evaluated
+  double loaded = 0;       // elements copied out of DRAM
+  double stored = 0;       // elements copied into DRAM
+};
+
+class Datapath {
+ public:
+  // `plan` must outlive the datapath. `inputs` holds every cascade input with the executor's
+  // extents; `options` are the executor's (storage, accumulation, exp).
+  Datapath(const Problem& problem, const Plan& plan, const TensorMap& inputs,
+           const ExecutionOptions& options);
+  ~Datapath();
+  Datapath(const Datapath&) = delete;
+  Datapath& operator=(const Datapath&) = delete;
+
+  // The data action of plan operation `op` (nothing for other slices and spill traffic).
+  void run(int op);
+  // Every tensor as it ends up: a DRAM tensor's DRAM copy, other tensors' home copies.
+  TensorMap results() const;
+  const DatapathCounts& counts() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Bit-for-bit comparison of `names` in two tensor maps (NaN equals NaN).
+struct TensorDifference {
+  std::string tensor;
+  int64_t elements = 0, differing = 0;
+  std::string first;  // the first differing element, "" when equal
+};
+std::vector<TensorDifference> compare_bitwise(const TensorMap& expected, const TensorMap& actual,
+                                              const std::vector<std::string>& names);
+
+}  // namespace cascade
