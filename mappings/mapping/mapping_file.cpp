@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "arch/support/yaml_reader.h"
 
@@ -253,11 +254,7 @@ Mapping parse_mapping_text(const std::string& yaml_text, const std::string& file
 }
 
 Mapping load_mapping(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(SourceLocation{path, 0, 0}, "cannot open mapping file '" + path + "'");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_mapping_text(text.str(), path);
+  return parse_mapping_text(read_input_file(path, "mapping file"), path);
 }
 
 std::string print_mapping(const Mapping& m) {

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 
+#include "arch/support/files.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/cli/cli_support.h"
 #include "sim/cli/commands.h"
@@ -20,7 +22,7 @@ namespace {
 struct SimulateOptions {
   DesignPointOptions point;
   CycleModelOptions model;
-  double max_difference = -1;
+  std::string slices, tiles_in_flight, max_difference;
   bool quiet = false;
 };
 
@@ -38,6 +40,15 @@ void print_unit_time(const std::string& unit, const Stats& st) {
 }
 
 int run_simulate(SimulateOptions o) {
+  if (!o.slices.empty())
+    o.model.slices = parse_integer_option("--slices", o.slices, 0, std::numeric_limits<int64_t>::max());
+  if (!o.tiles_in_flight.empty())
+    o.model.tiles_in_flight =
+        static_cast<int>(parse_integer_option("--tiles-in-flight", o.tiles_in_flight, 1, 1 << 20));
+  const double max_difference =
+      o.max_difference.empty() ? -1 : parse_real_option("--max-difference", o.max_difference, 0);
+  OutputFiles::check_paths({{o.model.vcd, "--vcd"}, {o.model.trace, "--trace"}},
+                           design_point_inputs(o.point));
   const DesignPoint point = load_design_point(o.point);
   const AnalyticalModel analytical(point.problem, point.arch);
   // The mapping is the one the analytical model ranks best (the mappers' choice); the cycle
@@ -73,9 +84,9 @@ int run_simulate(SimulateOptions o) {
   const double difference =
       analytical_cycles > 0 ? 100 * (sim.stats.cycles / analytical_cycles - 1) : 0.0;
   fmt::print("  difference   {:+.3f} % (cycle model vs analytical)\n", difference);
-  if (o.max_difference >= 0 && std::fabs(difference) > o.max_difference) {
+  if (max_difference >= 0 && std::fabs(difference) > max_difference) {
     fmt::print(stderr, "the cycle model and the analytical model differ by {:.3f} % (> {} %)\n",
-               std::fabs(difference), o.max_difference);
+               std::fabs(difference), max_difference);
     return kExitCheckFailed;
   }
   return 0;
@@ -91,14 +102,14 @@ Command add_simulate_command(CLI::App& app) {
       "array, 1D array, controller), next to the analytical model's cycles");
   add_design_point_options(*simulate, o->point);
   simulate
-      ->add_option("--slices", o->model.slices,
+      ->add_option("--slices", o->slices,
                    "(batch, head) slices simulated per group, the rest extrapolated at the "
                    "rate of the middle ones (0: simulate all; default: 3 x tiles in flight + 1)");
   simulate
-      ->add_option("--tiles-in-flight", o->model.tiles_in_flight,
+      ->add_option("--tiles-in-flight", o->tiles_in_flight,
                    "Steps a unit may run ahead of its oldest waiting operation (a controller "
-                   "pipelining consecutive tiles)")
-      ->capture_default_str();
+                   "pipelining consecutive tiles; default: " +
+                       std::to_string(o->model.tiles_in_flight) + ")");
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
                      "with fill_drain: per_fold)");

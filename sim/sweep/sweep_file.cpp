@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "arch/support/yaml_reader.h"
 #include "sim/sweep/sweep.h"
@@ -12,7 +13,6 @@
 
 namespace cascade {
 
-using sweep_detail::read_text;
 using sweep_detail::starts_with;
 
 namespace {
@@ -162,7 +162,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
 }
 
 SweepSpec load_sweep(const std::string& path) {
-  return parse_sweep_text(read_text(path), path);
+  return parse_sweep_text(read_input_file(path, "sweep file"), path);
 }
 
 SweepPoint sweep_point(const SweepSpec& spec, size_t index) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "mappings/mappers/registry.h"
 #include "sim/analytical/analytical_model.h"
@@ -19,13 +20,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_text(const std::string& path) { return read_input_file(path, "file"); }
 
 uint64_t fnv1a(const std::string& text, uint64_t h) {
   for (unsigned char c : text) {
