@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "arch/support/files.h"
 #include "sim/cli/cli_support.h"
 #include "sim/cli/commands.h"
 #include "sim/sweep/sweep.h"
@@ -43,6 +44,11 @@ int run_sweep_command(const SweepCommandOptions& o) {
           o.shard + "'");
     }
   }
+  // The CSV and the database may overwrite none of the files the sweep reads.
+  std::vector<std::pair<std::string, std::string>> inputs = sweep_inputs(spec, find_config);
+  OutputFiles::check_paths({{options.csv, "--csv"}, {options.db, "--db"}}, inputs);
+  for (const std::string& m : options.merge) inputs.emplace_back(m, "--merge database");
+  OutputFiles::check_paths({{options.csv, "--csv"}}, inputs);
   fmt::print("cascade sweep {}: {} points{}, {} job{}\n", spec.name, spec.points(),
              options.shards > 1 ? fmt::format(" (shard {}/{})", options.shard, options.shards)
                                 : std::string(),
