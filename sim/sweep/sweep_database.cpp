@@ -2,7 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <fmt/core.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +18,10 @@ namespace {
 
 constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 60000;  // another process writing: wait, do not fail
+constexpr const char* kCreateTable =
+    "CREATE TABLE IF NOT EXISTS points ("
+    " key TEXT PRIMARY KEY, sweep TEXT, idx INTEGER, point TEXT, status TEXT, error TEXT,"
+    " mapping TEXT, P REAL, latency_s REAL, energy_j REAL, area_mm2 REAL, summary TEXT)";
 
 std::string column_text(sqlite3_stmt* st, int c) {
   const unsigned char* t = sqlite3_column_text(st, c);
@@ -44,8 +54,8 @@ SweepDatabase::SweepDatabase(const std::string& file) : file_(file) {
                   "' is an empty file (0 bytes), not a sweep database: remove it to start a new "
                   "one, or give another --db");
   }
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+  if (!std::filesystem::exists(file, ec)) create(file);
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     const std::string m = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -61,6 +71,40 @@ SweepDatabase::SweepDatabase(const std::string& file) : file_(file) {
     insert_ = select_ = nullptr;
     throw;
   }
+}
+
+// A new database is made complete (schema, WAL) under a temporary name and linked into
+// place, so another process never sees a half-created (empty) file: of two processes
+// creating the same database, one links and both then open that one.
+void SweepDatabase::create(const std::string& file) {
+  static std::atomic<unsigned> counter{0};
+  const std::string temp = file + fmt::format(".tmp-{}-{}", ::getpid(), counter.fetch_add(1));
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(temp.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  char* message = nullptr;
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(db,
+                      ("PRAGMA journal_mode = WAL; PRAGMA user_version = " +
+                       std::to_string(kSchemaVersion) + "; " + kCreateTable)
+                          .c_str(),
+                      nullptr, nullptr, &message);
+  const std::string error = rc == SQLITE_OK ? "" : message ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  sqlite3_close(db);  // checkpoints the WAL and removes it
+  if (!error.empty()) {
+    ::unlink(temp.c_str());
+    throw Error("sweep database '" + file + "': cannot create it: " + error);
+  }
+  if (::link(temp.c_str(), file.c_str()) != 0 && errno != EEXIST) {
+    const int err = errno;
+    // A file system without hard links: a rename (not exclusive, but whole).
+    if (::rename(temp.c_str(), file.c_str()) != 0) {
+      ::unlink(temp.c_str());
+      throw Error("sweep database '" + file + "': cannot create it: " + std::strerror(err));
+    }
+    return;
+  }
+  ::unlink(temp.c_str());
 }
 
 void SweepDatabase::open_checked() {
@@ -98,12 +142,14 @@ void SweepDatabase::open_checked() {
     throw Error("sweep database '" + file_ + "' has schema version " + std::to_string(version) +
                 ", this cascade writes version " + std::to_string(kSchemaVersion) +
                 ": give another --db (or remove this one to recompute its points)");
-  // WAL: the CSV pass of one process does not block another's commits.
-  exec("PRAGMA journal_mode = WAL");
-  exec(
-      "CREATE TABLE IF NOT EXISTS points ("
-      " key TEXT PRIMARY KEY, sweep TEXT, idx INTEGER, point TEXT, status TEXT, error TEXT,"
-      " mapping TEXT, P REAL, latency_s REAL, energy_j REAL, area_mm2 REAL, summary TEXT)");
+  // WAL (set when the file is created): the CSV pass of one process does not block another's
+  // commits. An older database is converted when no other process holds it.
+  st = prepare("PRAGMA journal_mode");
+  rc = sqlite3_step(st);
+  const std::string mode = rc == SQLITE_ROW ? column_text(st, 0) : "";
+  sqlite3_finalize(st);
+  if (mode != "wal") sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+  if (!has_table) exec(kCreateTable);
   if (version != kSchemaVersion) exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
 }
 

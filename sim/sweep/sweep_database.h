@@ -51,6 +51,7 @@ class SweepDatabase {
   sqlite3_stmt* prepare(const char* sql);
   [[noreturn]] void fail(const std::string& what);
   void open_checked();  // the checks and schema of the constructor
+  static void create(const std::string& file);
 
   std::string file_;
   sqlite3* db_ = nullptr;
