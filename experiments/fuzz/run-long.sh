@@ -14,6 +14,7 @@ mkdir -p "$results" "$build/long-logs"
 source <(sed -n '/^seeds() {/,/^}/p' "$root/scripts/fuzz.sh")
 targets=(fuzz_cascade fuzz_roundtrip fuzz_arch fuzz_workload fuzz_mapping fuzz_sweep)
 pids=()
+started=$(date +%s)
 for t in "${targets[@]}"; do
   corpus="$build/long-corpus/$t"; mkdir -p "$corpus" "$build/long-findings/$t"
   for f in $(seeds "$t"); do cp -n "$f" "$corpus/seed-$(basename "$f")"; done
@@ -25,13 +26,14 @@ for t in "${targets[@]}"; do
   done
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
+elapsed=$(($(date +%s) - started))  # the wall time the targets ran (less if interrupted)
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel: $(uname -r); compiler: $(clang++-15 --version 2>/dev/null | head -1 || echo 'clang++-15 (built elsewhere)')"
-  echo "run: ${#targets[@]} targets x $procs processes x $seconds s, ASan + UBSan, corpora seeded from configs/ and tests/data"
+  echo "run: ${#targets[@]} targets x $procs processes, $elapsed s of wall time (limit $seconds s), ASan + UBSan, corpora seeded from configs/ and tests/data"
 } > "$results/$stamp.txt"
-echo "target,processes,seconds,executions,findings,corpus_files" > "$results/$stamp.csv"
+echo "target,processes,wall_seconds,executions,findings,corpus_files" > "$results/$stamp.csv"
 status=0
 for t in "${targets[@]}"; do
   execs=0
@@ -41,7 +43,7 @@ for t in "${targets[@]}"; do
   done
   findings=$(ls "$build/long-findings/$t" | wc -l)
   [ "$findings" -eq 0 ] || status=1
-  echo "$t,$procs,$seconds,$execs,$findings,$(ls "$build/long-corpus/$t" | wc -l)" >> "$results/$stamp.csv"
+  echo "$t,$procs,$elapsed,$execs,$findings,$(ls "$build/long-corpus/$t" | wc -l)" >> "$results/$stamp.csv"
 done
 cat "$results/$stamp.txt" "$results/$stamp.csv"
 exit $status
