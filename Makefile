@@ -33,7 +33,7 @@ test-release: build
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCASCADE_SANITIZE=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L sanitize
+	cd $(ASAN_BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ctest --output-on-failure -j $(JOBS) -L sanitize
 
 # The libFuzzer targets (tests/fuzz: every file reader, parse -> print -> parse) built with
 # clang-15 under ASan + UBSan, each run for FUZZ_SECONDS on corpora seeded from configs/ and
