@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "arch/arch_reader.h"
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 
 namespace cascade {
@@ -201,13 +202,7 @@ ArchSpec parse_arch_text(const std::string& yaml_text, const std::string& file) 
 }
 
 ArchSpec load_arch(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(SourceLocation{path, 0, 0},
-                "cannot open architecture file: " + std::string(std::strerror(errno)));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_arch_text(buffer.str(), path);
+  return parse_arch_text(read_input_file(path, "architecture file"), path);
 }
 
 ArchSpec::RegisterFileEnergy parse_register_file_energy(const std::string& name) {

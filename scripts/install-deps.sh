@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libsqlite3-dev
   python3 python3-numpy python3-yaml python3-matplotlib
+  clang-15 libfuzzer-15-dev
 )
 
 missing=()

@@ -74,29 +74,40 @@ def fa_mapping(B, H, P, M, E, serialized=False):
     return "\n".join(out) + "\n"
 
 
-def workload_file(tmp, name, batch):
-    """A copy of configs/workloads/NAME.yaml with the measured batch (`--set` cannot change it)."""
+WORKLOAD_DIR = os.path.join(RES, "workloads")
+
+
+def workload_file(name, batch):
+    """A copy of configs/workloads/NAME.yaml with the measured batch (`--set` cannot change it),
+    kept in experiments/gpu/results/workloads/ so that fusemax_cmd reruns from the repository."""
     src = os.path.join(ROOT, "configs/workloads", name + ".yaml")
+    os.makedirs(WORKLOAD_DIR, exist_ok=True)
     lines = []
     for line in open(src):
         if line.startswith("batch:"):
             line = f"batch: {batch}   # the GPU row's batch (experiments/gpu/compare.py)\n"
         if line.startswith("cascade:"):
-            line = "cascade: " + os.path.join(ROOT, "configs/cascades", line.split()[1].split("/")[-1]) + "\n"
+            cascade = os.path.join(ROOT, "configs/cascades", line.split()[1].split("/")[-1])
+            line = "cascade: " + os.path.relpath(cascade, WORKLOAD_DIR) + "\n"
         lines.append(line)
-    path = os.path.join(tmp, f"{name}-b{batch}.yaml")
+    path = os.path.join(WORKLOAD_DIR, f"{name}-b{batch}.yaml")
     open(path, "w").write("".join(lines))
     return path
 
 
 def run_model(binary, tmp, arch, wl, seq, extra=()):
     out = os.path.join(tmp, "r.json")
-    cmd = [binary, "run", "--arch", arch, "--workload", wl, "--seq", str(seq), "--json", out, *extra]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [binary, "run", "--arch", arch, "--workload", wl, "--seq", str(seq), *extra]
+    r = subprocess.run(cmd + ["--json", out], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(" ".join(cmd) + "\n" + r.stderr + r.stdout)
     d = json.load(open(out))
-    d["cmd"] = " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd)
+    # The command as it reruns from the repository root: inputs by repository-relative path,
+    # no temporary file (the --json output is left out), so a rerun gives the same bytes.
+    # (None when an input lies outside the repository: such a command is not recorded.)
+    outside = [c for c in cmd if os.path.isabs(c) and not c.startswith(ROOT + os.sep)]
+    d["cmd"] = None if outside else " ".join(os.path.relpath(c, ROOT) if os.path.isabs(c) else c
+                                             for c in cmd)
     return d
 
 
@@ -131,8 +142,9 @@ def main():
                 best = min(cand, key=lambda r: float(r["median_ms"]))
                 batch = int(best["batch"])
                 H, E = int(best["H"]), int(best["E"])
-                wfile = workload_file(tmp, wl, batch)
+                wfile = workload_file(wl, batch)
                 fm = run_model(binary, tmp, "fusemax", wfile, L, ["--cascade", cascade, *cset])
+                assert fm["cmd"], "fusemax_cmd must name its inputs inside the repository"
                 rec = dict(workload=wname, L=L, variant=variant, batch=batch, gpu_kernel=best["kernel"],
                            gpu_ms=float(best["median_ms"]), gpu_tflops=float(best["tflops"]),
                            gpu_energy_J=float(best["energy_mJ_per_call"]) / 1e3, flops=float(best["flops"]),

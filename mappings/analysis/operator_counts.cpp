@@ -136,8 +136,13 @@ class PointCounter {
         if (!p.holds(values_.data())) return 0;
       return free_points_;
     }
+    steps_ = 0;
     return count_level(0) * free_points_;
   }
+
+  // Masked points are counted by walking the outer constrained ranks: bounded, so a huge
+  // shape is refused with a message instead of counting for hours.
+  static constexpr double kMaxSteps = 2e8;
 
   // Points of levels `level` .. free_from_ - 1 (the constrained ones) given the outer values.
   double count_level(size_t level) {
@@ -149,6 +154,13 @@ class PointCounter {
     // The last constrained level with exact bounds is an interval.
     if (last && exact) return static_cast<double>(hi - lo + 1);
     double total = 0;
+    steps_ += static_cast<double>(hi - lo) + 1;
+    if (steps_ > kMaxSteps)
+      throw Error(einsum_.loc,
+                  "einsum " + einsum_.output + ": counting its masked points walks more than " +
+                      std::to_string(static_cast<int64_t>(kMaxSteps)) +
+                      " values of its constrained ranks (" + std::to_string(extents_[level]) +
+                      " in one of them): these shapes are too large to count exactly");
     for (int64_t v = lo; v <= hi; ++v) {
       values_[level] = v;
       if (!exact) {
@@ -171,6 +183,7 @@ class PointCounter {
   std::vector<int64_t> extents_;
   std::vector<int64_t> values_;
   size_t free_from_ = 0;    // levels from here on are read by no condition
+  double steps_ = 0;        // values walked by count_level in this count
   double free_points_ = 1;  // the product of their extents
 };
 

@@ -259,7 +259,7 @@ class Resolver {
       const Partition& p = *o->second;
       const int64_t whole = shape(p.rank, p.loc);
       const int64_t tile = shape(p.parts[1], p.loc);
-      value = (whole + tile - 1) / tile;  // both >= 1
+      value = whole / tile + (whole % tile != 0);  // both >= 1; no overflow near 2^63
     } else {
       const ShapeDefault* d = nullptr;
       for (const ShapeDefault& s : cascade_.shapes)

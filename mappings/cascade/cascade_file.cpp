@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "arch/support/yaml_reader.h"
 #include "mappings/cascade/parser.h"
@@ -398,13 +399,7 @@ class CascadeFileReader {
 }  // namespace
 
 Cascade parse_cascade_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(SourceLocation{path, 0, 0},
-                "cannot open cascade file: " + std::string(std::strerror(errno)));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_cascade_text(buffer.str(), path);
+  return parse_cascade_text(read_input_file(path, "cascade file"), path);
 }
 
 Cascade parse_cascade_text(const std::string& yaml_text, const std::string& file) {

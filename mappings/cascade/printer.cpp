@@ -44,6 +44,15 @@ std::string parenthesized(const std::string& text, bool wrap) {
   return wrap ? "(" + text + ")" : text;
 }
 
+// Unary minus. A negated negation or negative literal is printed `- -x`, not `-(-x)`: the
+// parser nests one level per minus but three per parenthesis, so deep chains that parse
+// must print within the same nesting limit. A non-negative literal keeps its parentheses:
+// `-3` would read back as the literal -3, not as a negation.
+std::string negated(const std::string& operand, bool wrap) {
+  if (wrap) return "-(" + operand + ")";
+  return (!operand.empty() && operand[0] == '-' ? "- " : "-") + operand;
+}
+
 // The shortest decimal text that reads back as exactly `v`.
 std::string format_number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -160,7 +169,8 @@ std::string print_index(const IndexExpr& e) {
     case IndexOp::Neg: {
       if (e.args.size() != 1) return "?";
       const IndexExpr& a = e.args[0];
-      return "-" + parenthesized(print_index(a), level(a) < 4 || a.op == IndexOp::Constant);
+      return negated(print_index(a),
+                     level(a) < 3 || (a.op == IndexOp::Constant && a.value >= 0));
     }
     case IndexOp::Call: {
       std::string out = e.name + "(";
@@ -188,7 +198,8 @@ std::string print_expr(const Expr& e) {
     case ExprOp::Neg: {
       if (e.args.size() != 1) return "?";
       const Expr& a = e.args[0];
-      return "-" + parenthesized(print_expr(a), level(a) < 4 || a.op == ExprOp::Number);
+      return negated(print_expr(a),
+                     level(a) < 3 || (a.op == ExprOp::Number && !std::signbit(a.number)));
     }
     case ExprOp::Add: return binary(e, " + ");
     case ExprOp::Sub: return binary(e, " - ");

@@ -198,7 +198,8 @@ class FlatMapper : public Mapper {
   // is for a multi-pass cascade (softmax-3pass). On a 1-pass cascade it still maps, but
   // that is FLAT's dataflow on another cascade, not FLAT.
   MapperFit fit(const Cascade& cascade) const override {
-    const RankPasses* m = analyze_passes(cascade).find("M");
+    const PassReport passes = analyze_passes(cascade);  // `m` points into it: keep it alive
+    const RankPasses* m = passes.find("M");
     if (m && m->passes > 1) return {};
     MapperFit f;
     f.intended = false;

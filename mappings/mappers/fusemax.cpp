@@ -15,6 +15,7 @@
 
 #include "arch/support/names.h"
 #include "mappings/analysis/passes.h"
+#include "mappings/mappers/divisors.h"
 #include "mappings/mappers/mapper_support.h"
 #include "mappings/mappers/registry.h"
 
@@ -51,9 +52,8 @@ std::vector<Mapping> fusemax_mappings(const Problem& problem, const ArchSpec& ar
   const int64_t P = problem.bindings.shape("P");
   const int64_t p0 = std::min<int64_t>(a2.cols, P);
   const int64_t tiles = ceil_div(P, p0);
-  std::vector<int64_t> divisors;
-  for (int64_t d = tiles; d >= 1; --d)
-    if (tiles % d == 0) divisors.push_back(d);
+  // The divisors from the factorisation of P / P0: a bounded search at any P.
+  const std::vector<int64_t> divisors = divisors_descending(tiles);
 
   double smallest_need = 0;
   for (int64_t p1 : divisors) {

@@ -19,7 +19,7 @@ struct SpatialChoice {
   int64_t factor = 1;
 };
 
-inline int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? a : (a + b - 1) / b; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? a : a / b + (a % b != 0); }
 
 // The array with `role` in the architecture file; Error naming the mapper and the arrays
 // when there is none.

@@ -3,9 +3,11 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "arch/support/yaml_reader.h"
 
@@ -156,20 +158,46 @@ TensorHome parse_home(const std::string& text, const SourceLocation& loc) {
   throw Error(loc, "'home' must be dram, global_buffer or register_file, got '" + text + "'");
 }
 
+std::string name_text(const std::string& s);
+
 std::string print_loops(const std::vector<Loop>& loops) {
   std::string out = "[";
   for (size_t i = 0; i < loops.size(); ++i)
-    out += fmt::format("{}{}: {}", i ? ", " : "", loops[i].rank, loops[i].factor);
+    out += fmt::format("{}{}: {}", i ? ", " : "", name_text(loops[i].rank), loops[i].factor);
   return out + "]";
 }
 
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);  // YAML double-quoted escapes read back exactly
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
+}
+
+// A name as YAML: plain when it reads back as itself (an identifier that YAML does not
+// take for null or a boolean), quoted otherwise, so print -> parse round-trips any name.
+std::string name_text(const std::string& s) {
+  static const char* const special[] = {"null", "Null", "NULL", "true", "True", "TRUE", "false",
+                                        "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+                                        "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"};
+  bool plain = !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_');
+  for (char c : s)
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  for (const char* w : special) plain = plain && s != w;
+  return plain ? s : quote(s);
 }
 
 }  // namespace
@@ -253,11 +281,7 @@ Mapping parse_mapping_text(const std::string& yaml_text, const std::string& file
 }
 
 Mapping load_mapping(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(SourceLocation{path, 0, 0}, "cannot open mapping file '" + path + "'");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_mapping_text(text.str(), path);
+  return parse_mapping_text(read_input_file(path, "mapping file"), path);
 }
 
 std::string print_mapping(const Mapping& m) {
@@ -269,7 +293,7 @@ std::string print_mapping(const Mapping& m) {
     out += "shapes: {";
     bool first = true;
     for (const auto& [k, v] : m.shapes) {
-      out += fmt::format("{}{}: {}", first ? "" : ", ", k, v);
+      out += fmt::format("{}{}: {}", first ? "" : ", ", name_text(k), name_text(v));
       first = false;
     }
     out += "}\n";
@@ -282,7 +306,7 @@ std::string print_mapping(const Mapping& m) {
   if (!m.tensors.empty()) {
     out += "tensors:\n";
     for (const TensorPlacement& t : m.tensors)
-      out += fmt::format("  {}: {{home: {}, staged: {}, spill: {}}}\n", t.tensor, to_string(t.home),
+      out += fmt::format("  {}: {{home: {}, staged: {}, spill: {}}}\n", name_text(t.tensor), to_string(t.home),
                          t.staged ? "true" : "false", t.spill ? "true" : "false");
   }
   out += "groups:\n";
@@ -292,14 +316,18 @@ std::string print_mapping(const Mapping& m) {
     if (g.serialized_units) out += "    units: serialized\n";
     out += "    einsums:\n";
     for (const EinsumMapping& e : g.einsums) {
-      out += "      - einsum: " + e.einsum + "\n";
-      out += "        unit: " + e.unit + "\n";
+      out += "      - einsum: " + name_text(e.einsum) + "\n";
+      out += "        unit: " + name_text(e.unit) + "\n";
       out += "        buffer_loops: " + print_loops(e.buffer_loops) + "\n";
       out += "        spatial: {cols: " + print_loops(e.spatial_cols) +
              ", rows: " + print_loops(e.spatial_rows) + "}\n";
       if (!e.register_loops.empty())
         out += "        register_loops: " + print_loops(e.register_loops) + "\n";
-      if (!e.bypass.empty()) out += "        bypass: [" + join(e.bypass) + "]\n";
+      if (!e.bypass.empty()) {
+        std::vector<std::string> names;
+        for (const std::string& b : e.bypass) names.push_back(name_text(b));
+        out += "        bypass: [" + join(names) + "]\n";
+      }
     }
   }
   return out;

@@ -234,7 +234,9 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
       if (check_operations)
         for (const auto& [op, rate] : pe.ops_per_point)
           if (lower_operation(*array, op).empty())
-            throw Error(em.loc, "einsum " + em.einsum + ": operation '" + op +
+            // At the mapping file's line, or (a mapper's mapping) at the array in the
+            // architecture file, whose `ops` lack the operation.
+            throw Error(em.loc.known() ? em.loc : array->loc, "einsum " + em.einsum + ": operation '" + op +
                                     "' is not supported by " + array->name +
                                     " (it supports: " + join(supported_ops(*array)) + ")");
       re.loops.clear();

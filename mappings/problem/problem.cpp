@@ -1,8 +1,10 @@
 #include "mappings/problem/problem.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
+#include "arch/support/checked.h"
 #include "arch/support/names.h"
 #include "mappings/analysis/evaluation_order.h"
 #include "mappings/analysis/operator_counts.h"
@@ -77,12 +79,19 @@ Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t b
     pt.input = t.producer < 0;
     pt.output = contains(cascade.outputs, t.name);
     pt.elements = 1;
+    // The whole tensor (every batch and head) in bytes must be a 64-bit count: a larger
+    // one is a size no design point can have, refused with the tensor's name.
+    const std::string what = "tensor " + t.name + " [" + join(t.ranks, ", ") + "] x batch " +
+                             std::to_string(batch) + " x heads " + std::to_string(heads);
+    int64_t total = checked_mul(batch, heads, what);
     for (size_t d = 0; d < t.ranks.size(); ++d) {
       const int64_t extra = d < t.extra.size() ? t.extra[d] : 0;
-      pt.sizes.push_back(bindings.shape(t.ranks[d]) + extra);
+      pt.sizes.push_back(checked_add(bindings.shape(t.ranks[d]), extra, what));
       pt.elements *= static_cast<double>(pt.sizes.back());
+      total = checked_mul(total, pt.sizes.back(), what);
       if (extra > 0 && pt.iterative_dimension < 0) pt.iterative_dimension = static_cast<int>(d);
     }
+    checked_mul(total, static_cast<int64_t>(std::ceil(word_bytes)), what + " (bytes)");
     problem.tensor_index[pt.name] = static_cast<int>(problem.tensors.size());
     problem.tensors.push_back(std::move(pt));
   }
@@ -107,8 +116,13 @@ Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t b
         for (ProblemVariable& v : pe.variables)
           if (v.name == index.args[0].name) v.iterative = true;
     pe.box = 1;
-    for (size_t s = 2; s < pe.variables.size(); ++s)
+    int64_t iterations = checked_mul(batch, heads, "einsum " + einsum.output + "'s iterations");
+    for (size_t s = 2; s < pe.variables.size(); ++s) {
       pe.box *= static_cast<double>(pe.variables[s].extent);
+      iterations = checked_mul(iterations, pe.variables[s].extent,
+                               "einsum " + einsum.output + "'s iterations (batch x heads x " +
+                                   join(vars.all(), " x ") + ")");
+    }
     const EinsumCost& cost = costs[i];
     pe.points = cost.points;
     for (const auto& [op, rate] : cost.per_point.ops)

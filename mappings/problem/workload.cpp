@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "arch/support/files.h"
 #include "arch/support/yaml_reader.h"
 
 namespace cascade {
@@ -64,11 +65,7 @@ Workload parse_workload_text(const std::string& yaml_text, const std::string& fi
 }
 
 Workload load_workload(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(SourceLocation{path, 0, 0}, "cannot open workload file '" + path + "'");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_workload_text(text.str(), path);
+  return parse_workload_text(read_input_file(path, "workload file"), path);
 }
 
 std::vector<std::string> cascade_shape_names(const Cascade& cascade) {

@@ -15,10 +15,11 @@ namespace {
 struct CheckOptions_ {
   std::string file, format = "fp32", accumulate, exp = "exact";
   std::vector<std::string> sets;
-  uint64_t seed = 1;
+  std::string seed = "1";
 };
 
 int run_check(const CheckOptions_& o) {
+  const uint64_t seed = parse_unsigned_option("--seed", o.seed);
   const Cascade c = parse_cascade_file(o.file);
   print_warnings(c);
   const Bindings b = resolve_bindings(c, parse_settings(o.sets));
@@ -28,7 +29,7 @@ int run_check(const CheckOptions_& o) {
                                      ? default_accumulation(options.execution.storage)
                                      : parse_number_format(o.accumulate);
   options.execution.exp = parse_exp_mode(o.exp);
-  options.seed = o.seed;
+  options.seed = seed;
   const CheckResult r = check_cascade(c, b, options);
 
   std::string shapes;
@@ -38,7 +39,7 @@ int run_check(const CheckOptions_& o) {
   fmt::print("  shapes: {}\n", shapes);
   fmt::print("  format: storage {}, accumulate {}, exp {}; inputs N(0,1), seed {}\n",
              to_string(options.execution.storage), to_string(options.execution.accumulate),
-             to_string(options.execution.exp), o.seed);
+             to_string(options.execution.exp), options.seed);
   fmt::print("  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", "output", "max|err|", "max|ref|",
              "rel err", "tolerance", "result");
   for (const OutputComparison& out : r.outputs)
@@ -71,7 +72,7 @@ Command add_check_command(CLI::App& app) {
                    "exp implementation: exact (std::exp) or hardware (2^i * poly(f))")
       ->capture_default_str();
   check->add_option("--set", o->sets, "Shapes and parameters, e.g. P=1024,M=1024,E=64,scale=1");
-  check->add_option("--seed", o->seed, "Seed of the random inputs")->capture_default_str();
+  check->add_option("--seed", o->seed, "Seed of the random inputs (0 to 2^64 - 1)")->capture_default_str();
   return {check, [o] { return run_check(*o); }};
 }
 

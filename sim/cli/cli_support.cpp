@@ -2,7 +2,10 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +15,47 @@
 #include "mappings/problem/workload.h"
 
 namespace cascade::cli {
+
+int64_t parse_integer_option(const std::string& option, const std::string& text, int64_t min,
+                             int64_t max) {
+  const std::string range =
+      max == std::numeric_limits<int64_t>::max()
+          ? fmt::format("an integer >= {}", min)
+          : fmt::format("an integer from {} to {}", min, max);
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0')
+    throw Error(option + " expects " + range + ", got '" + text + "'");
+  if (errno == ERANGE || v < min || v > max)
+    throw Error(option + " expects " + range + ", got " + text + " (out of range)");
+  return static_cast<int64_t>(v);
+}
+
+uint64_t parse_unsigned_option(const std::string& option, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+    throw Error(option + " expects an integer from 0 to 18446744073709551615, got '" + text + "'");
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (*end != '\0')
+    throw Error(option + " expects an integer from 0 to 18446744073709551615, got '" + text + "'");
+  if (errno == ERANGE)
+    throw Error(option + " expects an integer from 0 to 18446744073709551615, got " + text +
+                " (out of range)");
+  return static_cast<uint64_t>(v);
+}
+
+double parse_real_option(const std::string& option, const std::string& text, double min) {
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0' ||
+      !std::isfinite(v) || errno == ERANGE)
+    throw Error(option + " expects a finite number, got '" + text + "'");
+  if (v < min) throw Error(option + " expects a number >= " + format_number(min) + ", got " + text);
+  return v;
+}
 
 std::map<std::string, std::string> parse_settings(const std::vector<std::string>& items) {
   std::map<std::string, std::string> out;
@@ -97,7 +141,7 @@ void add_design_point_options(CLI::App& command, DesignPointOptions& o) {
                      "partitions M, else generic). Mappers:" +
                          mappers);
   command.add_option("--set", o.sets, "Shapes and parameters, e.g. P=4096,M=4096");
-  command.add_option("--seq", o.seq, "Sequence length: sets P and M");
+  command.add_option("--seq", o.seq, "Sequence length: sets P and M (an integer >= 1)");
   command
       .add_option("--register-file-energy", o.register_file_energy,
                   "Overrides the architecture's register_file_energy: all_instances (every PE's "
@@ -113,16 +157,47 @@ DesignPoint load_design_point(const DesignPointOptions& o) {
   Workload workload = load_workload(find_config("--workload", "workloads", o.workload));
   std::string cascade_file = o.cascade.empty() ? workload.cascade : o.cascade;
   if (cascade_file.empty())
-    throw Error("workload " + workload.name + " names no cascade: pass --cascade");
+    throw Error(workload.loc, "workload " + workload.name +
+                                  " names no cascade: add 'cascade:' to it or pass --cascade");
   if (!o.cascade.empty()) cascade_file = find_config("--cascade", "cascades", o.cascade);
   Cascade cascade = parse_cascade_file(cascade_file);
   print_warnings(cascade);
-  if (o.seq < 0) throw Error("--seq must be positive");
   DesignPointSettings settings;
   settings.mapper = o.mapper;
-  settings.seq = o.seq;
+  settings.seq = o.seq.empty() ? 0
+                               : parse_integer_option("--seq", o.seq, 1,
+                                                      std::numeric_limits<int64_t>::max());
   settings.overrides = parse_settings(o.sets);
   return make_design_point(std::move(arch), std::move(workload), std::move(cascade), settings);
+}
+
+std::vector<std::pair<std::string, std::string>> design_point_inputs(const DesignPointOptions& o) {
+  std::vector<std::pair<std::string, std::string>> inputs;
+  // Best effort: a file that cannot be found or read is reported when the point loads.
+  auto add = [&](const std::string& what, const std::string& folder, const std::string& given) {
+    if (given.empty()) return std::string();
+    try {
+      const std::string path = find_config(what, folder, given);
+      inputs.emplace_back(path, what.substr(2) + " file");
+      return path;
+    } catch (const Error&) {
+      return std::string();
+    }
+  };
+  add("--arch", "arch", o.arch);
+  const std::string workload = add("--workload", "workloads", o.workload);
+  if (!o.cascade.empty()) {
+    add("--cascade", "cascades", o.cascade);
+  } else if (!workload.empty()) {
+    try {
+      const Workload w = load_workload(workload);
+      if (!w.cascade.empty()) inputs.emplace_back(w.cascade, "cascade file");
+    } catch (const Error&) {
+    }
+  }
+  if (!o.mapper.empty() && std::filesystem::exists(o.mapper))
+    inputs.emplace_back(o.mapper, "mapping file");
+  return inputs;
 }
 
 }  // namespace cascade::cli

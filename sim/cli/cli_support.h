@@ -13,6 +13,14 @@
 
 namespace cascade::cli {
 
+// Command-line numbers, strict: the whole text an integer (or a finite real) within
+// [min, max], else an Error naming the option; out-of-range values are refused, never
+// capped.
+int64_t parse_integer_option(const std::string& option, const std::string& text, int64_t min,
+                             int64_t max);
+uint64_t parse_unsigned_option(const std::string& option, const std::string& text);
+double parse_real_option(const std::string& option, const std::string& text, double min);
+
 // "P=1024,M=1024" (repeatable) -> {P: "1024", M: "1024"}.
 std::map<std::string, std::string> parse_settings(const std::vector<std::string>& items);
 void print_warnings(const Cascade& cascade);
@@ -33,10 +41,14 @@ std::string find_config(const std::string& what, const std::string& folder,
 struct DesignPointOptions {
   std::string arch, workload, cascade, mapper, register_file_energy;
   std::vector<std::string> sets;
-  int64_t seq = 0;
+  std::string seq;  // "" = the workload's shapes
 };
 void add_design_point_options(CLI::App& command, DesignPointOptions& options);
 // Loads the files and builds the point (prints the cascade's warnings).
 DesignPoint load_design_point(const DesignPointOptions& options);
+// The files a design point reads (as found from the options), each with what it is, for
+// refusing an output that would overwrite one of them.
+std::vector<std::pair<std::string, std::string>> design_point_inputs(
+    const DesignPointOptions& options);
 
 }  // namespace cascade::cli

@@ -3,7 +3,11 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
+#include <new>
 #include <vector>
 
 #include "arch/support/error.h"
@@ -32,15 +36,31 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
 
+  int code = 0;
   try {
     for (const Command& c : commands)
-      if (*c.app) return c.run();
+      if (*c.app) {
+        code = c.run();
+        break;
+      }
   } catch (const cascade::Error& e) {
+    std::fflush(stdout);
     fmt::print(stderr, "{}\n", e.what());
     return kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: out of memory\n");
+    return kExitBadInput;
   } catch (const std::exception& e) {
+    std::fflush(stdout);
     fmt::print(stderr, "error: {}\n", e.what());
     return kExitBadInput;
   }
-  return 0;
+  // The report on standard output is an output too: a failed write is an error.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int err = errno;
+    fmt::print(stderr, "error: cannot write standard output: {}\n", std::strerror(err));
+    return kExitBadInput;
+  }
+  return code;
 }

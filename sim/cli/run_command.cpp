@@ -1,9 +1,9 @@
 // `cascade run`: the analytical model on one design point.
 #include <fmt/core.h>
 
-#include <fstream>
 #include <memory>
 
+#include "arch/support/files.h"
 #include "mappings/mapping/mapping_file.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/systemc/cycle_model.h"
@@ -22,13 +22,14 @@ struct RunOptions {
   std::string json, csv, save_mapping, trace, fidelity = "analytical";
 };
 
-void write_file(const std::string& path, const std::string& option, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) throw Error("cannot write " + option + " file '" + path + "'");
-  out << text;
-}
-
 int run_run(const RunOptions& o) {
+  // Outputs are checked before any work (none may overwrite an input or another output)
+  // and written together at the end: all of them or, on an error, none.
+  OutputFiles::check_paths({{o.json, "--json"},
+                            {o.csv, "--csv"},
+                            {o.trace, "--trace"},
+                            {o.save_mapping, "--save-mapping"}},
+                           design_point_inputs(o.point));
   const DesignPoint point = load_design_point(o.point);
   const AnalyticalModel model(point.problem, point.arch);
   // The mappers' candidates are ranked by the analytical model; --fidelity cycle then
@@ -39,16 +40,16 @@ int run_run(const RunOptions& o) {
     cycle = std::make_unique<SystemCModel>(point.problem, point.arch, options);
   }
   const DesignPointResult result = evaluate_design_point(point, model, cycle.get());
-  fmt::print("{}", text_report(point, result));
-  if (!o.json.empty()) write_file(o.json, "--json", json_report(point, result).dump(2) + "\n");
-  if (!o.csv.empty()) {
-    write_file(o.csv, "--csv", csv_table({summary_row(point, result)}));
-  }
+  OutputFiles outputs;
+  if (!o.json.empty()) outputs.add(o.json, "--json", json_report(point, result).dump(2) + "\n");
+  if (!o.csv.empty()) outputs.add(o.csv, "--csv", csv_table({summary_row(point, result)}));
   if (!o.trace.empty())
-    write_file(o.trace, "--trace",
-               chrome_trace(result.stats, result.mapping.schedule, point.arch.clock_hz) + "\n");
+    outputs.add(o.trace, "--trace",
+                chrome_trace(result.stats, result.mapping.schedule, point.arch.clock_hz) + "\n");
   if (!o.save_mapping.empty())
-    write_file(o.save_mapping, "--save-mapping", print_mapping(result.mapping));
+    outputs.add(o.save_mapping, "--save-mapping", print_mapping(result.mapping));
+  fmt::print("{}", text_report(point, result));
+  outputs.commit();
   return 0;
 }
 

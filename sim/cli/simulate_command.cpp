@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 
+#include "arch/support/files.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/functional/check.h"
 #include "sim/cli/cli_support.h"
@@ -21,11 +23,11 @@ namespace {
 struct SimulateOptions {
   DesignPointOptions point;
   CycleModelOptions model;
-  double max_difference = -1;
+  std::string slices, tiles_in_flight, max_difference;
   bool quiet = false;
   bool timing_only = false, data = false;
   std::string format = "fp32", accumulate, exp = "exact";
-  uint64_t seed = 1;
+  std::string seed = "1";
 };
 
 // Data mode by default up to this many Einsum points per (batch, head) slice: about a
@@ -77,6 +79,15 @@ void print_unit_time(const std::string& unit, const Stats& st) {
 }
 
 int run_simulate(SimulateOptions o) {
+  if (!o.slices.empty())
+    o.model.slices = parse_integer_option("--slices", o.slices, 0, std::numeric_limits<int64_t>::max());
+  if (!o.tiles_in_flight.empty())
+    o.model.tiles_in_flight =
+        static_cast<int>(parse_integer_option("--tiles-in-flight", o.tiles_in_flight, 1, 1 << 20));
+  const double max_difference =
+      o.max_difference.empty() ? -1 : parse_real_option("--max-difference", o.max_difference, 0);
+  OutputFiles::check_paths({{o.model.vcd, "--vcd"}, {o.model.trace, "--trace"}},
+                           design_point_inputs(o.point));
   const DesignPoint point = load_design_point(o.point);
   const AnalyticalModel analytical(point.problem, point.arch);
   // The mapping is the one the analytical model ranks best (the mappers' choice); the cycle
@@ -85,6 +96,7 @@ int run_simulate(SimulateOptions o) {
   o.model.progress = !o.quiet && isatty(STDERR_FILENO);
   if (o.timing_only && o.data) throw Error("--timing-only and --data exclude each other");
   const bool data = o.data || (!o.timing_only && points_per_slice(point.problem) <= kDataModePoints);
+  const uint64_t seed = parse_unsigned_option("--seed", o.seed);
   TensorMap inputs;
   if (data) {
     o.model.execution.storage = parse_number_format(o.format);
@@ -92,7 +104,7 @@ int run_simulate(SimulateOptions o) {
                                        ? default_accumulation(o.model.execution.storage)
                                        : parse_number_format(o.accumulate);
     o.model.execution.exp = parse_exp_mode(o.exp);
-    inputs = random_inputs(point.problem.cascade, point.problem.bindings, o.seed, 1.0);
+    inputs = random_inputs(point.problem.cascade, point.problem.bindings, seed, 1.0);
     o.model.inputs = &inputs;
   }
   const SystemCModel model(point.problem, point.arch, o.model);
@@ -121,7 +133,7 @@ int run_simulate(SimulateOptions o) {
   print_unit_time("dram", sim.stats);
   fmt::print("  analytical   {} cycles = {:.6g} ms\n", with_commas(analytical_cycles),
              ranked.latency_s * 1e3);
-  if (data && !report_data(point, inputs, o.model.execution, sim, o.seed)) {
+  if (data && !report_data(point, inputs, o.model.execution, sim, seed)) {
     fmt::print(stderr, "the cycle model's output differs from the functional executor's\n");
     return kExitCheckFailed;
   }
@@ -132,9 +144,9 @@ int run_simulate(SimulateOptions o) {
   const double difference =
       analytical_cycles > 0 ? 100 * (sim.stats.cycles / analytical_cycles - 1) : 0.0;
   fmt::print("  difference   {:+.3f} % (cycle model vs analytical)\n", difference);
-  if (o.max_difference >= 0 && std::fabs(difference) > o.max_difference) {
+  if (max_difference >= 0 && std::fabs(difference) > max_difference) {
     fmt::print(stderr, "the cycle model and the analytical model differ by {:.3f} % (> {} %)\n",
-               std::fabs(difference), o.max_difference);
+               std::fabs(difference), max_difference);
     return kExitCheckFailed;
   }
   return 0;
@@ -150,14 +162,14 @@ Command add_simulate_command(CLI::App& app) {
       "array, 1D array, controller), next to the analytical model's cycles");
   add_design_point_options(*simulate, o->point);
   simulate
-      ->add_option("--slices", o->model.slices,
+      ->add_option("--slices", o->slices,
                    "(batch, head) slices simulated per group, the rest extrapolated at the "
                    "rate of the middle ones (0: simulate all; default: 3 x tiles in flight + 1)");
   simulate
-      ->add_option("--tiles-in-flight", o->model.tiles_in_flight,
+      ->add_option("--tiles-in-flight", o->tiles_in_flight,
                    "Steps a unit may run ahead of its oldest waiting operation (a controller "
-                   "pipelining consecutive tiles)")
-      ->capture_default_str();
+                   "pipelining consecutive tiles; default: " +
+                       std::to_string(o->model.tiles_in_flight) + ")");
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
                      "with fill_drain: per_fold)");

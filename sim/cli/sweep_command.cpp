@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "arch/support/files.h"
 #include "sim/cli/cli_support.h"
 #include "sim/cli/commands.h"
 #include "sim/sweep/sweep.h"
@@ -15,7 +16,7 @@ namespace {
 struct SweepCommandOptions {
   std::string file, db, csv, shard;
   std::vector<std::string> merge;
-  int jobs = 0;
+  std::string jobs;
   bool quiet = false;
 };
 
@@ -24,25 +25,30 @@ int run_sweep_command(const SweepCommandOptions& o) {
   SweepOptions options;
   options.db = o.db.empty() ? spec.name + ".sqlite" : o.db;
   options.csv = o.csv.empty() ? spec.name + ".csv" : o.csv;
-  options.jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  options.jobs = o.jobs.empty() ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                : static_cast<int>(parse_integer_option("--jobs", o.jobs, 1, 4096));
   options.merge = o.merge;
   options.progress = !o.quiet;
   if (!o.shard.empty()) {
     const size_t slash = o.shard.find('/');
     try {
-      if (slash == std::string::npos) throw std::invalid_argument("no slash");
-      size_t used = 0;
-      options.shard = std::stoi(o.shard.substr(0, slash), &used);
-      if (used != slash) throw std::invalid_argument("trailing");
-      options.shards = std::stoi(o.shard.substr(slash + 1), &used);
-      if (used != o.shard.size() - slash - 1) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
+      if (slash == std::string::npos) throw Error("no slash");
+      options.shard = static_cast<int>(
+          parse_integer_option("--shard", o.shard.substr(0, slash), 0, 1 << 30));
+      options.shards = static_cast<int>(
+          parse_integer_option("--shard", o.shard.substr(slash + 1), 1, 1 << 30));
+    } catch (const Error&) {
       throw Error(
           "--shard expects K/N (this process computes the points with index % N == K), "
           "got '" +
           o.shard + "'");
     }
   }
+  // The CSV and the database may overwrite none of the files the sweep reads.
+  std::vector<std::pair<std::string, std::string>> inputs = sweep_inputs(spec, find_config);
+  OutputFiles::check_paths({{options.csv, "--csv"}, {options.db, "--db"}}, inputs);
+  for (const std::string& m : options.merge) inputs.emplace_back(m, "--merge database");
+  OutputFiles::check_paths({{options.csv, "--csv"}}, inputs);
   fmt::print("cascade sweep {}: {} points{}, {} job{}\n", spec.name, spec.points(),
              options.shards > 1 ? fmt::format(" (shard {}/{})", options.shard, options.shards)
                                 : std::string(),
@@ -75,7 +81,7 @@ Command add_sweep_command(CLI::App& app) {
       ->required();
   sweep->add_option("--db", o->db, "SQLite file (default: <sweep name>.sqlite)");
   sweep->add_option("--csv", o->csv, "CSV of the sweep's points (default: <sweep name>.csv)");
-  sweep->add_option("--jobs,-j", o->jobs, "Worker threads (default: the hardware's)");
+  sweep->add_option("--jobs,-j", o->jobs, "Worker threads, 1 to 4096 (default: the hardware's)");
   sweep->add_option("--shard", o->shard,
                     "K/N: compute only the points with index % N == K (one process of N, e.g. "
                     "a Slurm array task); merge the databases with --merge");

@@ -1,5 +1,7 @@
 #include "sim/functional/check.h"
+#include "arch/support/checked.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -209,6 +211,18 @@ CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
                           const CheckOptions& options) {
   using clock = std::chrono::steady_clock;
   CheckResult result;
+  // The inputs three times (drawn, the executor's rounded copy, the reference's view), every
+  // other tensor once, the outputs again in the reference: refused before allocating.
+  double input_bytes = 0, output_bytes = 0;
+  for (const TensorInfo& t : cascade.tensors) {
+    double n = sizeof(double);
+    for (int64_t e : tensor_extents(t, bindings)) n *= static_cast<double>(e);
+    if (t.producer < 0) input_bytes += n;
+    if (std::find(cascade.outputs.begin(), cascade.outputs.end(), t.name) != cascade.outputs.end())
+      output_bytes += n;
+  }
+  check_memory(tensor_bytes(cascade, bindings) + 2 * input_bytes + output_bytes,
+               "checking cascade " + cascade.name + " at these shapes");
   TensorMap inputs = random_inputs(cascade, bindings, options.seed, options.input_stddev);
   // The reference sees exactly the (rounded) values the executor computes with.
   for (auto& [name, tensor] : inputs) {

@@ -1,4 +1,5 @@
 #include "sim/functional/executor.h"
+#include "arch/support/checked.h"
 
 #include <cmath>
 #include <deque>
@@ -559,6 +560,9 @@ TensorMap execute(const Cascade& cascade, const Bindings& bindings, const Tensor
     for (double& v : t.values) v = round_to(f, v);
     tensors[in.name] = std::move(t);
   }
+  // Sizes are checked before anything is allocated: what would not fit is an Error saying
+  // how much it needs, not bad_alloc or the OOM killer.
+  check_memory(tensor_bytes(cascade, bindings), "executing cascade " + cascade.name);
   for (const TensorInfo& t : cascade.tensors)
     if (t.producer >= 0) tensors[t.name] = Tensor(tensor_extents(t, bindings));
 

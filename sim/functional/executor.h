@@ -58,6 +58,8 @@ NumberFormat default_accumulation(NumberFormat storage);
 
 // Extents of a tensor for the given shapes (iterative dimensions get their extra slot).
 std::vector<int64_t> tensor_extents(const TensorInfo& tensor, const Bindings& bindings);
+// Bytes of every tensor of the cascade (inputs, intermediates, outputs) at these shapes.
+double tensor_bytes(const Cascade& cascade, const Bindings& bindings);
 
 // Evaluates every Einsum of the cascade. `inputs` must hold every declared input with the
 // right extents (Error otherwise). Returns inputs (rounded) and every produced tensor.

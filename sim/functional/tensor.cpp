@@ -1,14 +1,30 @@
 // Tensor storage and the executor's format and extent helpers (sim/functional/executor.h).
 #include <string>
 
+#include "arch/support/checked.h"
 #include "sim/functional/executor.h"
 
 namespace cascade {
 
 Tensor::Tensor(std::vector<int64_t> shape, double fill) : extents(std::move(shape)) {
   int64_t n = 1;
-  for (int64_t e : extents) n *= e;
+  for (int64_t e : extents) {
+    if (e < 0) throw Error("tensor extent " + std::to_string(e) + " is negative");
+    n = checked_mul(n, e, "a tensor's element count");
+  }
+  const double bytes = static_cast<double>(n) * sizeof(double);
+  if (bytes > double(1 << 30)) check_memory(bytes, "a tensor of " + std::to_string(n) + " elements");
   values.assign(static_cast<size_t>(n), fill);
+}
+
+double tensor_bytes(const Cascade& cascade, const Bindings& bindings) {
+  double total = 0;
+  for (const TensorInfo& t : cascade.tensors) {
+    double n = 1;
+    for (int64_t e : tensor_extents(t, bindings)) n *= static_cast<double>(e);
+    total += n * sizeof(double);
+  }
+  return total;
 }
 
 int64_t Tensor::offset(const std::vector<int64_t>& index) const {
@@ -32,8 +48,9 @@ NumberFormat default_accumulation(NumberFormat storage) {
 std::vector<int64_t> tensor_extents(const TensorInfo& tensor, const Bindings& bindings) {
   std::vector<int64_t> extents;
   for (size_t d = 0; d < tensor.ranks.size(); ++d)
-    extents.push_back(bindings.shape(tensor.ranks[d]) +
-                      (d < tensor.extra.size() ? tensor.extra[d] : 0));
+    extents.push_back(checked_add(bindings.shape(tensor.ranks[d]),
+                                  d < tensor.extra.size() ? tensor.extra[d] : int64_t{0},
+                                  "extent " + tensor.ranks[d] + " of tensor " + tensor.name));
   return extents;
 }
 

@@ -24,6 +24,7 @@ namespace cascade {
 struct SweepAxis {
   std::vector<std::string> keys;                 // arch.arrays.array_2d.rows, seq, set.E, ...
   std::vector<std::vector<std::string>> values;  // values[i][k]: the i-th value of keys[k]
+  std::vector<std::vector<SourceLocation>> value_locs;  // where each value is in the file
   SourceLocation loc;
 };
 
@@ -34,13 +35,19 @@ struct SweepSpec {
   // The base point: arch, workload, cascade, mapper, seq, batch, heads,
   // register_file_energy, set.NAME, arch.PATH (values as YAML text).
   std::map<std::string, std::string> base;
-  std::map<std::string, SourceLocation> base_loc;
+  std::map<std::string, SourceLocation> base_loc;        // where each base setting's key is
+  std::map<std::string, SourceLocation> base_value_loc;  // and its value
   std::vector<SweepAxis> axes;
 
-  size_t points() const;  // the product of the axes' lengths
+  // The product of the axes' lengths (checked when the file is read: a product that does
+  // not fit in 64 bits is an Error at the axis that overflows it).
+  size_t points() const;
 };
 
 SweepSpec load_sweep(const std::string& path);
+// Memory a sweep of this many points needs for its bookkeeping and CSV rows (an estimate
+// used to refuse a sweep that cannot fit, before anything is allocated).
+constexpr double kSweepBytesPerPoint = 4096;
 SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file);
 
 // Point `index` of the cartesian product (the first axis varies slowest).
@@ -88,6 +95,12 @@ struct SweepSummary {
   size_t written = 0;   // CSV rows (points of the sweep present in the database)
   double seconds = 0;
 };
+
+// The files a sweep reads (the sweep file, the architectures, workloads, cascades and
+// mapping files its points name), each with what it is; for refusing an output that would
+// overwrite one of them.
+std::vector<std::pair<std::string, std::string>> sweep_inputs(const SweepSpec& spec,
+                                                              const ConfigFinder& find_config);
 
 // Evaluates one point (thread-safe; the finder must be too).
 SweepResult evaluate_sweep_point(const SweepPoint& point, const ConfigFinder& find_config);

@@ -15,8 +15,19 @@ struct sqlite3_stmt;
 
 namespace cascade {
 
+// Two processes may write one database at once (WAL journal: readers never block the
+// writer; writers take turns, each waiting up to a busy timeout). A file that exists but is
+// empty, is not an SQLite database, fails SQLite's quick_check or has another schema is
+// refused with a message, never silently recreated.
 class SweepDatabase {
  public:
+  // The database was locked by another writer for longer than the busy timeout: nothing
+  // was changed; the caller may retry.
+  class Busy : public Error {
+   public:
+    using Error::Error;
+  };
+
   // Opens (creating if missing) the database; another writer holding it is waited for.
   explicit SweepDatabase(const std::string& file);
   ~SweepDatabase();
@@ -25,6 +36,7 @@ class SweepDatabase {
 
   void begin();
   void commit();
+  void rollback();  // of an open transaction, if any; never throws
   // key -> whether the stored point succeeded.
   std::map<std::string, bool> stored();
   void put(const std::string& sweep, const SweepResult& result);
@@ -35,8 +47,11 @@ class SweepDatabase {
 
  private:
   void exec(const std::string& sql);
+  void check_step(int rc, const std::string& what);
   sqlite3_stmt* prepare(const char* sql);
   [[noreturn]] void fail(const std::string& what);
+  void open_checked();  // the checks and schema of the constructor
+  static void create(const std::string& file);
 
   std::string file_;
   sqlite3* db_ = nullptr;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "arch/support/checked.h"
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "arch/support/yaml_reader.h"
 #include "sim/sweep/sweep.h"
@@ -12,7 +14,6 @@
 
 namespace cascade {
 
-using sweep_detail::read_text;
 using sweep_detail::starts_with;
 
 namespace {
@@ -38,6 +39,62 @@ std::string as_yaml_text(const YAML::Node& node) {
   return out.c_str();
 }
 
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int more = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      more = 1;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      more = 2;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      more = 3;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + static_cast<size_t>(more) >= s.size()) return false;  // cut short
+    for (int k = 1; k <= more; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      code = (code << 6) | (d & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+    if ((more == 1 && code < 0x80) || (more == 2 && code < 0x800) || (more == 3 && code < 0x10000) ||
+        (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF)
+      return false;
+    i += static_cast<size_t>(more) + 1;
+  }
+  return true;
+}
+
+// A setting's value, checked where it is written: names and plain settings are single
+// values, seq, batch and heads positive integers, set.NAME a number or name; every value
+// valid UTF-8 (it goes into the database, JSON and CSV). Returns the value as YAML text.
+std::string setting_value(const YamlReader& r, const std::string& key, const YAML::Node& value,
+                          const SourceLocation& loc) {
+  const std::string text = as_yaml_text(value);
+  if (!valid_utf8(text)) throw Error(loc, "the value of '" + key + "' is not valid UTF-8");
+  if (starts_with(key, "arch.")) return text;  // any YAML: it replaces a value of the file
+  if (!value.IsScalar())
+    throw Error(loc, "the value of '" + key + "' must be a single value, got a " +
+                         (value.IsSequence() ? std::string("list") : value.IsMap() ? "map" : "null"));
+  if (key == "seq" || key == "batch" || key == "heads")
+    r.positive_integer(value, loc, "'" + key + "'");
+  if (key == "register_file_energy" && text != "all_instances" && text != "one_instance")
+    throw Error(loc, "'register_file_energy' must be all_instances or one_instance, got '" + text +
+                         "'");
+  if (text.empty()) throw Error(loc, "the value of '" + key + "' is empty");
+  return text;
+}
+
 void check_key(const std::string& key, const SourceLocation& loc) {
   if (std::find(plain_keys().begin(), plain_keys().end(), key) != plain_keys().end()) return;
   if (starts_with(key, "set.") && is_identifier(key.substr(4))) return;
@@ -57,7 +114,8 @@ void check_key(const std::string& key, const SourceLocation& loc) {
 
 size_t SweepSpec::points() const {
   size_t n = 1;
-  for (const SweepAxis& a : axes) n *= a.values.size();
+  for (const SweepAxis& a : axes)
+    n = checked_mul(n, a.values.size(), "the number of points of sweep " + name, a.loc);
   return n;
 }
 
@@ -94,15 +152,17 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
               throw Error(s.key_loc, "'" + s.key + "' is not a shape or parameter name");
             if (!s.value.IsScalar())
               throw Error(s.value_loc, "the value of set." + s.key + " must be a number");
-            spec.base["set." + s.key] = s.value.Scalar();
+            spec.base["set." + s.key] = setting_value(r, "set." + s.key, s.value, s.value_loc);
             spec.base_loc["set." + s.key] = s.key_loc;
+            spec.base_value_loc["set." + s.key] = s.value_loc;
           }
           continue;
         }
         check_key(b.key, b.key_loc);
         if (!b.value || b.value.IsNull()) throw Error(b.value_loc, "'" + b.key + "' has no value");
-        spec.base[b.key] = as_yaml_text(b.value);
+        spec.base[b.key] = setting_value(r, b.key, b.value, b.value_loc);
         spec.base_loc[b.key] = b.key_loc;
+        spec.base_value_loc[b.key] = b.value_loc;
       }
     } else if (e.key == "axes") {
       has_axes = true;
@@ -130,8 +190,13 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
                                                  a.key, a.value.size(), axis.keys.front(), length));
           axis.keys.push_back(a.key);
           for (size_t i = 0; i < a.value.size(); ++i) {
-            if (axis.values.size() <= i) axis.values.emplace_back();
-            axis.values[i].push_back(as_yaml_text(a.value[i]));
+            if (axis.values.size() <= i) {
+              axis.values.emplace_back();
+              axis.value_locs.emplace_back();
+            }
+            const SourceLocation loc = r.at_value(a.value[i], a.value_loc);
+            axis.values[i].push_back(setting_value(r, a.key, a.value[i], loc));
+            axis.value_locs[i].push_back(loc);
           }
         }
         spec.axes.push_back(axis);
@@ -154,6 +219,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
                                std::to_string(swept.at(k).line) + ")");
       swept[k] = a.loc;
     }
+  spec.points();  // an Error at the axis where the product leaves 64 bits
   for (const char* required : {"arch", "workload"})
     if (!spec.base.count(required) && !swept.count(required))
       throw Error(r.start(),
@@ -162,7 +228,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
 }
 
 SweepSpec load_sweep(const std::string& path) {
-  return parse_sweep_text(read_text(path), path);
+  return parse_sweep_text(read_input_file(path, "sweep file"), path);
 }
 
 SweepPoint sweep_point(const SweepSpec& spec, size_t index) {

@@ -3,10 +3,11 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
+#include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "arch/support/files.h"
 #include "arch/support/names.h"
 #include "mappings/mappers/registry.h"
 #include "sim/analytical/analytical_model.h"
@@ -19,13 +20,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_text(const std::string& path) { return read_input_file(path, "file"); }
 
 uint64_t fnv1a(const std::string& text, uint64_t h) {
   for (unsigned char c : text) {
@@ -49,9 +44,11 @@ std::vector<std::string> split_path(const std::string& path) {
   return out;
 }
 
+// A plain setting's value: the scalar as written (sweep_file.cpp checked that it is one;
+// re-reading the text as YAML would turn "a: b" into a map).
 std::string scalar(const std::map<std::string, std::string>& settings, const std::string& key) {
   auto it = settings.find(key);
-  return it == settings.end() ? std::string() : YAML::Load(it->second).as<std::string>();
+  return it == settings.end() ? std::string() : it->second;
 }
 
 // A positive integer setting, or `fallback` when the point does not give it.
@@ -59,9 +56,12 @@ int64_t positive_setting(const std::map<std::string, std::string>& settings, con
                          int64_t fallback) {
   auto it = settings.find(key);
   if (it == settings.end()) return fallback;
-  const int64_t v = YAML::Load(it->second).as<int64_t>();
-  if (v <= 0) throw Error(key + " must be positive, got " + it->second);
-  return v;
+  // Checked by the sweep file's reader (a positive integer up to 9e15, "1e3" allowed).
+  char* end = nullptr;
+  const double v = std::strtod(it->second.c_str(), &end);
+  if (*end != '\0' || !(v >= 1) || v > 9.0e15 || v != std::floor(v))
+    throw Error(key + " must be a positive integer, got " + it->second);
+  return static_cast<int64_t>(v);
 }
 
 std::string values_json(const SweepPoint& point) {
@@ -149,8 +149,8 @@ std::string point_key(const SweepPoint& point, const PointFiles& files, FileCach
 SweepResult evaluate_point(const SweepPoint& point, FileCache& cache, const std::string& key) {
   SweepResult r;
   r.index = point.index;
-  r.values_json = values_json(point);
   try {
+    r.values_json = values_json(point);
     const PointFiles files = files_of(point, cache);
     r.key = key.empty() ? point_key(point, files, cache) : key;
     // The architecture, with the point's arch.PATH values written into its YAML.
@@ -183,7 +183,7 @@ SweepResult evaluate_point(const SweepPoint& point, FileCache& cache, const std:
     const std::shared_ptr<const Cascade> cascade = cache.cascade(files.cascade);
     std::map<std::string, std::string> overrides;
     for (const auto& [k, v] : point.settings)
-      if (starts_with(k, "set.")) overrides[k.substr(4)] = YAML::Load(v).as<std::string>();
+      if (starts_with(k, "set.")) overrides[k.substr(4)] = v;
     DesignPointSettings settings;
     settings.seq = positive_setting(point.settings, "seq", 0);  // 0: the workload's
     settings.batch = positive_setting(point.settings, "batch", workload->batch);
@@ -207,6 +207,9 @@ SweepResult evaluate_point(const SweepPoint& point, FileCache& cache, const std:
   } catch (const YAML::Exception& e) {
     r.ok = false;
     r.error = std::string("bad value: ") + e.what();
+  } catch (const std::exception& e) {  // nothing may escape a worker thread
+    r.ok = false;
+    r.error = std::string("error: ") + e.what();
   }
   return r;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "arch/support/files.h"
 #include "sim/model/compute_cost.h"
 #include "sim/systemc/fold_shape.h"
 #include "sim/systemc/units.h"
@@ -415,9 +416,8 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
                         {"args", {{"group", plan.groups[plan.ops[i].group].name},
                                   {"slice", plan.ops[i].slice},
                                   {"iteration", plan.ops[i].iteration}}}});
-    std::ofstream out(options_.trace);
-    if (!out) throw Error("cannot write --trace file '" + options_.trace + "'");
-    out << nlohmann::json({{"traceEvents", events}, {"displayTimeUnit", "ns"}}).dump(1) << "\n";
+    write_output_file(options_.trace, "--trace",  // atomic, every write checked
+                      nlohmann::json({{"traceEvents", events}, {"displayTimeUnit", "ns"}}).dump(1) + "\n");
   }
   if (datapath) {
     result.data = true;

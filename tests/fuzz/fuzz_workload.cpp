@@ -1,0 +1,9 @@
+// libFuzzer target: the workload reader.
+#include "mappings/problem/workload.h"
+#include "tests/fuzz/fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  cascade::fuzz::expect_only_errors(
+      [&] { cascade::parse_workload_text(cascade::fuzz::text_of(data, size), "fuzz.yaml"); });
+  return 0;
+}
