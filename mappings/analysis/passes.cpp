@@ -50,15 +50,29 @@ RankPasses passes_over(const Cascade& cascade, const std::string& rank,
     return std::any_of(t->ranks.begin(), t->ranks.end(),
                        [&](const std::string& r) { return root_rank(cascade, r) == rank; });
   };
-  // Does this read index the tensor's `rank` dimensions with a variable of the family?
+  auto indexed_by_family = [&](const Expr& read, size_t d) {
+    std::vector<std::string> used;
+    index_variables(read.indices[d], used);
+    return std::any_of(used.begin(), used.end(), in_family);
+  };
+  // Does this read index the tensor's `rank` dimensions with a variable of the family? A
+  // partition's inner part read at a constant (the last step of a per-tile recurrence,
+  // RM[m1, M0, p]) while its outer part is indexed by the family streams too: tile m1 is
+  // complete when the traversal reaches it, as it is for max(m0: X[m1, m0, p]). Passes
+  // depend on the dependencies, not on which of the two spellings a cascade uses.
   auto streamed_read = [&](const Expr& read) {
     const TensorInfo* t = cascade.find_tensor(read.name);
     if (!t) return false;
-    for (size_t d = 0; d < t->ranks.size() && d < read.indices.size(); ++d) {
-      if (root_rank(cascade, t->ranks[d]) != rank) continue;
-      std::vector<std::string> used;
-      index_variables(read.indices[d], used);
-      if (std::none_of(used.begin(), used.end(), in_family)) return false;
+    const size_t dims = std::min(t->ranks.size(), read.indices.size());
+    for (size_t d = 0; d < dims; ++d) {
+      if (root_rank(cascade, t->ranks[d]) != rank || indexed_by_family(read, d)) continue;
+      const std::string* outer = nullptr;
+      for (const Partition& p : cascade.partitions)
+        if (p.parts.size() == 2 && p.parts[1] == t->ranks[d]) outer = &p.parts[0];
+      bool outer_streamed = false;
+      for (size_t o = 0; outer != nullptr && o < dims; ++o)
+        outer_streamed = outer_streamed || (t->ranks[o] == *outer && indexed_by_family(read, o));
+      if (!outer_streamed) return false;
     }
     return true;
   };

@@ -178,6 +178,10 @@ class Resolver {
     for (const std::string& name : shape_order_) shape(name, SourceLocation{});
     for (const Parameter& p : cascade_.parameters) parameter(p.name, p.loc);
     for (const ShapeRequirement& r : cascade_.requirements) check(r);
+    for (const Einsum& e : cascade_.einsums) {
+      check_partial_tile_reads(e.value);
+      if (e.init) check_partial_tile_reads(e.init->value);
+    }
     return std::move(out_);
   }
 
@@ -349,6 +353,51 @@ class Resolver {
     }
     throw Error(e.loc, "a parameter default may only use numbers, shapes, parameters and "
                        "functions");
+  }
+
+  // A recurrence over a partition's inner part (RM[m1, m0+1, p] over m0 of M: [M1, M0]) runs
+  // only the steps m1*M0 + m0 < M, so in a partial last tile the slices past its length are
+  // never computed. A read of such a slice at a constant index (the last step, RM[m1, M0, p])
+  // would silently read what was never written: it is an error naming the tensor and rank.
+  void check_partial_tile_reads(const Expr& value) {
+    std::vector<const Expr*> reads;
+    collect_reads(value, reads);
+    for (const Expr* read : reads) {
+      const TensorInfo* info = cascade_.find_tensor(read->name);
+      if (info == nullptr) continue;
+      for (size_t k = 0; k < info->ranks.size() && k < read->indices.size(); ++k) {
+        if (info->extra[k] == 0) continue;
+        const Partition* partition = nullptr;
+        for (const Partition& p : cascade_.partitions)
+          if (p.parts.size() == 2 && p.parts[1] == info->ranks[k]) partition = &p;
+        if (partition == nullptr) continue;
+        const IndexExpr& index = read->indices[k];
+        std::vector<std::string> variables;
+        index_variables(index, variables);
+        if (!variables.empty()) continue;
+        const std::string& inner = partition->parts[1];
+        const int64_t whole = shape(partition->rank, index.loc);
+        const int64_t step = shape(inner, index.loc);
+        if (step <= 0 || whole % step == 0) continue;
+        const int64_t tail = whole % step;
+        const int64_t slice = shape_value(index);
+        if (slice <= tail) continue;
+        std::vector<std::string> printed;
+        for (const IndexExpr& i : read->indices) printed.push_back(print_index(i));
+        throw Error(index.loc,
+                    read->name + "[" + join(printed, ", ") + "] reads slice " +
+                        std::to_string(slice) + " of " + read->name + "'s recurrence over rank " +
+                        inner + " in every tile of " + partition->parts[0] + ", but " +
+                        partition->rank + " = " + std::to_string(whole) +
+                        " is not a multiple of " + inner + " = " + std::to_string(step) +
+                        ": the last tile has " + std::to_string(tail) + " step" +
+                        (tail == 1 ? "" : "s") + ", so its slice " + std::to_string(slice) +
+                        " is never computed. Choose " + partition->rank + " and " + inner +
+                        " so that " + inner + " divides " + partition->rank +
+                        ", or reduce over the tile explicitly (e.g. max(" +
+                        variable_of_rank(inner) + ": ...))");
+      }
+    }
   }
 
   void check(const ShapeRequirement& r) {

@@ -50,6 +50,26 @@ void collect(const Expr& e, std::set<std::string>& out) {
   for (const Expr& a : e.args) collect(a, out);
 }
 
+// The variables an expression uses outside the reductions inside it.
+void free_variables(const Expr& e, std::vector<std::string>& bound, std::set<std::string>& out) {
+  std::vector<VariableUse> uses;
+  for (const IndexExpr& i : e.indices) collect(i, uses);
+  for (const VariableUse& u : uses)
+    if (std::find(bound.begin(), bound.end(), u.name) == bound.end()) out.insert(u.name);
+  if (e.op == ExprOp::Reduce) bound.insert(bound.end(), e.reduce_vars.begin(), e.reduce_vars.end());
+  for (const Expr& a : e.args) free_variables(a, bound, out);
+  if (e.op == ExprOp::Reduce) bound.resize(bound.size() - e.reduce_vars.size());
+}
+
+// The additive terms of a value: its operands through +, - and unary minus.
+void additive_terms(const Expr& e, std::vector<const Expr*>& out) {
+  if (e.op == ExprOp::Add || e.op == ExprOp::Sub || e.op == ExprOp::Neg) {
+    for (const Expr& a : e.args) additive_terms(a, out);
+    return;
+  }
+  out.push_back(&e);
+}
+
 }  // namespace
 
 // ---- index expressions ----
@@ -398,6 +418,36 @@ void Validator::check_value(const Expr& e, ValueScope& scope) {
   for (const Expr& a : e.args) check_value(a, scope);
 }
 
+// An implicit sum covers the whole right side, so a term that does not use a summed variable
+// would be added once per value of it (`Q[e,p]*K[e,m]*scale - slope*(p-m)` adds the bias E
+// times). Such a term is an error asking for an explicit sum (mappings/README.md).
+void Validator::check_implicit_sum_terms(const Einsum& e, const std::vector<std::string>& outs,
+                                         const std::set<std::string>& free) {
+  std::vector<std::string> summed;
+  for (const std::string& v : free)
+    if (std::find(outs.begin(), outs.end(), v) == outs.end()) summed.push_back(v);
+  if (summed.empty()) return;
+  std::vector<const Expr*> terms;
+  additive_terms(e.value, terms);
+  if (terms.size() < 2) return;
+  for (const Expr* term : terms) {
+    std::set<std::string> uses;
+    std::vector<std::string> bound;
+    free_variables(*term, bound, uses);
+    std::vector<std::string> missing;
+    for (const std::string& v : summed)
+      if (!uses.count(v)) missing.push_back(v);
+    if (missing.empty()) continue;
+    const std::string vars = join(summed, ", ");
+    throw Error(start_of(*term),
+                "the term '" + print_expr(*term) + "' does not use " + join(missing, ", ") +
+                    ", which the Einsum for " + e.output + " sums over implicitly (on the right, not on the left: " + vars +
+                    "); the implicit sum covers the whole right side, so this term would be added once per value of " +
+                    join(missing, ", ") + ". Write the sum explicitly around the terms it is " +
+                    "meant for, e.g. 'sum(" + vars + ": ...)'");
+  }
+}
+
 std::string Validator::print_index_list(const std::vector<IndexExpr>& indices) {
   std::vector<std::string> parts;
   for (const IndexExpr& i : indices) parts.push_back(print_index(i));
@@ -417,6 +467,8 @@ void Validator::check_einsum(int i) {
       throw Error(scope.free_at.at(v), "variable " + v + " is reduced by the reduction at " +
                                            position_of(loc, scope.free_at.at(v)) +
                                            " and also used outside it");
+
+  check_implicit_sum_terms(e, outs, scope.free);
 
   std::set<std::string> space(outs.begin(), outs.end());
   space.insert(scope.free.begin(), scope.free.end());

@@ -94,6 +94,8 @@ class Validator {
   void check_value(const Expr& e, ValueScope& scope);
   static std::string print_index_list(const std::vector<IndexExpr>& indices);
   void check_einsum(int i);
+  void check_implicit_sum_terms(const Einsum& e, const std::vector<std::string>& outs,
+                                const std::set<std::string>& free);
 
   // ---- dependency structure (validate_dependencies.cpp) ----
   struct Edge {

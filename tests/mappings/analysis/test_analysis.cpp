@@ -68,6 +68,42 @@ outputs: [Y3]
   EXPECT_EQ(passes_over(c, "M"), 4);
 }
 
+// A per-tile recurrence merged through its last step (RM[m1, M0, p]) and the same merge
+// through an explicit max(m0: ...) have the same dependencies, so the same passes: two over M
+// (the max, then the normalised sum), as the 2-pass softmax.
+TEST(PassAnalysis, EquivalentSpellingsOfATileMergeHaveTheSamePasses) {
+  const std::string head = R"(name: merge
+inputs: {S: [M, P]}
+partition: {M: [M1, M0]}
+shapes: {P: 4, M: 16, M0: 4}
+einsums: |
+)";
+  const std::string tail = R"(  SN[m, p] = exp(S[m, p] - GM[p])
+  SD[p] = SN[m, p]
+outputs: [SD]
+)";
+  const Cascade recurrence = parse_cascade_text(
+      head +
+          "  RM[m1, m0+1, p] = max(RM[m1, m0, p], S[m1*M0 + m0, p])  init RM[m1, 0, p] = -inf\n"
+          "  GM[p] = max(m1: RM[m1, M0, p])\n" +
+          tail,
+      "merge.yaml");
+  const Cascade explicit_max = parse_cascade_text(
+      head + "  LM[m1, p] = max(m0: S[m1*M0 + m0, p])\n  GM[p] = max(m1: LM[m1, p])\n" + tail,
+      "merge.yaml");
+  EXPECT_EQ(passes_over(explicit_max, "M"), 2);
+  EXPECT_EQ(passes_over(recurrence, "M"), 2);
+  // Reading a whole finished traversal at a constant still costs a pass: the max of the last
+  // tile's running values only, after every tile has run.
+  const Cascade finished = parse_cascade_text(
+      head +
+          "  RM[m1, m0+1, p] = max(RM[m1, m0, p], S[m1*M0 + m0, p])  init RM[m1, 0, p] = -inf\n"
+          "  GM[p] = RM[M1 - 1, M0, p]\n" +
+          tail,
+      "merge.yaml");
+  EXPECT_EQ(passes_over(finished, "M"), 2);
+}
+
 TEST(EvaluationOrder, RecurrencesOfTheOnePassCascadeAreGroupedAndOrdered) {
   const Cascade c = load("softmax-1pass.yaml");
   const std::vector<EinsumGroup> groups = evaluation_order(c);

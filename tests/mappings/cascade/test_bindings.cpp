@@ -27,9 +27,44 @@ partition: {M: [M1, M0]}
 shapes: {P: 256, E: 64, M0: 64}
 parameters: {scale: 1/sqrt(E), bias: 2*scale}
 einsums: |
-  QK[m1, m0, p] = Q[e, p] * K[e, m1*M0 + m0] * scale + bias
+  QK[m1, m0, p] = sum(e: Q[e, p] * K[e, m1*M0 + m0]) * scale + bias
 outputs: [QK]
 )yaml";
+
+// A recurrence over a partition's inner part runs only the steps inside M, so a read of its
+// last step at a constant index is wrong in a partial last tile: an error at bind time
+// naming the tensor and the rank, exactly when M0 does not divide M.
+TEST(Bindings, ConstantReadPastAPartialTileIsAnError) {
+  const Cascade c = parse(R"yaml(name: tile-max
+inputs: {S: [M, P]}
+partition: {M: [M1, M0]}
+shapes: {P: 3, M: 8, M0: 4}
+einsums: |
+  RM[m1, m0+1, p] = max(RM[m1, m0, p], S[m1*M0 + m0, p])   init RM[m1, 0, p] = -inf
+  GM[p] = max(m1: RM[m1, M0, p])
+  FIRST[p] = max(m1: RM[m1, 1, p])
+outputs: [GM, FIRST]
+)yaml");
+  EXPECT_EQ(resolve_bindings(c, {}).shape("M1"), 2);
+  EXPECT_EQ(resolve_bindings(c, {{"M", "12"}, {"M0", "3"}}).shape("M1"), 4);
+  const Error err = error_of([&] { resolve_bindings(c, {{"M", "10"}}); });
+  EXPECT_NE(err.message().find("RM[m1, M0, p] reads slice 4 of RM's recurrence over rank M0"),
+            std::string::npos)
+      << err.message();
+  EXPECT_NE(err.message().find("M = 10 is not a multiple of M0 = 4"), std::string::npos);
+  EXPECT_EQ(err.where().line, 7);
+  // Slice 1 exists in every tile while the last has at least one step: only GM is refused.
+  const Cascade first_only = parse(R"yaml(name: tile-first
+inputs: {S: [M, P]}
+partition: {M: [M1, M0]}
+shapes: {P: 3, M: 10, M0: 4}
+einsums: |
+  RM[m1, m0+1, p] = max(RM[m1, m0, p], S[m1*M0 + m0, p])   init RM[m1, 0, p] = -inf
+  FIRST[p] = max(m1: RM[m1, 1, p])
+outputs: [FIRST]
+)yaml");
+  EXPECT_EQ(resolve_bindings(first_only, {}).shape("M1"), 3);
+}
 
 TEST(Bindings, DefaultsOverridesAndPartitions) {
   const Cascade c = parse(kTiled);

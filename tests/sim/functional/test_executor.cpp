@@ -9,6 +9,7 @@
 #include "sim/functional/check.h"
 #include "sim/functional/executor.h"
 #include "sim/reference/attention_reference.h"
+#include "tests/support/error_of.h"
 
 namespace cascade {
 namespace {
@@ -241,6 +242,45 @@ outputs: [PLAIN, FIRST, MASKED, GENERAL, EXPLICIT, READ]
     differs += per_term != sum * s;
   }
   EXPECT_GT(differs, 0) << "the inputs do not tell the two rounding orders apart";
+}
+
+// An implicit sum covers the whole right side (mappings/README.md): a bias term without the
+// summed variable is rejected, the explicit form adds it once, and a term that uses the
+// summed variable is summed with the rest. Checked against plain fp64 loops.
+TEST(Executor, ImplicitSumsAndAdditiveTerms) {
+  const std::string head = R"(name: alibi
+inputs: {Q: [E, P], K: [E, M], B: [M]}
+shapes: {P: 5, M: 7, E: 3}
+parameters: {scale: 1/sqrt(E), slope: 0.25}
+einsums: |
+)";
+  const Error implicit = testing_support::error_of([&] {
+    parse_cascade_text(head + "  S[m, p] = Q[e, p] * K[e, m] * scale - slope * (p - m)\noutputs: [S]\n",
+                       "alibi.yaml");
+  });
+  EXPECT_NE(implicit.message().find("does not use e"), std::string::npos) << implicit.message();
+  EXPECT_EQ(implicit.where().line, 6);
+
+  const Cascade c = parse_cascade_text(
+      head + "  S[m, p] = sum(e: Q[e, p] * K[e, m]) * scale - slope * (p - m)\n"
+             "  T[p] = S[m, p] + B[m]\n"
+             "outputs: [S, T]\n",
+      "alibi.yaml");
+  const Bindings b = resolve_bindings(c, {});
+  const TensorMap in = random_inputs(c, b, 5, 1.0);
+  const TensorMap out = execute(c, b, in, ExecutionOptions{});
+  const int64_t P = 5, M = 7, E = 3;
+  for (int64_t p = 0; p < P; ++p) {
+    double t = 0;
+    for (int64_t m = 0; m < M; ++m) {
+      double qk = 0;
+      for (int64_t e = 0; e < E; ++e) qk += in.at("Q").values[e * P + p] * in.at("K").values[e * M + m];
+      const double s = qk / std::sqrt(3.0) - 0.25 * static_cast<double>(p - m);
+      EXPECT_NEAR(out.at("S").values[m * P + p], s, 1e-12) << m << "," << p;
+      t += s + in.at("B").values[m];
+    }
+    EXPECT_NEAR(out.at("T").values[p], t, 1e-12) << p;
+  }
 }
 
 TEST(Executor, OutOfRangeReadIsAClearError) {
