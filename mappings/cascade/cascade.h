@@ -230,6 +230,10 @@ struct Cascade {
   // function = softmax | linear | lightning | neighborhood-1d | neighborhood-2d, plus
   // causal = true|false, feature_map = elu1|identity|relu. Empty: no reference.
   std::map<std::string, std::string> reference;
+  // `workload_ranks: {heads: H, batch: N}`: ranks of the cascade that are the workload's head
+  // and batch ranks. The workload's heads (batch) then set that rank's shape and no longer
+  // multiply the cascade (sim/model/design_point.h); without the key they multiply it.
+  std::map<std::string, std::string> workload_ranks;
 
   // Filled by validate(); not part of equality.
   std::vector<TensorInfo> tensors;
@@ -241,7 +245,7 @@ struct Cascade {
            requirements == o.requirements && parameters == o.parameters &&
            index_functions == o.index_functions && formats == o.formats &&
            einsums == o.einsums && outputs == o.outputs && citations == o.citations &&
-           reference == o.reference;
+           reference == o.reference && workload_ranks == o.workload_ranks;
   }
 
   const TensorInfo* find_tensor(const std::string& name) const;

@@ -28,7 +28,7 @@ const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {
       "name",         "description", "citations",       "inputs",  "partition", "shapes",
       "requirements", "parameters",  "index_functions", "formats", "einsums",   "outputs",
-      "reference"};
+      "reference",    "workload_ranks"};
   return keys;
 }
 
@@ -106,6 +106,8 @@ class CascadeFileReader {
         c.citations = r_.string_list(value, e.value_loc, "'citations'");
       } else if (e.key == "reference") {
         read_reference(value, c);
+      } else if (e.key == "workload_ranks") {
+        read_workload_ranks(value, c);
       } else if (e.key == "inputs") {
         read_inputs(value, c);
       } else if (e.key == "partition") {
@@ -149,6 +151,20 @@ class CascadeFileReader {
       throw Error(at(value), "'reference' must be a map such as {function: softmax}");
     for (const Entry& e : r_.entries(value, "'reference'"))
       c.reference[e.key] = scalar(e.value, "a reference option value");
+  }
+
+  // workload_ranks: {heads: H, batch: N}
+  void read_workload_ranks(const YAML::Node& value, Cascade& c) {
+    if (value.IsNull()) return;
+    require_map(value, "workload_ranks", "{heads: H}");
+    for (const auto& [k, v] : pairs(value, "'workload_ranks'")) {
+      const std::string key = scalar(k, "a workload_ranks key");
+      if (key != "heads" && key != "batch")
+        throw Error(content_at(k), "unknown workload_ranks key '" + key +
+                                       "' (heads, batch: the workload's rank it names)");
+      c.workload_ranks[key] = upper_name(v, "the workload's " + key + " rank");
+      locations_["workload_rank:" + key] = content_at(v);
+    }
   }
 
   std::string upper_name(const YAML::Node& node, const std::string& what) {

@@ -253,6 +253,11 @@ std::string print_cascade(const Cascade& c) {
     for (const auto& [key, value] : c.reference)
       out += "  " + yaml_scalar(key) + ": " + yaml_scalar(value) + "\n";
   }
+  if (!c.workload_ranks.empty()) {
+    out += "workload_ranks:\n";
+    for (const auto& [key, rank] : c.workload_ranks)
+      out += "  " + yaml_scalar(key) + ": " + yaml_scalar(rank) + "\n";
+  }
   if (!c.inputs.empty()) {
     out += "inputs:\n";
     for (const TensorDecl& t : c.inputs)

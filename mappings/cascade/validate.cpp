@@ -88,6 +88,7 @@ void Validator::run() {
   check_cycles();
   check_outputs();
   check_formats();
+  check_workload_ranks();
   fill_tensors();
   add_warnings();
 }
@@ -344,6 +345,24 @@ void Validator::check_outputs() {
     if (!producer_.count(o))
       throw Error(loc, "unknown output '" + o + "': no Einsum produces it" +
                            suggestion(o, tensor_names()));
+  }
+}
+
+// A workload rank must be a rank the inputs use, whole (not a partition's part), and the two
+// keys must name different ranks.
+void Validator::check_workload_ranks() {
+  std::map<std::string, std::string> by_rank;
+  for (const auto& [key, rank] : c_.workload_ranks) {
+    const SourceLocation loc = location("workload_rank:" + key);
+    if (!input_rank_owner_.count(rank))
+      throw Error(loc, "workload_ranks: " + key + " names rank " + rank +
+                           ", which no input uses (input ranks: " + rank_list() + ")");
+    if (part_owner_.count(rank) || partitions_.count(rank))
+      throw Error(loc, "workload_ranks: " + key + " rank " + rank +
+                           " is partitioned; the workload's " + key + " must be a whole rank");
+    if (const auto it = by_rank.find(rank); it != by_rank.end())
+      throw Error(loc, "workload_ranks: " + key + " and " + it->second + " both name rank " + rank);
+    by_rank[rank] = key;
   }
 }
 

@@ -61,6 +61,7 @@ class Validator {
   void check_requirements();
   void check_outputs();
   void check_formats();
+  void check_workload_ranks();
   void fill_tensors();
   void add_warnings();
 

@@ -40,8 +40,22 @@ DesignPoint make_design_point(ArchSpec arch, Workload workload, Cascade cascade,
     shapes = file_mapping.shapes;
   }
   for (const auto& [name, value] : given) shapes[name] = value;
+  // A cascade that declares the workload's head (batch) rank holds the heads itself: the
+  // workload's count sets that rank's shape and no longer multiplies the cascade.
+  int64_t batch_multiplier = p.batch, head_multiplier = p.heads;
+  for (const auto& [key, rank] : p.cascade.workload_ranks) {
+    const int64_t count = key == "heads" ? p.heads : p.batch;
+    const std::string text = std::to_string(count);
+    if (const auto it = given.find(rank); it != given.end() && it->second != text)
+      throw Error("the cascade's " + key + " rank " + rank + " (workload_ranks) is set to " +
+                  it->second + " but the workload has " + text + " " + key +
+                  ": give one of them (--set " + rank + "=... or --" + key + ")");
+    shapes[rank] = text;
+    (key == "heads" ? head_multiplier : batch_multiplier) = 1;
+  }
   p.bindings = resolve_bindings(p.cascade, shapes);
-  p.problem = make_problem(p.cascade, p.bindings, p.batch, p.heads, p.arch.word_bytes());
+  p.problem = make_problem(p.cascade, p.bindings, batch_multiplier, head_multiplier,
+                           p.arch.word_bytes());
   if (mapper) {
     p.candidates = mapper->candidates(p.problem, p.arch);
     if (!p.fit.intended)
@@ -49,6 +63,13 @@ DesignPoint make_design_point(ArchSpec arch, Workload workload, Cascade cascade,
   } else {
     p.candidates = {std::move(file_mapping)};
   }
+  // A rank named H that is not declared the head rank is most likely one: say how it counts.
+  if (!p.cascade.workload_ranks.count("heads") && p.heads > 1 && p.bindings.shapes.count("H"))
+    for (Mapping& m : p.candidates)
+      m.notes.push_back("note: the cascade has a rank H (" +
+                        std::to_string(p.bindings.shapes.at("H")) + ") and the workload " +
+                        std::to_string(p.heads) + " heads, which multiply it; if H is the head "
+                        "rank, declare 'workload_ranks: {heads: H}' in the cascade");
   return p;
 }
 
