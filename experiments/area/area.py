@@ -20,9 +20,10 @@ Area assumptions (printed with the table, see ASSUMPTIONS):
   * no wires, no placement density, no clock tree, no drive sizing: cell area only.
 
 Usage: area.py [--yaml FILE] [--out FILE.md] [--kernels a,b] [--check] [--keep DIR]
-  --check  (the ctest, label `area`): synthesize delay_line and fp32_mul only and check
-           them against independent references (flip-flops = Width x Depth; the gate-
-           mapped fp32_mul evaluated by yosys `eval` equals IEEE fp32 products).
+  --check  (the ctest, label `area`): synthesize delay_line, fp32_mul and fp32_add only and
+           check them against independent references (flip-flops = Width x Depth; the
+           gate-mapped fp32_mul / fp32_add evaluated by yosys `eval` equal IEEE fp32
+           products / sums, C's float rounding of the exact double result).
 """
 import argparse
 import ctypes
@@ -262,7 +263,7 @@ def tile_extrapolation(results, spec):
 def check(work):
     """The ctest: independent references for the smallest kernels."""
     ks = {k["name"]: k for k in kernel_list()}
-    translate(work, [ks["delay_line"], ks["fp32_mul"]])
+    translate(work, [ks["delay_line"], ks["fp32_mul"], ks["fp32_add"]])
     failures = []
     for width, depth in [(32, 4), (7, 3), (5, 0)]:
         k = dict(ks["delay_line"], params={"Width": width, "Depth": depth},
@@ -274,36 +275,46 @@ def check(work):
         if ffs != width * depth or gffs != width * depth:
             failures.append(f"delay_line {width}x{depth}: {gffs}/{ffs} flip-flops")
 
-    def f32(x):
-        return struct.unpack("<I", struct.pack("<f", x))[0]
+    def value(bits):
+        return struct.unpack("<f", struct.pack("<I", bits))[0]
 
-    def ieee_mul(a, b):   # the exact product (< 53 bits) rounded once to fp32 by C
-        fa = struct.unpack("<f", struct.pack("<I", a))[0]
-        fb = struct.unpack("<f", struct.pack("<I", b))[0]
-        r = ctypes.c_float(fa * fb).value
-        return 0x7FC00000 if r != r else f32(r)
-    vectors = [(0x3FC00000, 0x40000000), (0x3F800001, 0x3F800001), (0x00000001, 0x3F000000),
-               (0x00800000, 0x3F000000), (0x7F7FFFFF, 0x40000000), (0xC0490FDB, 0x3EAAAAAB),
-               (0x00000003, 0x3F400000), (0x7F800000, 0x00000000), (0x1DCD6500, 0x2E5A3B3C)]
-    rng = random.Random(12)   # and random patterns of every kind (fixed seed)
-    vectors += [(rng.getrandbits(32), rng.getrandbits(32)) for _ in range(16)]
-    evals = "; ".join(f"tee -q -a {work}/eval.txt eval -set a_i 32'h{a:08X} -set b_i 32'h{b:08X} "
-                      "-set scale_i 13'd0 -show r_o" for a, b in vectors)
-    g, m, _ = synthesize(ks["fp32_mul"], work, extra=evals)
-    # yosys prints a value as decimal, or as 32'<binary> when its top bit is set
-    got = [int(b, 2) if b else int(d) for b, d in
-           re.findall(r"\\r_o = (?:32'([01]{32})|(\d+))", (work / "eval.txt").read_text())]
-    for (a, b), r in zip(vectors, got):
-        want = ieee_mul(a, b)
-        ok = r == want
-        print(f"fp32_mul netlist: {a:08X} x {b:08X} = {r:08X} (IEEE {want:08X}) "
-              f"{'ok' if ok else 'MISMATCH'}")
-        if not ok:
-            failures.append(f"fp32_mul {a:08X} x {b:08X}")
-    if len(got) != len(vectors):
-        failures.append(f"fp32_mul: {len(got)} of {len(vectors)} evaluations")
-    if not all(sum(c.values()) > 0 for c in (g, m)):
-        failures.append("fp32_mul: no cells")
+    def ieee(x):   # x exact in a double, rounded once to fp32 by C; NaN canonical
+        r = ctypes.c_float(x).value
+        return 0x7FC00000 if r != r else struct.unpack("<I", struct.pack("<f", r))[0]
+
+    def near(rng):   # operands at most 29 binades apart: their sum is exact in a double
+        a = rng.getrandbits(32)
+        e = min(254, max(1, ((a >> 23) & 0xFF) + rng.randint(-29, 29)))
+        return a, (rng.getrandbits(1) << 31) | (e << 23) | rng.getrandbits(23)
+    rng = random.Random(12)   # fixed seed
+    mul_vectors = [(0x3FC00000, 0x40000000), (0x3F800001, 0x3F800001), (0x00000001, 0x3F000000),
+                   (0x00800000, 0x3F000000), (0x7F7FFFFF, 0x40000000), (0xC0490FDB, 0x3EAAAAAB),
+                   (0x00000003, 0x3F400000), (0x7F800000, 0x00000000), (0x1DCD6500, 0x2E5A3B3C)]
+    mul_vectors += [(rng.getrandbits(32), rng.getrandbits(32)) for _ in range(16)]
+    add_vectors = [(0x3F800000, 0x33800000), (0x3F800000, 0xBF7FFFFF), (0x7F7FFFFF, 0x73800000),
+                   (0x80000000, 0x80000000), (0x00000001, 0x80000001), (0x7F800000, 0xFF800000),
+                   (0x00400000, 0x00400000), (0x4B800001, 0xBF800000)]
+    add_vectors += [near(rng) for _ in range(16)]
+    for kernel, op, ports, vectors, ref in [
+            ("fp32_mul", "x", "-set scale_i 13'd0", mul_vectors, lambda a, b: a * b),
+            ("fp32_add", "+", "", add_vectors, lambda a, b: a + b)]:
+        out = work / f"{kernel}.eval.txt"
+        evals = "; ".join(f"tee -q -a {out} eval -set a_i 32'h{a:08X} -set b_i 32'h{b:08X} "
+                          f"{ports} -show r_o" for a, b in vectors)
+        g, m, _ = synthesize(ks[kernel], work, extra=evals)
+        # yosys prints a value as decimal, or as 32'<binary> when its top bit is set
+        got = [int(b, 2) if b else int(d) for b, d in
+               re.findall(r"\\r_o = (?:32'([01]{32})|(\d+))", out.read_text())]
+        for (a, b), r in zip(vectors, got):
+            want = ieee(ref(value(a), value(b)))
+            print(f"{kernel} netlist: {a:08X} {op} {b:08X} = {r:08X} (IEEE {want:08X}) "
+                  f"{'ok' if r == want else 'MISMATCH'}")
+            if r != want:
+                failures.append(f"{kernel} {a:08X} {op} {b:08X}")
+        if len(got) != len(vectors):
+            failures.append(f"{kernel}: {len(got)} of {len(vectors)} evaluations")
+        if not (g and m):
+            failures.append(f"{kernel}: no cells")
     print(f"{len(failures) == 0 and 'all' or 'NOT all'} area checks passed")
     return 1 if failures else 0
 
