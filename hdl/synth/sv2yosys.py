@@ -100,7 +100,9 @@ def balanced(text, start, open_ch, close_ch):
 
 
 def flatten_packed_2d(text):
-    """logic [A:0][B:0] v  ->  logic [((A)+1)*((B)+1)-1:0] v;  v[i] -> v[(i)*((B)+1) +: ((B)+1)]."""
+    """logic [A:0][B:0] v  ->  logic [((A)+1)*((B)+1)-1:0] v;  v[i] -> v[(i)*((B)+1) +: ((B)+1)].
+    Names are per file (every kernel file holds one module); a part select of such an array
+    is refused rather than guessed."""
     decl = re.compile(r"\[([^\[\]:]+):\s*0\s*\]\s*\[([^\[\]:]+):\s*0\s*\]\s*((?:" + IDENT
                       + r"\s*,\s*)*" + IDENT + r")\s*([,;)])")
     widths = {}
@@ -146,7 +148,6 @@ def casts_and_inside(text, types):
     return re.sub(rf"({IDENT})\s+inside\s*\{{([^}}]*)\}}", inside, text)
 
 
-
 def qualify_imports(text, packages):
     """module m import p::*; ( ... ) endmodule  ->  p::name for p's names inside m."""
     out, pos = [], 0
@@ -177,10 +178,13 @@ def main(argv):
             packages[m.group(1)] = package_names(m.group(2))
         stage.append((path, text))
     for path, text in stage:
-        text = returns_to_assignments(text)
-        text = casts_and_inside(text, types)
-        text = flatten_packed_2d(text)
-        text = qualify_imports(text, packages)
+        try:
+            text = returns_to_assignments(text)
+            text = casts_and_inside(text, types)
+            text = flatten_packed_2d(text)
+            text = qualify_imports(text, packages)
+        except ValueError as e:
+            sys.exit(f"sv2yosys: {path}: {e}")
         (out_dir / path.name).write_text(text)
 
 
