@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build demo test test-release test-asan fuzz bench clean
+.PHONY: all deps build demo test test-release test-asan fuzz bench area clean
 
 all: build
 
@@ -45,6 +45,12 @@ fuzz: deps
 
 bench: build
 	@bash experiments/run-benchmarks.sh $(BUILD)
+
+# Synthesizes the hdl/ kernels with yosys 0.23 (generic cells; hdl/synth/) and prints cells,
+# gate equivalents and um^2 next to the arch YAML's component areas (experiments/area/).
+AREA_YAML ?= configs/arch/fusemax.yaml
+area: deps
+	/usr/bin/python3 experiments/area/area.py --yaml $(AREA_YAML)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config
-  libsystemc-dev verilator
+  libsystemc-dev verilator yosys
   libyaml-cpp-dev libboost-program-options-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libsqlite3-dev
