@@ -53,7 +53,8 @@ bool Expr::operator==(const Expr& o) const {
 const std::vector<ValueFunction>& value_functions() {
   static const std::vector<ValueFunction> functions = {
       {"exp", 1},  {"sqrt", 1}, {"max", 2}, {"min", 2}, {"pow", 2},
-      {"elu1", 1}, {"relu", 1}, {"abs", 1}, {"log", 1},
+      {"elu1", 1}, {"relu", 1}, {"abs", 1}, {"log", 1}, {"sigmoid", 1}, {"tanh", 1},
+      {"softplus", 1},
   };
   return functions;
 }
@@ -341,6 +342,9 @@ class Resolver {
         if (e.name == "abs") return std::fabs(a);
         if (e.name == "relu") return a > 0 ? a : 0.0;
         if (e.name == "elu1") return a > 0 ? a + 1.0 : std::exp(a);
+        if (e.name == "sigmoid") return 1.0 / (1.0 + std::exp(-a));
+        if (e.name == "tanh") return std::tanh(a);
+        if (e.name == "softplus") return (a > 0 ? a : 0.0) + std::log1p(std::exp(-std::fabs(a)));
         const double b = arg(1);
         if (e.name == "max") return std::max(a, b);
         if (e.name == "min") return std::min(a, b);

@@ -39,6 +39,9 @@ std::vector<std::pair<std::string, double>> lower_operation(const PeArray& array
       {"relu", {"max"}},
       {"abs", {"max", "sub"}},
       {"pow", {"exp", "mul"}},
+      {"sigmoid", {"exp", "add", "div"}},
+      {"tanh", {"exp", "add", "div"}},
+      {"softplus", {"exp", "add", "log", "max"}},
   };
   auto l = kLowerings.find(op);
   if (l == kLowerings.end()) return {};

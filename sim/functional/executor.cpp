@@ -277,6 +277,9 @@ class Kernel {
       case Function::Abs: return std::fabs(a);
       case Function::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
       case Function::Elu1: return a > 0 ? round_as<F>(a + 1.0) : exp_in(options_.exp, F, a);
+      case Function::Sigmoid: return sigmoid_in(options_.exp, F, a);
+      case Function::Tanh: return tanh_in(F, a);
+      case Function::Softplus: return softplus_in(options_.exp, F, a);
       case Function::Max: return maximum(a, evaluate<F>(n.args[1]));
       case Function::Min: return -maximum(-a, -evaluate<F>(n.args[1]));
       case Function::Pow: return round_as<F>(std::pow(a, evaluate<F>(n.args[1])));

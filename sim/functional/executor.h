@@ -2,8 +2,9 @@
 //
 // Where rounding happens (this is the datapath the RTL implements):
 //   1. Inputs are rounded to their storage format when loaded.
-//   2. Every arithmetic result (+ - * /, exp, sqrt, pow, log, elu1) is rounded to the
-//      accumulation format; max/min/relu/abs/negation are exact. Parameters and numeric
+//   2. Every arithmetic result (+ - * /, exp, sqrt, pow, log, elu1, tanh) is rounded to the
+//      accumulation format; max/min/relu/abs/negation are exact; sigmoid and softplus are
+//      their rounded steps (sigmoid_in, softplus_in in number_format.h). Parameters and numeric
 //      constants are rounded to the accumulation format once.
 //   3. Reductions (implicit sums, sum(...), max(...)) accumulate sequentially in
 //      ascending index order, rounding to the accumulation format after every step.

@@ -15,13 +15,14 @@
 
 namespace cascade::executor_detail {
 
-enum class Function { Exp, Sqrt, Max, Min, Pow, Elu1, Relu, Abs, Log };
+enum class Function { Exp, Sqrt, Max, Min, Pow, Elu1, Relu, Abs, Log, Sigmoid, Tanh, Softplus };
 
 inline Function function_of(const std::string& name, const SourceLocation& loc) {
   static const std::map<std::string, Function> table = {
       {"exp", Function::Exp},   {"sqrt", Function::Sqrt}, {"max", Function::Max},
       {"min", Function::Min},   {"pow", Function::Pow},   {"elu1", Function::Elu1},
-      {"relu", Function::Relu}, {"abs", Function::Abs},   {"log", Function::Log}};
+      {"relu", Function::Relu}, {"abs", Function::Abs},   {"log", Function::Log},
+      {"sigmoid", Function::Sigmoid}, {"tanh", Function::Tanh}, {"softplus", Function::Softplus}};
   auto it = table.find(name);
   if (it == table.end()) throw Error(loc, "unknown function '" + name + "'");
   return it->second;

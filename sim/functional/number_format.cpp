@@ -61,4 +61,17 @@ double exp_in(ExpMode mode, NumberFormat compute, double x) {
   return round_to(compute, std::exp(x));
 }
 
+double sigmoid_in(ExpMode mode, NumberFormat compute, double x) {
+  if (std::isnan(x)) return x;
+  return round_to(compute, 1.0 / round_to(compute, 1.0 + exp_in(mode, compute, -x)));
+}
+
+double softplus_in(ExpMode mode, NumberFormat compute, double x) {
+  if (std::isnan(x)) return x;
+  const double tail = round_to(compute, std::log1p(exp_in(mode, compute, -std::fabs(x))));
+  return round_to(compute, (x > 0 ? x : 0.0) + tail);
+}
+
+double tanh_in(NumberFormat compute, double x) { return round_to(compute, std::tanh(x)); }
+
 }  // namespace cascade

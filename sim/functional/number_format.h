@@ -213,6 +213,16 @@ const char* to_string(ExpMode mode);
 // Exact: round_to(compute, std::exp(x)). Hardware: hardware_exp(x, compute).
 double exp_in(ExpMode mode, NumberFormat compute, double x);
 
+// The activation functions of value expressions, each a fixed sequence of rounded steps in
+// `compute` (what a PE with an exp unit runs; mappings/README.md):
+//   sigmoid(x)  = round(1 / round(1 + exp(-x)))                      (exp as exp_in)
+//   softplus(x) = round(max(x, 0) + round(log1p(exp(-|x|))))         (exp as exp_in)
+//   tanh(x)     = round(tanh(x))   one rounding of the double value, as sqrt and log
+// NaN gives NaN; the limits are exact (sigmoid(-inf) = 0, softplus(+inf) = +inf).
+double sigmoid_in(ExpMode mode, NumberFormat compute, double x);
+double softplus_in(ExpMode mode, NumberFormat compute, double x);
+double tanh_in(NumberFormat compute, double x);
+
 template <ExpMode M, NumberFormat F>
 inline double exp_as(double x) {
   if constexpr (M == ExpMode::Exact) {

@@ -42,7 +42,7 @@ struct TensorData {
   }
 };
 
-enum class Fn { Exp, Sqrt, Log, Abs, Relu, Elu1, Max, Min, Pow };
+enum class Fn { Exp, Sqrt, Log, Abs, Relu, Elu1, Max, Min, Pow, Sigmoid, Tanh, Softplus };
 
 // One node of a compiled value expression (children by index into EinsumCode::nodes).
 struct Node {
@@ -94,7 +94,8 @@ struct EinsumCode {
 Fn function_named(const std::string& name, const SourceLocation& loc) {
   static const std::pair<const char*, Fn> table[] = {
       {"exp", Fn::Exp},   {"sqrt", Fn::Sqrt}, {"log", Fn::Log}, {"abs", Fn::Abs}, {"relu", Fn::Relu},
-      {"elu1", Fn::Elu1}, {"max", Fn::Max},   {"min", Fn::Min}, {"pow", Fn::Pow}};
+      {"elu1", Fn::Elu1}, {"max", Fn::Max},   {"min", Fn::Min}, {"pow", Fn::Pow},
+      {"sigmoid", Fn::Sigmoid}, {"tanh", Fn::Tanh}, {"softplus", Fn::Softplus}};
   for (const auto& [n, f] : table)
     if (name == n) return f;
   throw Error(loc, "data mode: no datapath for function '" + name + "'");
@@ -519,6 +520,9 @@ struct Datapath::Impl {
           case Fn::Abs: return std::fabs(a);
           case Fn::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
           case Fn::Elu1: return a > 0 ? round_to(f, a + 1.0) : exp_in(options.exp, f, a);
+          case Fn::Sigmoid: return sigmoid_in(options.exp, f, a);
+          case Fn::Tanh: return tanh_in(f, a);
+          case Fn::Softplus: return softplus_in(options.exp, f, a);
           case Fn::Max: return maximum(a, value(c, n.args[1]));
           case Fn::Min: return -maximum(-a, -value(c, n.args[1]));
           case Fn::Pow: return round_to(f, std::pow(a, value(c, n.args[1])));

@@ -284,5 +284,55 @@ TEST(ExecutorEmulation, LinearAttentionBitExact) {
   }
 }
 
+// sigmoid, tanh and softplus as executor.h documents them (bf16 storage, fp32 compute, exact
+// exp): sigmoid = round(1 / round(1 + exp(-x))), softplus = round(max(x, 0) +
+// round(log1p(exp(-|x|)))), tanh = round(tanh(x)), each in float from the stored bf16 input.
+TEST(ExecutorEmulation, ActivationFunctionsBitExact) {
+  const Cascade c = parse_cascade_text(R"(name: activations
+inputs: {X: [P]}
+shapes: {P: 4000}
+einsums: |
+  SIG[p] = sigmoid(X[p])
+  TANH[p] = tanh(X[p])
+  SOFT[p] = softplus(X[p])
+outputs: [SIG, TANH, SOFT]
+)", "activations.yaml");
+  const Bindings b = resolve_bindings(c, {});
+  TensorMap in;
+  in["X"] = Tensor({4000});
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(0, 6);
+  for (size_t i = 0; i < 4000; ++i) in["X"].values[i] = normal(rng);
+  const double specials[] = {0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 104.0, -104.0, 1e30, -1e30,
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity()};
+  for (size_t i = 0; i < std::size(specials); ++i) in["X"].values[i] = specials[i];
+  auto same = [](double got, float want) {
+    return std::isnan(want) ? std::isnan(got) : got == static_cast<double>(want);
+  };
+  const Store fp32 = [](float x) { return x; };
+  for (const auto& [storage, store] : {std::pair{NumberFormat::BF16, Store(bf16)},
+                                       std::pair{NumberFormat::FP32, fp32}}) {
+    const ExecutionOptions o{storage, NumberFormat::FP32, ExpMode::Exact};
+    const TensorMap out = execute(c, b, in, o);
+    for (size_t i = 0; i < 4000; ++i) {
+      const float x = store(static_cast<float>(in["X"].values[i]));
+      const float sig = store(1.0f / (1.0f + exp32(-x)));
+      const float t = store(static_cast<float>(std::tanh(static_cast<double>(x))));
+      const float tail = static_cast<float>(std::log1p(static_cast<double>(exp32(-std::fabs(x)))));
+      const float soft = store((x > 0 ? x : 0.0f) + tail);
+      EXPECT_TRUE(same(out.at("SIG").values[i], sig)) << x << " " << out.at("SIG").values[i];
+      EXPECT_TRUE(same(out.at("TANH").values[i], t)) << x;
+      EXPECT_TRUE(same(out.at("SOFT").values[i], soft)) << x << " " << out.at("SOFT").values[i];
+    }
+    // The limits, exactly.
+    EXPECT_EQ(out.at("SIG").values[10], 1.0);
+    EXPECT_EQ(out.at("SIG").values[11], 0.0);
+    EXPECT_EQ(out.at("SOFT").values[10], std::numeric_limits<double>::infinity());
+    EXPECT_EQ(out.at("SOFT").values[11], 0.0);
+    EXPECT_EQ(out.at("TANH").values[11], -1.0);
+  }
+}
+
 }  // namespace
 }  // namespace cascade
