@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 # Seconds per fuzz target: `make fuzz` and the fuzz step of `make test` (6 targets, JOBS at
 # a time under ASan + UBSan).
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 

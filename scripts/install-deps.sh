@@ -8,7 +8,7 @@ packages=(
   libsystemc-dev verilator yosys
   libyaml-cpp-dev libboost-program-options-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libfmt-dev libsqlite3-dev
+  nlohmann-json3-dev libfmt-dev libsqlite3-dev libzip-dev
   python3 python3-numpy python3-yaml python3-matplotlib
   clang-15 libfuzzer-15-dev
 )

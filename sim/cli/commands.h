@@ -17,6 +17,7 @@ struct Command {
 };
 
 Command add_check_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
 Command add_passes_command(CLI::App& app);
 Command add_print_command(CLI::App& app);
 Command add_ops_command(CLI::App& app);

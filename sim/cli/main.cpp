@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cascade 0.1.0");
   const std::vector<Command> commands = {
-      add_check_command(app), add_passes_command(app),   add_print_command(app),
-      add_ops_command(app),   add_run_command(app),      add_simulate_command(app),
-      add_sweep_command(app)};
+      add_check_command(app), add_eval_command(app),     add_passes_command(app),
+      add_print_command(app), add_ops_command(app),      add_run_command(app),
+      add_simulate_command(app), add_sweep_command(app)};
 
   try {
     app.parse(argc, argv);
