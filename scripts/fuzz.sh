@@ -10,7 +10,7 @@
 set -uo pipefail
 build="$1"; seconds="$2"; parallel="${3:-1}"; results="${4:-}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets=(fuzz_cascade fuzz_roundtrip fuzz_arch fuzz_workload fuzz_mapping fuzz_sweep)
+targets=(fuzz_cascade fuzz_roundtrip fuzz_arch fuzz_workload fuzz_mapping fuzz_sweep fuzz_tensor_file)
 
 seeds() {  # the seed files of a target
   case "$1" in
@@ -21,6 +21,7 @@ seeds() {  # the seed files of a target
     fuzz_workload) ls "$root"/configs/workloads/*.yaml "$root"/tests/data/bad-mapping/workload*.yaml ;;
     fuzz_mapping) ls "$root"/configs/mappings/*.yaml "$root"/tests/data/bad-mapping/*.yaml ;;
     fuzz_sweep) ls "$root"/configs/sweeps/*.yaml "$root"/tests/data/bad-sweep/*.yaml ;;
+    fuzz_tensor_file) ls "$root"/tests/data/tensors/* ;;
   esac
 }
 

@@ -12,7 +12,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 stamp="$(date -u +%Y-%m-%dT%H%MZ)-$(hostname -s)"
 mkdir -p "$results" "$build/long-logs"
 source <(sed -n '/^seeds() {/,/^}/p' "$root/scripts/fuzz.sh")
-targets=(fuzz_cascade fuzz_roundtrip fuzz_arch fuzz_workload fuzz_mapping fuzz_sweep)
+targets=(fuzz_cascade fuzz_roundtrip fuzz_arch fuzz_workload fuzz_mapping fuzz_sweep fuzz_tensor_file)
 pids=()
 started=$(date +%s)
 for t in "${targets[@]}"; do

@@ -257,7 +257,7 @@ std::vector<std::pair<std::string, Tensor>> parse_npz(const std::string& bytes,
     const std::string name = st.name;
     if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0)
       fail(path, "entry '" + name + "' is not a .npy array");
-    if (st.size > kMaxInputBytes * 64)
+    if (st.size > kMaxInputBytes * 16)
       fail(path, "entry '" + name + "' is " + std::to_string(st.size) + " bytes, over the limit");
     std::unique_ptr<zip_file_t, ZipFileCloser> file(
         zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(k), 0));

@@ -97,7 +97,7 @@ std::vector<double> softmax_attention(const AttentionShape& shape, std::span<con
   constexpr const char* kWhere = "softmax_attention";
   check_qkv(kWhere, shape, Q, K, V);
   if (!std::isfinite(scale)) fail(kWhere, "scale must be finite");
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
 
   std::vector<double> out(static_cast<std::size_t>(F * P), 0.0);
   std::vector<double> scores(static_cast<std::size_t>(M));
@@ -158,7 +158,7 @@ std::vector<double> linear_attention(const AttentionShape& shape, std::span<cons
   check_qkv(kWhere, shape, Q, K, V);
   check_eps(kWhere, eps);
   if (causal) check_square(kWhere, shape);
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
   const std::vector<double> phi_q = feature_mapped(phi, Q);
   const std::vector<double> phi_k = feature_mapped(phi, K);
 
@@ -219,7 +219,7 @@ std::vector<double> linear_attention_causal_chunked(const AttentionShape& shape,
   check_eps(kWhere, eps);
   check_square(kWhere, shape);
   check_positive(kWhere, "chunk size C", chunk);
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
   const std::vector<double> phi_q = feature_mapped(phi, Q);
   const std::vector<double> phi_k = feature_mapped(phi, K);
 
@@ -269,7 +269,7 @@ std::vector<double> linear_attention_causal_quadratic(const AttentionShape& shap
   check_qkv(kWhere, shape, Q, K, V);
   check_eps(kWhere, eps);
   check_square(kWhere, shape);
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
 
   std::vector<double> out(static_cast<std::size_t>(F * P), 0.0);
   std::vector<double> a(static_cast<std::size_t>(M));
@@ -304,7 +304,7 @@ std::vector<double> lightning_attention_naive(const AttentionShape& shape,
   check_qkv(kWhere, shape, Q, K, V);
   check_square(kWhere, shape);
   check_lambda(kWhere, lambda);
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
 
   std::vector<double> out(static_cast<std::size_t>(F * P), 0.0);
   std::vector<double> a(static_cast<std::size_t>(M));
@@ -333,7 +333,7 @@ std::vector<double> lightning_attention_blocked(const AttentionShape& shape,
   check_square(kWhere, shape);
   check_lambda(kWhere, lambda);
   check_positive(kWhere, "block size B", block);
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
 
   // power[n] = λ^n for n in [0, B].
   std::vector<double> power(static_cast<std::size_t>(block + 1));
@@ -385,7 +385,7 @@ std::vector<double> lightning_attention_recurrent(const AttentionShape& shape,
   check_qkv(kWhere, shape, Q, K, V);
   check_square(kWhere, shape);
   check_lambda(kWhere, lambda);
-  const auto [P, M, E, F] = shape;
+  const int64_t P = shape.P, M = shape.M, E = shape.E, F = shape.F;  // (clang 15 cannot capture bindings)
 
   std::vector<double> out(static_cast<std::size_t>(F * P), 0.0);
   std::vector<double> kv(static_cast<std::size_t>(E * F), 0.0);
