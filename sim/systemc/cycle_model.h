@@ -35,6 +35,7 @@
 #include "sim/functional/executor.h"
 #include "sim/model/model.h"
 #include "sim/systemc/datapath.h"
+#include "sim/systemc/gemm_engine.h"
 #include "sim/systemc/plan.h"
 
 namespace cascade {
@@ -46,6 +47,9 @@ struct CycleModelOptions {
   int64_t slices = -1;
   int tiles_in_flight = 3;     // steps a unit may run ahead of its oldest waiting operation
   bool per_pe = false;         // Array2D simulates GEMM-shaped runs PE by PE (<= 64 x 64)
+  // Per-PE mode: what runs those GEMMs (nullptr: SystolicArray). Not owned; outlives the
+  // model. sim/rtl's Verilated tile is one (`cascade simulate --fidelity rtl`).
+  GemmEngine* gemm_engine = nullptr;
   std::string vcd;             // VCD file: per unit busy, buffer occupancy ("" = none)
   std::string trace;           // Chrome/Perfetto JSON: one track per unit ("" = none)
   bool progress = false;       // progress lines on stderr every few seconds
