@@ -10,6 +10,9 @@
 //    loops written from the cascade's Einsums.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "Vtile_2d_n1.h"
 #include "Vtile_2d_n4.h"
 #include "Vtile_2d_n8.h"
@@ -23,6 +26,23 @@ TEST(Tile2d, GemmN1) { gemms<Vtile_2d_n1>(1, false, ks_all(20, 1), 21); }
 TEST(Tile2d, GemmN4) { gemms<Vtile_2d_n4>(4, false, ks_all(60, 2), 22); }
 TEST(Tile2d, GemmN8) { gemms<Vtile_2d_n8>(8, false, ks_all(12, 4), 25); }
 TEST(Tile2d, GemmN4Fp16) { gemms<Vtile_2d_n4_fp16>(4, true, ks_all(30, 3), 23); }
+
+// Verilated speed in this plain C++ testbench (printed, not asserted; experiments/rtl/speed.sh
+// compares it with the tile inside SystemC): five GEMMs of N x N x 2000.
+template <class Model>
+void speed(int n) {
+  Rng rng(62);
+  Tile<Model> tile(n, false);
+  Gemm g(n, 2000, rng, false);
+  for (int rep = 0; rep < 5; ++rep) g.issue(tile);
+  const auto start = std::chrono::steady_clock::now();
+  tile.run(5 * n);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(compare_rows(tile.outputs(), 4 * n, g.golden(false)), 0);
+  std::printf("plain N=%d cycles=%ld seconds=%.4f cycles_per_s=%.0f\n", n, tile.cycles(), s, tile.cycles() / s);
+}
+TEST(Tile2d, SpeedN4) { speed<Vtile_2d_n4>(4); }
+TEST(Tile2d, SpeedN8) { speed<Vtile_2d_n8>(8); }
 
 TEST(Tile2d, BackToBackGemms) { back_to_back<Vtile_2d_n4>(4, false, 31); }
 TEST(Tile2d, BackToBackGemmsWithBubblesAndStalls) { back_to_back<Vtile_2d_n4>(4, true, 32); }
