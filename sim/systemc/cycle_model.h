@@ -5,7 +5,8 @@
 //               request FIFO (sc_fifo: a full FIFO stalls the controller).
 //   Array2D     the matrix-role array (and any array with rows > 1): one run of an Einsum
 //               takes its fold shape's cycles (fold_shape.h, wavefront closed forms); in
-//               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h).
+//               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h), or by
+//               the options' GemmEngine (gemm_engine.h: sim/rtl's Verilated tile).
 //   Array1D     a vector array: a run takes II x points per PE (no movement between PEs).
 //   Dram        one channel: a transfer holds it for its bytes (rounded up to bursts) over the
 //               bandwidth; the data arrives `latency_cycles` later (pipelined).
