@@ -1,12 +1,12 @@
 // An N x N output-stationary systolic tile of pe_2d: row i's west operand a enters at the
 // west edge and moves one PE east per cycle; column j's operation, with its north operand
 // b, enters at the north edge and moves one PE south per cycle. The tile skews its inputs
-// itself (an input register, then row i and column j delayed by i and j cycles), so the
-// caller hands it one vector per cycle: an operation issued in cycle t reaches PE (i, j)
-// in cycle t + 1 + i + j, every PE sees the operations in issue order, and the result of a
-// column operation (OpColSum, OpColMax, OpColDot, OpReadRow) leaves at the south edge,
-// deskewed, as one vector out_y_o in cycle t + 2N (with no stall). No output depends
-// combinationally on an input except in_ready_o on out_ready_i.
+// itself (row i and column j delayed by i and j cycles; no input register), so the caller
+// hands it one vector per cycle: an operation accepted in cycle t executes in PE (i, j) in
+// cycle t + i + j, every PE sees the operations in issue order, and the result of a column
+// operation (OpColSum, OpColMax, OpColDot, OpReadRow) leaves at the south edge, deskewed,
+// as one vector out_y_o in cycle t + 2N - 1 (with no stall). No output depends
+// combinationally on an input except in_ready_o and drain_valid_o on out_ready_i.
 //
 // Input (one operation per handshake in_valid_i && in_ready_o):
 //   in_op_i, in_flag_i, in_sel_i   the operation (tile_pkg::pe_op_e) and its fields
@@ -22,8 +22,11 @@
 //
 // A GEMM C = A B (K long): OpMac with flag (start from +0) for k = 0, then OpMac for
 // k = 1..K-1 in cycles 0..K-1 (in_a_i[i] = A[i][k], in_b_i[j] = B[k][j]), then OpReadRow
-// sel = r in cycles K + r (r = 0..N-1); row r of C leaves in cycle K + 2N + r, the last
-// in cycle K + 3N - 1: K + 3N cycles from the first input to the last output.
+// sel = r in cycles K + r (r = 0..N-1); row r of C leaves in cycle K + 2N - 1 + r, the
+// last in cycle K + 3N - 2: K + 3N - 1 cycles from the first input to the last output.
+// Or with the output-stationary drain (below): OpMac with sel = {1, R - 1} at k = K - 1 and
+// no row reads; C[r][j] leaves on drain_y_o[j] in cycle K + 2R - 2 + j - r: 2R + C + K - 2
+// cycles for R rows and C columns used, as the per-PE model (sim/systemc/systolic.h).
 module tile_2d
   import fp32_pkg::*;
   import tile_pkg::*;
@@ -45,7 +48,10 @@ module tile_2d
   input  logic                 out_ready_i,
   output pe_op_e               out_op_o,
   output logic [7:0]           out_sel_o,
-  output logic [N-1:0][31:0]   out_y_o
+  output logic [N-1:0][31:0]   out_y_o,
+  output logic [N-1:0]         drain_valid_o,
+  output logic [N-1:0][7:0]    drain_row_o,
+  output logic [N-1:0][31:0]   drain_y_o
 );
   localparam int unsigned CtrlW = 1 + 4 + 1 + 8;  // valid, op, flag, sel
 
@@ -74,38 +80,21 @@ module tile_2d
   pe_op_e      op_w [N+1][N] /* verilator split_var */;
   logic        flag_w [N+1][N] /* verilator split_var */;
   logic [7:0]  sel_w [N+1][N] /* verilator split_var */;
+  logic [N-1:0][31:0] acc_w [N];  // acc_w[j][i]: PE (i, j)'s accumulator, by column
 
-  // The input stage: the accepted operation and its operands, registered (widened, and
-  // with the north-edge value of every column chosen).
-  logic                    in_fire_q, in_flag_q;
-  pe_op_e                  in_op_q;
-  logic [7:0]              in_sel_q;
-  logic [N-1:0][31:0]      in_a_q, in_b_q;
+  // The input stage (no register: an operation accepted in cycle t executes in PE (0, 0) in
+  // cycle t): the operands widened and the north-edge value of every column chosen.
+  logic [N-1:0][31:0] in_a_w, in_b_w;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      in_fire_q <= 1'b0;
-      in_op_q   <= OpNop;
-      in_flag_q <= 1'b0;
-      in_sel_q  <= '0;
-      in_a_q    <= '0;
-      in_b_q    <= '0;
-    end else if (en) begin
-      in_fire_q <= fire;
-      if (fire) begin
-        in_op_q   <= in_op_i;
-        in_flag_q <= in_flag_i;
-        in_sel_q  <= in_sel_i;
-        for (int k = 0; k < N; k++) begin
-          in_a_q[k] <= widen(in_a_i[k], StorageFormat);
-          unique case (in_op_i)
-            OpMac:                          in_b_q[k] <= widen(in_b_i[k], StorageFormat);
-            OpAdd, OpMax, OpSubExp, OpLoad: in_b_q[k] <= in_x_i[k];
-            OpColMax:                       in_b_q[k] <= Fp32NegInf;
-            default:                        in_b_q[k] <= Fp32PosZero;
-          endcase
-        end
-      end
+  always_comb begin
+    for (int k = 0; k < N; k++) begin
+      in_a_w[k] = widen(in_a_i[k], StorageFormat);
+      unique case (in_op_i)
+        OpMac:                          in_b_w[k] = widen(in_b_i[k], StorageFormat);
+        OpAdd, OpMax, OpSubExp, OpLoad: in_b_w[k] = in_x_i[k];
+        OpColMax:                       in_b_w[k] = Fp32NegInf;
+        default:                        in_b_w[k] = Fp32PosZero;
+      endcase
     end
   end
 
@@ -118,7 +107,7 @@ module tile_2d
       .clk_i,
       .rst_ni,
       .en_i(en),
-      .d_i (in_a_q[i]),
+      .d_i (in_a_w[i]),
       .q_o (a_w[i][0])
     );
   end
@@ -133,7 +122,7 @@ module tile_2d
       .clk_i,
       .rst_ni,
       .en_i(en),
-      .d_i ({in_fire_q, in_op_q, in_flag_q, in_sel_q, in_b_q[j]}),
+      .d_i ({fire, in_op_i, in_flag_i, in_sel_i, in_b_w[j]}),
       .q_o (skewed)
     );
     assign valid_w[0][j] = skewed[CtrlW+31];
@@ -146,7 +135,6 @@ module tile_2d
   for (genvar i = 0; i < N; i++) begin : g_row
     for (genvar j = 0; j < N; j++) begin : g_col
       logic        ready_unused, done_unused;
-      logic [31:0] acc_unused;
       pe_2d #(
         .StorageFormat(StorageFormat)
       ) u_pe (
@@ -167,11 +155,11 @@ module tile_2d
         .flag_o (flag_w[i+1][j]),
         .sel_o  (sel_w[i+1][j]),
         .b_o    (b_w[i+1][j]),
-        .acc_o  (acc_unused),
+        .acc_o  (acc_w[j][i]),
         .done_o (done_unused)
       );
       logic unused_pe;
-      assign unused_pe = ^{ready_unused, done_unused, acc_unused};
+      assign unused_pe = ^{ready_unused, done_unused};
     end
   end
 
@@ -187,6 +175,66 @@ module tile_2d
       .d_i (b_w[N][j]),
       .q_o (out_y_o[j])
     );
+  end
+
+
+  // The output-stationary drain (the per-PE model's schedule, sim/systemc/systolic.h): an
+  // OpMac with sel[7] set is its fold's last step and sel[6:0] the fold's last row R - 1.
+  // Each PE hands its result to a shadow register the cycle after that step; the cycle
+  // after PE (R - 1, j)'s last step, column j presents PE (R - 1, j)'s accumulator on
+  // drain_y_o[j] and loads rows 0..R-2 from the shadows into a chain that presents one row
+  // per cycle after it (R - 2 down to 0). drain_row_o[j] names the row. A column drains for
+  // R cycles; the caller starts folds at least R cycles apart.
+  for (genvar j = 0; j < N; j++) begin : g_drain
+    logic [N-1:0]       last, at_tap, hand_q;
+    logic [N-1:0][31:0] shadow_q, stage_q;
+    logic               load_q, busy_q;
+    logic [6:0]         tap_q, row_q;
+
+    for (genvar i = 0; i < N; i++) begin : g_row
+      assign last[i]   = valid_w[i][j] && op_w[i][j] == OpMac && sel_w[i][j][7];
+      assign at_tap[i] = last[i] && sel_w[i][j][6:0] == 7'(i);
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        hand_q   <= '0;
+        shadow_q <= '0;
+        stage_q  <= '0;
+        load_q   <= 1'b0;
+        busy_q   <= 1'b0;
+        tap_q    <= '0;
+        row_q    <= '0;
+      end else if (en) begin
+        hand_q <= last;
+        for (int i = 0; i < N; i++) begin
+          if (hand_q[i]) shadow_q[i] <= acc_w[j][i];
+        end
+        load_q <= 1'b0;
+        for (int i = 0; i < N; i++) begin
+          if (at_tap[i]) begin
+            load_q <= 1'b1;
+            tap_q  <= 7'(i);
+          end
+        end
+        for (int i = 1; i < N; i++) begin
+          stage_q[i] <= load_q ? shadow_q[i-1] : stage_q[i-1];
+        end
+        if (load_q) begin
+          busy_q <= tap_q != 7'd0;
+          row_q  <= tap_q - 7'd1;
+        end else if (busy_q) begin
+          busy_q <= row_q != 7'd0;
+          row_q  <= row_q - 7'd1;
+        end
+      end
+    end
+
+    assign drain_valid_o[j] = en && (load_q || busy_q);
+    assign drain_row_o[j]   = {1'b0, load_q ? tap_q : row_q};
+    assign drain_y_o[j]     = load_q ? acc_w[j][tap_q[$clog2(N+1)-1:0]] : stage_q[tap_q[$clog2(N+1)-1:0]];
+    logic unused_stage0;
+    assign unused_stage0 = ^{stage_q[0], shadow_q[N-1]};
   end
 
   assign out_valid_o = valid_w[N][N-1] && is_column_op(op_w[N][N-1]);

@@ -15,6 +15,9 @@
 #include "sim/cli/commands.h"
 #include "sim/report/report.h"
 #include "sim/systemc/cycle_model.h"
+#ifdef CASCADE_HAVE_RTL
+#include "sim/rtl/rtl_engine.h"
+#endif
 
 namespace cascade::cli {
 
@@ -28,6 +31,7 @@ struct SimulateOptions {
   bool timing_only = false, data = false;
   std::string format = "fp32", accumulate, exp = "exact";
   std::string seed = "1";
+  std::string fidelity = "cycle";
 };
 
 // Data mode by default up to this many Einsum points per (batch, head) slice: about a
@@ -107,6 +111,20 @@ int run_simulate(SimulateOptions o) {
     inputs = random_inputs(point.problem.cascade, point.problem.bindings, seed, 1.0);
     o.model.inputs = &inputs;
   }
+  if (o.fidelity != "cycle" && o.fidelity != "rtl")
+    throw Error("--fidelity must be cycle or rtl, got '" + o.fidelity + "'");
+#ifdef CASCADE_HAVE_RTL
+  std::unique_ptr<RtlGemmEngine> rtl;
+  if (o.fidelity == "rtl") {
+    rtl = std::make_unique<RtlGemmEngine>();
+    o.model.per_pe = true;
+    o.model.gemm_engine = rtl.get();
+  }
+#else
+  if (o.fidelity == "rtl")
+    throw Error("--fidelity rtl needs the Verilated kernels: this cascade was built with "
+                "CASCADE_RTL=OFF");
+#endif
   const SystemCModel model(point.problem, point.arch, o.model);
   const CycleResult sim = model.simulate(ranked.mapping);
   DesignPointResult result = ranked;
@@ -131,6 +149,18 @@ int run_simulate(SimulateOptions o) {
   fmt::print("  time         (each unit: busy, then the cycles it lost by cause; they add up)\n");
   for (const PeArray& a : point.arch.arrays) print_unit_time(a.name, sim.stats);
   print_unit_time("dram", sim.stats);
+#ifdef CASCADE_HAVE_RTL
+  if (rtl)
+    fmt::print("  rtl          {} output-stationary GEMM runs of the 2D array on the Verilated "
+               "systolic tile ({} cycles clocked), {} weight-/input-stationary runs on the "
+               "per-PE C++ model (the tile has no weight-stationary drain){}\n",
+               rtl->gemms(), with_commas(static_cast<double>(rtl->cycles_clocked())),
+               rtl->per_pe_runs(),
+               rtl->gemms() + rtl->per_pe_runs() == 0
+                   ? "; none at all: per-PE mode runs GEMMs only with fill_drain per_fold or "
+                     "overlapped"
+                   : "");
+#endif
   fmt::print("  analytical   {} cycles = {:.6g} ms\n", with_commas(analytical_cycles),
              ranked.latency_s * 1e3);
   if (data && !report_data(point, inputs, o.model.execution, sim, seed)) {
@@ -173,6 +203,15 @@ Command add_simulate_command(CLI::App& app) {
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
                      "with fill_drain: per_fold)");
+  simulate
+      ->add_option("--fidelity", o->fidelity,
+                   "cycle: the SystemC model; rtl: the same in per-PE mode with the 2D array's "
+                   "output-stationary GEMM-shaped runs executed by the Verilated systolic tile "
+                   "(hdl/tile_2d.sv) clocked inside the simulation (weight/input-stationary "
+                   "runs stay on the per-PE C++ model); the array must be N x N for a Verilated "
+                   "N (4, 8; 16 when built with CASCADE_RTL_TILE16); data mode's values still "
+                   "come from the datapath")
+      ->capture_default_str();
   simulate->add_option("--vcd", o->model.vcd, "Write a VCD (GTKWave): each unit's busy signal");
   simulate->add_option("--trace", o->model.trace,
                        "Write a Chrome/Perfetto trace: one track per unit, one span per operation");

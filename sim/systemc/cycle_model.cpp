@@ -33,6 +33,11 @@ SystemCModel::SystemCModel(const Problem& problem, const ArchSpec& arch, CycleMo
   if (options_.tiles_in_flight < 1)
     throw Error("--tiles-in-flight must be at least 1, got " +
                 std::to_string(options_.tiles_in_flight));
+  if (options_.gemm_engine) {
+    if (!options_.per_pe) throw Error("a GEMM engine runs per-PE mode's GEMMs: it needs per-PE mode");
+    for (const PeArray& a : arch.arrays)
+      if (a.rows > 1) options_.gemm_engine->check_array(a.name, a.rows, a.cols);
+  }
   if (options_.per_pe)
     for (const PeArray& a : arch.arrays)
       if (a.rows > 1 && (a.rows > 64 || a.cols > 64))
@@ -172,6 +177,11 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
         accumulate, arch.arrays[u].rows, arch.arrays[u].cols));
   units.push_back(std::make_unique<cycle::DramUnit>("unit_dram", plan.dram, per_unit[plan.dram] + 1,
                                                     shared, dram ? dram->latency_cycles : 0));
+  if (options_.gemm_engine)
+    for (size_t u = 0; u < arch.arrays.size(); ++u)
+      if (arch.arrays[u].rows > 1)
+        options_.gemm_engine->elaborate(static_cast<int>(u), arch.arrays[u].rows, arch.arrays[u].cols);
+  shared.gemm_engine = options_.gemm_engine;
   std::vector<cycle::Unit*> raw;
   for (auto& u : units) raw.push_back(u.get());
   cycle::Controller controller("controller", shared, raw, options_.progress);

@@ -5,7 +5,8 @@
 //               request FIFO (sc_fifo: a full FIFO stalls the controller).
 //   Array2D     the matrix-role array (and any array with rows > 1): one run of an Einsum
 //               takes its fold shape's cycles (fold_shape.h, wavefront closed forms); in
-//               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h).
+//               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h), or by
+//               the options' GemmEngine (gemm_engine.h: sim/rtl's Verilated tile).
 //   Array1D     a vector array: a run takes II x points per PE (no movement between PEs).
 //   Dram        one channel: a transfer holds it for its bytes (rounded up to bursts) over the
 //               bandwidth; the data arrives `latency_cycles` later (pipelined).
@@ -35,6 +36,7 @@
 #include "sim/functional/executor.h"
 #include "sim/model/model.h"
 #include "sim/systemc/datapath.h"
+#include "sim/systemc/gemm_engine.h"
 #include "sim/systemc/plan.h"
 
 namespace cascade {
@@ -46,6 +48,9 @@ struct CycleModelOptions {
   int64_t slices = -1;
   int tiles_in_flight = 3;     // steps a unit may run ahead of its oldest waiting operation
   bool per_pe = false;         // Array2D simulates GEMM-shaped runs PE by PE (<= 64 x 64)
+  // Per-PE mode: what runs those GEMMs (nullptr: SystolicArray). Not owned; outlives the
+  // model. sim/rtl's Verilated tile is one (`cascade simulate --fidelity rtl`).
+  GemmEngine* gemm_engine = nullptr;
   std::string vcd;             // VCD file: per unit busy, buffer occupancy ("" = none)
   std::string trace;           // Chrome/Perfetto JSON: one track per unit ("" = none)
   bool progress = false;       // progress lines on stderr every few seconds

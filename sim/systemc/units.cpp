@@ -214,22 +214,34 @@ void Unit::run() {
 void ArrayUnit::execute(int op) {
   const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
   double conflict = 0;
+  const double t = now();
   const double buffer = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);
   double cycles = w.compute_cycles;
   if (w.gemm_per_pe) {
-    SystolicArray array(rows_, cols_, accumulate_);
     GemmOperands g;
     g.m = w.gemm_m, g.n = w.gemm_n, g.k = w.gemm_k;
     g.a.assign(static_cast<size_t>(g.m * g.k), 0.0);
     g.b.assign(static_cast<size_t>(g.k * g.n), 0.0);
-    cycles = static_cast<double>(array.run(w.dataflow, g, w.overlap).cycles);
+    if (shared_.gemm_engine) {
+      // The engine may let simulated time pass (a clocked RTL model): it returns when done.
+      try {
+        cycles = static_cast<double>(
+            shared_.gemm_engine->run(index_, accumulate_, w.dataflow, g, w.overlap).cycles);
+      } catch (...) {
+        shared_.failure = std::current_exception();
+        sc_core::sc_stop();
+        return;
+      }
+    } else {
+      SystolicArray array(rows_, cols_, accumulate_);
+      cycles = static_cast<double>(array.run(w.dataflow, g, w.overlap).cycles);
+    }
   }
   const double duration = std::max(cycles, buffer);
-  const double t = now();
   time.add(t, std::min(cycles, w.stream_cycles), "busy");
   time.add(t + w.stream_cycles, cycles - w.stream_cycles, "fill_drain");
   time.add(t + cycles, buffer - cycles, "bank_conflict");
-  wait_cycles(duration);
+  wait_cycles(duration - (now() - t));
   finished(op);
 }
 

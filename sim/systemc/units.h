@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/systemc/datapath.h"
+#include "sim/systemc/gemm_engine.h"
 #include "sim/systemc/plan.h"
 #include "sim/systemc/systolic.h"
 
@@ -106,7 +107,9 @@ struct Shared {
   std::vector<int> retire_after;      // per staged load: consumers still to finish
   std::map<int, double> held;         // staged load -> bytes a later load holds until it retires
   Datapath* datapath = nullptr;       // data mode: values move as operations start
-  std::exception_ptr failure;         // an error of the datapath (the simulation stops)
+  GemmEngine* gemm_engine = nullptr;  // per-PE mode's GEMMs (nullptr: SystolicArray)
+  std::exception_ptr failure;         // an error of the datapath or the GEMM engine (the
+                                      // simulation stops)
 };
 
 // A unit: takes operations from its request FIFO and runs them one at a time, the oldest

@@ -204,10 +204,10 @@ void gemms(int n, bool fp16, const std::vector<int>& ks, uint64_t seed) {
     tile.run(n);
     ASSERT_EQ(tile.outputs().size(), static_cast<size_t>(n));
     EXPECT_EQ(compare_rows(tile.outputs(), 0, g.golden(fp16)), 0) << "N=" << n << " K=" << k;
-    // the schedule: row r leaves in cycle K + 2N + r after the first input
+    // the schedule: row r leaves in cycle K + 2N - 1 + r after the first input
     for (int r = 0; r < n; ++r)
-      EXPECT_EQ(tile.outputs()[r].cycle - tile.first_input_cycle(), k + 2 * n + r) << "K=" << k;
-    EXPECT_EQ(tile.outputs().back().cycle - tile.first_input_cycle() + 1, k + 3 * n)
+      EXPECT_EQ(tile.outputs()[r].cycle - tile.first_input_cycle(), k + 2 * n - 1 + r) << "K=" << k;
+    EXPECT_EQ(tile.outputs().back().cycle - tile.first_input_cycle() + 1, k + 3 * n - 1)
         << "cycles from first input to last output, N=" << n << " K=" << k;
   }
 }
@@ -221,13 +221,13 @@ inline std::vector<int> ks_all(int count, uint64_t seed) {
 
 // GEMMs back to back (the next one's MACs right after the previous one's row reads), with
 // random input bubbles and output stalls: the same values; without them the stream takes
-// sum(K + N) + 2N cycles.
+// sum(K + N) + 2N - 1 cycles.
 template <class Model>
 void back_to_back(int n, bool random_timing, uint64_t seed) {
   Rng rng(seed), bubbles(seed + 1), stalls(seed + 2);
   Tile<Model> tile(n, false);
   std::vector<Gemm> gs;
-  long expected = 2 * n;
+  long expected = 2 * n - 1;
   for (int g = 0; g < 6; ++g) {
     gs.emplace_back(n, 1 + static_cast<int>(rng.next() % 40), rng, false);
     gs.back().issue(tile);

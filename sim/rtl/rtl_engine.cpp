@@ -1,0 +1,56 @@
+#include "sim/rtl/rtl_engine.h"
+
+#include <algorithm>
+
+#include "arch/support/error.h"
+#include "sim/rtl/rtl_tile.h"
+
+namespace cascade {
+
+std::vector<int> rtl_tile_sizes() { return rtl::tile_sizes(); }
+
+std::string rtl_tile_sizes_text() {
+  std::string text;
+  for (int n : rtl::tile_sizes())
+    text += (text.empty() ? "" : ", ") + std::to_string(n) + " x " + std::to_string(n);
+  return text;
+}
+
+RtlGemmEngine::RtlGemmEngine() = default;
+RtlGemmEngine::~RtlGemmEngine() = default;
+
+void RtlGemmEngine::check_array(const std::string& array, int64_t rows, int64_t cols) const {
+  const std::vector<int> sizes = rtl::tile_sizes();
+  if (rows == cols && std::find(sizes.begin(), sizes.end(), rows) != sizes.end()) return;
+  throw Error("--fidelity rtl runs the 2D array on a Verilated systolic tile; " + array + " is " +
+              std::to_string(rows) + " x " + std::to_string(cols) + ", and this build has " +
+              rtl_tile_sizes_text() + " (16 x 16 with -DCASCADE_RTL_TILE16=ON)");
+}
+
+void RtlGemmEngine::elaborate(int unit, int64_t rows, int64_t cols) {
+  check_array("unit " + std::to_string(unit), rows, cols);
+  tiles_[unit] = rtl::make_tile("rtl_tile_" + std::to_string(unit), static_cast<int>(rows));
+}
+
+SystolicRun RtlGemmEngine::run(int unit, NumberFormat accumulate, Dataflow dataflow,
+                               const GemmOperands& gemm, bool overlap_folds) {
+  auto it = tiles_.find(unit);
+  if (it == tiles_.end()) throw Error("--fidelity rtl: no Verilated tile for unit " + std::to_string(unit));
+  if (accumulate != NumberFormat::FP32)
+    throw Error("the Verilated systolic tile accumulates in fp32, not " + std::string(to_string(accumulate)));
+  if (dataflow != Dataflow::OutputStationary) {  // no weight-stationary drain in the RTL
+    ++per_pe_runs_;
+    const int64_t n = it->second->n();
+    return SystolicArray(n, n, accumulate).run(dataflow, gemm, overlap_folds);
+  }
+  ++gemms_;
+  return it->second->run(gemm, overlap_folds);
+}
+
+int64_t RtlGemmEngine::cycles_clocked() const {
+  int64_t c = 0;
+  for (const auto& [unit, tile] : tiles_) c += tile->cycles_clocked();
+  return c;
+}
+
+}  // namespace cascade

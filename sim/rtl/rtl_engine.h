@@ -1,0 +1,46 @@
+// The cycle model's GEMM engine on the Verilated systolic tile (rtl_tile.h): in per-PE mode
+// the 2D array's GEMM-shaped runs go to an RtlTile clocked inside the cycle model's own
+// SystemC simulation (`cascade simulate --fidelity rtl`). The array must be N x N for a
+// Verilated size N (rtl_tile_sizes()); accumulation is fp32. The tile has an
+// output-stationary drain only: weight- and input-stationary runs go to the per-PE C++
+// model (SystolicArray) instead, and are counted apart (per_pe_runs()).
+// This header does not include SystemC.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/systemc/gemm_engine.h"
+
+namespace cascade {
+
+namespace rtl {
+class RtlTile;
+}
+
+class RtlGemmEngine : public GemmEngine {
+ public:
+  RtlGemmEngine();
+  ~RtlGemmEngine() override;
+  std::string name() const override { return "the Verilated systolic tile"; }
+  void check_array(const std::string& array, int64_t rows, int64_t cols) const override;
+  void elaborate(int unit, int64_t rows, int64_t cols) override;
+  SystolicRun run(int unit, NumberFormat accumulate, Dataflow dataflow, const GemmOperands& gemm,
+                  bool overlap_folds) override;
+  // Over every tile: GEMMs run on the RTL and cycles clocked; runs left to SystolicArray.
+  int64_t gemms() const { return gemms_; }
+  int64_t cycles_clocked() const;
+  int64_t per_pe_runs() const { return per_pe_runs_; }
+
+ private:
+  std::map<int, std::unique_ptr<rtl::RtlTile>> tiles_;  // per unit
+  int64_t gemms_ = 0, per_pe_runs_ = 0;
+};
+
+// The Verilated tile sizes of this build ("4 x 4, 8 x 8").
+std::vector<int> rtl_tile_sizes();
+std::string rtl_tile_sizes_text();
+
+}  // namespace cascade

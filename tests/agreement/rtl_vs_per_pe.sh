@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `cascade simulate --fidelity rtl` (the 2D array's output-stationary GEMMs on the Verilated
+# tile inside the SystemC model) against `--per-pe` (the same runs on the per-PE C++ model):
+# the same total cycles and the same time per unit and cause, to the cycle; the RTL ran
+# GEMMs; data mode's output equals the functional executor's.
+# Usage: rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+set -euo pipefail
+cascade=$1
+shift
+per_pe=$("$cascade" simulate "$@" --per-pe --quiet --data)
+rtl=$("$cascade" simulate "$@" --fidelity rtl --quiet --data)
+lines() { grep -E '^  cycles |^    (array|dram)[a-z_0-9]* +busy ' <<<"$1"; }
+if [[ "$(lines "$per_pe")" != "$(lines "$rtl")" ]]; then
+  echo "--fidelity rtl and --per-pe differ:"
+  diff <(lines "$per_pe") <(lines "$rtl") || true
+  exit 1
+fi
+lines "$rtl"
+grep -E '^  rtl ' <<<"$rtl"
+if ! grep -qE '^  rtl +[1-9][0-9]* output-stationary GEMM runs' <<<"$rtl"; then
+  echo "no GEMM ran on the Verilated tile"
+  exit 1
+fi
+grep -q "equals the functional executor's bit for bit" <<<"$rtl" || { echo "data mode: output differs"; exit 1; }
+echo "ok: --fidelity rtl equals --per-pe cycle for cycle"
