@@ -1,11 +1,14 @@
 // `cascade check`: the executor on seeded random inputs against the fp64 reference.
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "mappings/cascade/parser.h"
 #include "sim/cli/cli_support.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/tensor_inputs.h"
 #include "sim/functional/check.h"
 
 namespace cascade::cli {
@@ -14,16 +17,52 @@ namespace {
 
 struct CheckOptions_ {
   std::string file, format = "fp32", accumulate, exp = "exact";
-  std::vector<std::string> sets;
-  std::string seed = "1";
+  std::vector<std::string> sets, inputs;
+  std::string seed = "1", against, reference_cascade;
 };
 
 int run_check(const CheckOptions_& o) {
   const uint64_t seed = parse_unsigned_option("--seed", o.seed);
-  const Cascade c = parse_cascade_file(o.file);
+  const std::string path = find_config("cascade", "cascades", o.file);
+  const Cascade c = parse_cascade_file(path);
   print_warnings(c);
-  const Bindings b = resolve_bindings(c, parse_settings(o.sets));
+  std::vector<std::pair<std::string, std::string>> files;
+  std::map<std::string, GivenTensor> given = read_tensor_inputs(c, o.inputs, files);
+  std::map<std::string, std::string> settings = parse_settings(o.sets);
+  infer_shapes(c, given, settings);
+  const Bindings b = resolve_bindings(c, settings);
+  TensorMap inputs;
+  for (const TensorDecl& d : c.inputs)
+    if (const auto it = given.find(d.name); it != given.end()) {
+      check_input_shape(c, b, d, it->second);
+      inputs[d.name] = std::move(it->second.tensor);
+    }
+  std::map<std::string, Tensor> against;
+  Cascade other;
+  Bindings other_bindings;
   CheckOptions options;
+  options.inputs = &inputs;
+  if (!o.against.empty()) {
+    against = read_against(c, o.against);
+    options.against = &against;
+    options.against_name = o.against;
+  }
+  if (!o.reference_cascade.empty()) {
+    other = parse_cascade_file(find_config("reference cascade", "cascades", o.reference_cascade));
+    print_warnings(other);
+    // The same shapes: what --set and the inputs give, for the ranks the other cascade has.
+    std::map<std::string, std::string> shared;
+    for (const auto& [name, value] : b.shapes)
+      if (settings.count(name) || std::any_of(other.inputs.begin(), other.inputs.end(), [&](const TensorDecl& d) {
+            return std::find(d.ranks.begin(), d.ranks.end(), name) != d.ranks.end();
+          }))
+        shared[name] = std::to_string(value);
+    for (const auto& [name, value] : settings)
+      if (!name.empty() && std::islower(static_cast<unsigned char>(name[0]))) shared[name] = value;
+    other_bindings = resolve_bindings(other, shared);
+    options.reference_cascade = &other;
+    options.reference_bindings = &other_bindings;
+  }
   options.execution.storage = parse_number_format(o.format);
   options.execution.accumulate = o.accumulate.empty()
                                      ? default_accumulation(options.execution.storage)
@@ -35,11 +74,16 @@ int run_check(const CheckOptions_& o) {
   std::string shapes;
   for (const auto& [name, value] : b.shapes)
     shapes += fmt::format("{}{}={}", shapes.empty() ? "" : " ", name, value);
-  fmt::print("cascade {} vs fp64 reference {}\n", c.name, r.reference);
+  fmt::print("cascade {} vs {}\n", c.name,
+             options.against || options.reference_cascade ? r.reference
+                                                         : "fp64 reference " + r.reference);
   fmt::print("  shapes: {}\n", shapes);
-  fmt::print("  format: storage {}, accumulate {}, exp {}; inputs N(0,1), seed {}\n",
+  fmt::print("  format: storage {}, accumulate {}, exp {}; inputs {}\n",
              to_string(options.execution.storage), to_string(options.execution.accumulate),
-             to_string(options.execution.exp), options.seed);
+             to_string(options.execution.exp),
+             inputs.size() == c.inputs.size() ? std::string("given")
+             : inputs.empty() ? fmt::format("N(0,1), seed {}", options.seed)
+                              : fmt::format("given, the others N(0,1) seed {}", options.seed));
   fmt::print("  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", "output", "max|err|", "max|ref|",
              "rel err", "tolerance", "result");
   for (const OutputComparison& out : r.outputs)
@@ -59,9 +103,18 @@ Command add_check_command(CLI::App& app) {
   auto o = std::make_shared<CheckOptions_>();
   auto* check = app.add_subcommand(
       "check",
-      "Run a cascade on seeded random inputs and compare with its fp64 reference "
-      "(exit 1 if an output exceeds the tolerance)");
-  check->add_option("cascade", o->file, "Cascade file (configs/cascades/*.yaml)")->required();
+      "Run a cascade and compare its outputs with its built-in fp64 reference, your outputs "
+      "(--against) or another cascade (--reference-cascade); exit 1 if an output exceeds the "
+      "tolerance");
+  check->add_option("cascade", o->file, "Cascade file or name (configs/cascades)")->required();
+  check->add_option("--input", o->inputs,
+                    "NAME=FILE.npy or FILE.npz (as for eval); inputs not given are drawn N(0,1)");
+  check->add_option("--against", o->against,
+                    "Your reference outputs: FILE.npz with an entry per output (or FILE.npy for "
+                    "a single output), computed from the same inputs");
+  check->add_option("--reference-cascade", o->reference_cascade,
+                    "Another cascade run in fp64 on the same inputs (e.g. a 3-pass form for a "
+                    "1-pass one); its tensors of the outputs' names are the reference");
   check->add_option("--format", o->format, "Storage format: fp64, fp32, bf16, fp16")
       ->capture_default_str();
   check->add_option(

@@ -13,6 +13,7 @@
 #include "mappings/cascade/parser.h"
 #include "sim/cli/cli_support.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/tensor_inputs.h"
 #include "sim/functional/check.h"
 #include "sim/functional/tensor_file.h"
 
@@ -20,90 +21,11 @@ namespace cascade::cli {
 
 namespace {
 
-// Tensor files are data, not configs: a larger cap than kMaxInputBytes.
-constexpr size_t kMaxTensorFileBytes = size_t{1} << 30;
-
 struct EvalOptions {
   std::string cascade, format = "fp32", accumulate, exp = "exact", output, seed = "1";
   std::vector<std::string> inputs, sets;
   bool keep_intermediates = false;
 };
-
-struct GivenTensor {
-  Tensor tensor;
-  std::string source;  // "FILE" or "FILE.npz:NAME" for messages
-};
-
-std::vector<std::string> input_names(const Cascade& c) {
-  std::vector<std::string> names;
-  for (const TensorDecl& d : c.inputs) names.push_back(d.name);
-  return names;
-}
-
-// --input NAME=FILE.npy or --input FILE.npz (every entry an input of the same name).
-std::map<std::string, GivenTensor> read_inputs(const Cascade& c, const std::vector<std::string>& items,
-                                               std::vector<std::pair<std::string, std::string>>& files) {
-  std::map<std::string, GivenTensor> given;
-  auto add = [&](const std::string& name, Tensor t, const std::string& source) {
-    if (c.find_tensor(name) == nullptr ||
-        std::none_of(c.inputs.begin(), c.inputs.end(),
-                     [&](const TensorDecl& d) { return d.name == name; }))
-      throw Error("--input " + source + ": '" + name + "' is not an input of cascade " + c.name +
-                  " (inputs: " + join(input_names(c)) + ")" + did_you_mean(name, input_names(c)));
-    if (given.count(name))
-      throw Error("--input: " + name + " is given twice (" + given[name].source + " and " +
-                  source + ")");
-    given[name] = {std::move(t), source};
-  };
-  for (const std::string& item : items) {
-    const size_t eq = item.find('=');
-    const std::string path = eq == std::string::npos ? item : item.substr(eq + 1);
-    files.emplace_back(path, "--input");
-    const std::string bytes = read_input_file(path, "tensor file", kMaxTensorFileBytes);
-    if (eq == std::string::npos) {
-      if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npz") != 0)
-        throw Error("--input " + item + ": give NAME=FILE.npy, or a FILE.npz whose entries are "
-                    "named after the inputs");
-      for (auto& [name, t] : parse_npz(bytes, path)) add(name, std::move(t), path + ":" + name);
-    } else {
-      add(item.substr(0, eq), parse_npy(bytes, path), path);
-    }
-  }
-  return given;
-}
-
-// Shapes from the given tensors for every rank --set leaves open; two files that disagree
-// are an error naming both.
-void infer_shapes(const Cascade& c, const std::map<std::string, GivenTensor>& given,
-                  std::map<std::string, std::string>& settings) {
-  std::map<std::string, std::pair<int64_t, std::string>> inferred;
-  for (const TensorDecl& d : c.inputs) {
-    const auto it = given.find(d.name);
-    if (it == given.end()) continue;
-    const std::vector<int64_t>& extents = it->second.tensor.extents;
-    if (extents.size() != d.ranks.size())
-      throw Error("--input " + it->second.source + ": " + d.name + " has " +
-                  std::to_string(extents.size()) + " dimensions " + shape_text(extents) +
-                  ", the cascade's " + d.name + "[" + join(d.ranks, ", ") + "] has " +
-                  std::to_string(d.ranks.size()));
-    for (size_t k = 0; k < d.ranks.size(); ++k) {
-      const std::string& rank = d.ranks[k];
-      if (settings.count(rank)) continue;
-      const auto [slot, fresh] = inferred.emplace(rank, std::pair{extents[k], d.name});
-      if (!fresh && slot->second.first != extents[k])
-        throw Error("--input: rank " + rank + " is " + std::to_string(slot->second.first) +
-                    " in " + slot->second.second + " but " + std::to_string(extents[k]) + " in " +
-                    d.name + " (" + it->second.source + ")");
-    }
-  }
-  for (const auto& [rank, value] : inferred) settings[rank] = std::to_string(value.first);
-}
-
-std::string shapes_line(const Bindings& b) {
-  std::string out;
-  for (const auto& [name, value] : b.shapes) out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, value);
-  return out;
-}
 
 int run_eval(const EvalOptions& o) {
   const uint64_t seed = parse_unsigned_option("--seed", o.seed);
@@ -113,7 +35,7 @@ int run_eval(const EvalOptions& o) {
   const bool archive = o.output.size() > 4 && o.output.compare(o.output.size() - 4, 4, ".npz") == 0;
 
   std::vector<std::pair<std::string, std::string>> input_files = {{cascade_path, "cascade"}};
-  std::map<std::string, GivenTensor> given = read_inputs(c, o.inputs, input_files);
+  std::map<std::string, GivenTensor> given = read_tensor_inputs(c, o.inputs, input_files);
   std::map<std::string, std::string> settings = parse_settings(o.sets);
   infer_shapes(c, given, settings);
   const Bindings b = resolve_bindings(c, settings);
@@ -133,11 +55,7 @@ int run_eval(const EvalOptions& o) {
       drawn.push_back(d.name);
       continue;
     }
-    const std::vector<int64_t> want = tensor_extents(*c.find_tensor(d.name), b);
-    if (it->second.tensor.extents != want)
-      throw Error("--input " + it->second.source + ": " + d.name + " has shape " +
-                  shape_text(it->second.tensor.extents) + " but " + d.name + "[" +
-                  join(d.ranks, ", ") + "] is " + shape_text(want) + " at " + shapes_line(b));
+    check_input_shape(c, b, d, it->second);
     inputs[d.name] = std::move(it->second.tensor);
   }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "arch/support/names.h"
 #include "mappings/analysis/evaluation_order.h"
 #include "sim/reference/attention_reference.h"
 
@@ -37,14 +38,32 @@ bool flag(const Cascade& c, const std::string& key) {
               "reference option '" + key + "' must be true or false, not '" + v + "'");
 }
 
-double parameter(const Bindings& b, const std::string& name, double fallback) {
-  auto it = b.parameters.find(name);
-  return it == b.parameters.end() ? fallback : it->second;
+// The cascade parameter a built-in reference reads as `role` (scale, eps, lambda): the one the
+// `reference:` map names for it, else the parameter called `role`. A cascade without it is an
+// error naming both sides, never a silent default.
+double parameter(const Cascade& c, const Bindings& b, const std::string& role) {
+  const std::string name = option(c, role, role);
+  if (const auto it = b.parameters.find(name); it != b.parameters.end()) return it->second;
+  std::vector<std::string> names;
+  for (const Parameter& p : c.parameters) names.push_back(p.name);
+  throw Error(SourceLocation{c.file, 0, 0},
+              "the " + option(c, "function", "") + " reference reads parameter '" + role + "'" +
+                  (name != role ? " (named '" + name + "' by `reference:`)" : "") +
+                  ", which cascade " + c.name + " does not have (its parameters: " +
+                  (names.empty() ? "none" : join(names, ", ")) +
+                  "); rename it, or name yours with `reference: {function: " +
+                  option(c, "function", "") + ", " + role + ": <name>}`");
 }
 
 int64_t shape_or(const Bindings& b, const std::string& name, int64_t fallback) {
   auto it = b.shapes.find(name);
   return it == b.shapes.end() ? fallback : it->second;
+}
+
+std::string extents_text(const std::vector<int64_t>& extents) {
+  std::string out = "(";
+  for (size_t k = 0; k < extents.size(); ++k) out += (k ? ", " : "") + std::to_string(extents[k]);
+  return out + ")";
 }
 
 const Tensor& input(const TensorMap& inputs, const std::string& name) {
@@ -172,23 +191,23 @@ Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const Ten
     extents = {F, shape.P};
     if (function == "softmax") {
       out = reference::softmax_attention(shape, Q.values, K.values, V.values,
-                                         parameter(bindings, "scale", reference::default_scale(E)),
+                                         parameter(cascade, bindings, "scale"),
                                          causal);
     } else if (function == "linear") {
       const reference::FeatureMap phi = feature_map(cascade);
-      const double eps = parameter(bindings, "eps", reference::kLinearAttentionEps);
+      const double eps = parameter(cascade, bindings, "eps");
       description += std::string(" phi=") + reference::feature_map_name(phi);
       out = reference::linear_attention(shape, Q.values, K.values, V.values, phi, eps, causal);
     } else {
       out = reference::lightning_attention_naive(shape, Q.values, K.values, V.values,
-                                                 parameter(bindings, "lambda", 1.0));
+                                                 parameter(cascade, bindings, "lambda"));
     }
   } else if (function == "neighborhood-1d") {
     reference::NeighborhoodAxis axis{Q.extents.at(1), bindings.shape("W"), shape_or(bindings, "D", 1), 1,
                                      causal};
     extents = {F, axis.length};
     out = reference::neighborhood_attention_1d(axis, E, F, Q.values, K.values, V.values,
-                                               parameter(bindings, "scale", reference::default_scale(E)));
+                                               parameter(cascade, bindings, "scale"));
   } else if (function == "neighborhood-2d") {
     reference::NeighborhoodAxis y{Q.extents.at(1), bindings.shape("WY"), shape_or(bindings, "DY", 1), 1,
                                   flag(cascade, "causal_y")};
@@ -196,7 +215,7 @@ Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const Ten
                                   flag(cascade, "causal_x")};
     extents = {F, y.length, x.length};
     out = reference::neighborhood_attention_2d(y, x, E, F, Q.values, K.values, V.values,
-                                               parameter(bindings, "scale", reference::default_scale(E)));
+                                               parameter(cascade, bindings, "scale"));
   } else {
     throw Error(SourceLocation{cascade.file, 0, 0},
                 "unknown reference function '" + function +
@@ -207,9 +226,52 @@ Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const Ten
   return t;
 }
 
+namespace {
+
+// What the outputs are compared with, decided before anything runs.
+enum class Against { BuiltIn, UserOutputs, ReferenceCascade };
+
+Against against_of(const Cascade& cascade, const CheckOptions& options) {
+  if (options.against && options.reference_cascade)
+    throw Error("give one of --against and --reference-cascade, not both");
+  if (options.against) return Against::UserOutputs;
+  if (options.reference_cascade) {
+    if (!options.reference_bindings) throw Error("a reference cascade needs its bindings");
+    return Against::ReferenceCascade;
+  }
+  if (option(cascade, "function", "").empty())
+    throw Error(SourceLocation{cascade.file, 0, 0},
+                "cascade '" + cascade.name +
+                    "' names no built-in reference: compare with your own outputs "
+                    "(--against FILE.npz), with another cascade on the same inputs "
+                    "(--reference-cascade OTHER.yaml), or add `reference: {function: ...}` "
+                    "(softmax, linear, lightning, neighborhood-1d, neighborhood-2d)");
+  return Against::BuiltIn;
+}
+
+// The reference cascade reads the same inputs: each of its inputs must be one of ours.
+void check_reference_inputs(const Cascade& cascade, const Cascade& other, const TensorMap& inputs,
+                            const Bindings& other_bindings) {
+  for (const TensorDecl& d : other.inputs) {
+    const auto it = inputs.find(d.name);
+    if (it == inputs.end())
+      throw Error(SourceLocation{other.file, 0, 0},
+                  "reference cascade " + other.name + " reads input " + d.name + ", which cascade " +
+                      cascade.name + " does not have");
+    const std::vector<int64_t> want = tensor_extents(*other.find_tensor(d.name), other_bindings);
+    if (it->second.extents != want)
+      throw Error(SourceLocation{other.file, 0, 0},
+                  "input " + d.name + " has other extents in reference cascade " + other.name +
+                      " than in " + cascade.name + " (check that both get the same shapes)");
+  }
+}
+
+}  // namespace
+
 CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
                           const CheckOptions& options) {
   using clock = std::chrono::steady_clock;
+  const Against against = against_of(cascade, options);
   CheckResult result;
   // The inputs three times (drawn, the executor's rounded copy, the reference's view), every
   // other tensor once, the outputs again in the reference: refused before allocating.
@@ -224,6 +286,15 @@ CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
   check_memory(tensor_bytes(cascade, bindings) + 2 * input_bytes + output_bytes,
                "checking cascade " + cascade.name + " at these shapes");
   TensorMap inputs = random_inputs(cascade, bindings, options.seed, options.input_stddev);
+  if (options.inputs)
+    for (const auto& [name, tensor] : *options.inputs) {
+      const TensorInfo* info = cascade.find_tensor(name);
+      if (info == nullptr || !inputs.count(name))
+        throw Error("input " + name + " is not an input of cascade " + cascade.name);
+      if (tensor.extents != tensor_extents(*info, bindings))
+        throw Error("input " + name + " does not have the extents of " + name + " at these shapes");
+      inputs[name] = tensor;
+    }
   // The reference sees exactly the (rounded) values the executor computes with.
   for (auto& [name, tensor] : inputs) {
     const TensorInfo* info = cascade.find_tensor(name);
@@ -231,27 +302,64 @@ CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
                                                          : options.execution.storage;
     for (double& v : tensor.values) v = round_to(f, v);
   }
+  if (against == Against::ReferenceCascade)
+    check_reference_inputs(cascade, *options.reference_cascade, inputs, *options.reference_bindings);
   auto t0 = clock::now();
   const TensorMap values = execute(cascade, bindings, inputs, options.execution);
   auto t1 = clock::now();
-  const Tensor expected = run_reference(cascade, bindings, inputs, result.reference);
+  // Expected outputs by name.
+  std::map<std::string, Tensor> expected;
+  if (against == Against::BuiltIn) {
+    const Tensor t = run_reference(cascade, bindings, inputs, result.reference);
+    for (const std::string& name : cascade.outputs) expected[name] = t;
+  } else if (against == Against::UserOutputs) {
+    result.reference = "your outputs (" + options.against_name + ")";
+    for (const std::string& name : cascade.outputs) {
+      const auto it = options.against->find(name);
+      if (it == options.against->end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, t] : *options.against) names.push_back(n);
+        throw Error(SourceLocation{options.against_name, 0, 0},
+                    "has no output " + name + " (entries: " + join(names, ", ") + ")");
+      }
+      expected[name] = it->second;
+    }
+  } else {
+    const Cascade& other = *options.reference_cascade;
+    result.reference = "cascade " + other.name + " in fp64 on the same inputs";
+    TensorMap other_inputs;
+    for (const TensorDecl& d : other.inputs) other_inputs[d.name] = inputs.at(d.name);
+    const TensorMap other_values =
+        execute(other, *options.reference_bindings, other_inputs, ExecutionOptions{});
+    for (const std::string& name : cascade.outputs) {
+      const auto it = other_values.find(name);
+      if (it == other_values.end())
+        throw Error(SourceLocation{other.file, 0, 0},
+                    "reference cascade " + other.name + " computes no tensor " + name);
+      expected[name] = it->second;
+    }
+  }
   auto t2 = clock::now();
   result.execute_seconds = std::chrono::duration<double>(t1 - t0).count();
   result.reference_seconds = std::chrono::duration<double>(t2 - t1).count();
 
   for (const std::string& name : cascade.outputs) {
     const Tensor& got = values.at(name);
-    if (got.extents != expected.extents)
+    const Tensor& want = expected.at(name);
+    if (got.extents != want.extents)
       throw Error(SourceLocation{cascade.file, 0, 0},
-                  "output " + name + " does not have the reference's layout [F][P] (or [F][Y][X])");
+                  "output " + name + " has extents " + extents_text(got.extents) +
+                      ", the reference's are " + extents_text(want.extents) +
+                      (against == Against::BuiltIn ? " (the built-in references lay out [F][P] or [F][Y][X])"
+                                                   : ""));
     OutputComparison cmp;
     cmp.tensor = name;
     bool nan = false;
     for (size_t i = 0; i < got.values.size(); ++i) {
-      const double d = std::fabs(got.values[i] - expected.values[i]);
+      const double d = std::fabs(got.values[i] - want.values[i]);
       if (std::isnan(d)) nan = true;
       cmp.max_abs_error = std::max(cmp.max_abs_error, d);
-      cmp.reference_scale = std::max(cmp.reference_scale, std::fabs(expected.values[i]));
+      cmp.reference_scale = std::max(cmp.reference_scale, std::fabs(want.values[i]));
     }
     cmp.relative_error = cmp.reference_scale > 0 ? cmp.max_abs_error / cmp.reference_scale
                                                  : cmp.max_abs_error;

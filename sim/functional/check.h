@@ -19,6 +19,14 @@ struct CheckOptions {
   ExecutionOptions execution;
   uint64_t seed = 1;
   double input_stddev = 1.0;
+  // Inputs given by the user (by name; the others are drawn from the seed).
+  const TensorMap* inputs = nullptr;
+  // Compare with the user's outputs by name (`against_name` names them in messages), or with
+  // another cascade run in fp64 on the same inputs, instead of the built-in reference.
+  const std::map<std::string, Tensor>* against = nullptr;
+  std::string against_name;
+  const Cascade* reference_cascade = nullptr;
+  const Bindings* reference_bindings = nullptr;
 };
 
 struct OutputComparison {
@@ -55,7 +63,9 @@ TensorMap random_inputs(const Cascade& cascade, const Bindings& bindings, uint64
 Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const TensorMap& inputs,
                      std::string& description);
 
-// Throws Error when the cascade has no `reference:`.
+// Compares with the built-in reference the cascade's `reference:` names, or with what
+// `against` / `reference_cascade` give; throws Error, before running anything, when there is
+// nothing to compare with.
 CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
                           const CheckOptions& options);
 

@@ -1,6 +1,7 @@
-"""`cascade eval` against NumPy: a user's tensors in, outputs out, compared with attention
-written in NumPy (an independent reference), plus the file formats NumPy writes and the
-errors a user meets. Usage: eval_numpy.py CASCADE_BINARY CASCADES_DIR WORK_DIR"""
+"""`cascade eval` and `cascade check` against NumPy: a user's tensors in, outputs out,
+compared with attention written in NumPy (an independent reference); `check` against the
+user's outputs and against another cascade; the file formats NumPy writes and the errors a
+user meets. Usage: eval_numpy.py CASCADE_BINARY CASCADES_DIR WORK_DIR"""
 import io
 import os
 import shutil
@@ -21,8 +22,8 @@ def check(condition, what):
         print("FAIL:", what)
 
 
-def run(*args, code=0):
-    p = subprocess.run([cascade, "eval", *args], capture_output=True, text=True)
+def run(*args, code=0, command="eval"):
+    p = subprocess.run([cascade, command, *args], capture_output=True, text=True)
     if p.returncode != code:
         failures.append(f"exit {p.returncode} (want {code}) for {args}: {p.stdout}{p.stderr}")
         print("FAIL:", failures[-1])
@@ -111,6 +112,46 @@ out = run(softmax, "--input", "K=" + path("K.npy"), "--input", "V=" + path("V_ba
 check("rank M is 21 in K but 23 in V" in out, f"conflicting ranks: {out.strip()}")
 check(not os.path.exists(path("err")), "nothing written on an error")
 check(np.load(path("Q.npy")).shape == (E, P), "an output naming an input leaves it as it was")
+
+# 6. check --against: the user's NumPy outputs for the drawn inputs pass; a perturbed copy fails.
+np.savez(path("drawn-in.npz"), Q=dq, K=dk, V=dv)
+np.savez(path("ref.npz"), AV=want_drawn)
+out = run(softmax, "--input", path("drawn-in.npz"), "--against", path("ref.npz"), command="check")
+check("vs your outputs" in out and " ok" in out, f"check --against: {out.strip()}")
+bad = want_drawn.copy()
+bad[0, 0] += 1e-3
+np.savez(path("bad-ref.npz"), AV=bad)
+out = run(softmax, "--input", path("drawn-in.npz"), "--against", path("bad-ref.npz"),
+          command="check", code=1)
+check("FAILED" in out, f"check --against a wrong reference: {out.strip()}")
+out = run(softmax, "--input", path("drawn-in.npz"), "--against", path("Q.npy"), "--set", "P=5",
+          command="check", code=2)
+check("has extents" in out or "has shape" in out, f"check --against wrong extents: {out.strip()}")
+
+# 7. check --reference-cascade: the 1-pass form against the 3-pass form, and a cascade that
+#    forgets the denominator against the 3-pass form.
+out = run(one_pass, "--reference-cascade", softmax, "--format", "bf16", "--set", "P=40,M=70,E=16,F=8",
+          command="check")
+check("vs cascade softmax-3pass" in out and " ok" in out, f"1-pass vs 3-pass: {out.strip()}")
+wrong = os.path.join(cascades, "..", "..", "tests", "data", "wrong", "softmax-no-denominator.yaml")
+out = run(wrong, "--reference-cascade", softmax, "--format", "fp64", command="check", code=1)
+check("FAILED" in out, f"no denominator vs 3-pass: {out.strip()}")
+
+# 8. A cascade without a reference is told what to do before anything runs; a built-in
+#    reference's parameter under another name is an error naming both, fixed by naming it.
+text = open(os.path.join(cascades, "lightning.yaml")).read()
+renamed = text.replace("lambda", "gamma").replace("function: lightning, causal: true",
+                                                  "function: lightning, causal: true, lambda: gamma")
+open(path("lightning-gamma.yaml"), "w").write(renamed.replace(", lambda: gamma", ""))
+open(path("lightning-gamma-named.yaml"), "w").write(renamed)
+out = run(path("lightning-gamma.yaml"), "--format", "fp64", command="check", code=2)
+check("reads parameter 'lambda'" in out and "gamma" in out, f"lambda vs gamma: {out.strip()}")
+out = run(path("lightning-gamma-named.yaml"), "--format", "fp64", command="check")
+check(" ok" in out, f"lambda named gamma: {out.strip()}")
+open(path("no-reference.yaml"), "w").write(
+    "name: mine\ninputs: {X: [P]}\nshapes: {P: 4}\neinsums: |\n  Y[p] = X[p] * 2\noutputs: [Y]\n")
+out = run(path("no-reference.yaml"), command="check", code=2)
+check("--against FILE.npz" in out and "--reference-cascade" in out, f"no reference: {out.strip()}")
 
 print("eval_numpy:", "FAILED" if failures else "ok", f"({len(failures)} failures)")
 sys.exit(1 if failures else 0)
