@@ -99,32 +99,56 @@ def balanced(text, start, open_ch, close_ch):
     raise ValueError("unbalanced brackets")
 
 
+def top_level_colon(index):
+    """Whether an index is a part select (a ':' outside nested brackets: v[a:b], not v[w[a:b]])."""
+    depth = 0
+    for ch in index:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return True
+    return False
+
+
 def flatten_packed_2d(text):
     """logic [A:0][B:0] v  ->  logic [((A)+1)*((B)+1)-1:0] v;  v[i] -> v[(i)*((B)+1) +: ((B)+1)].
-    Names are per file (every kernel file holds one module); a part select of such an array
-    is refused rather than guessed."""
+    An array of them (logic [A:0][B:0] v [N]) keeps its unpacked dimensions: v[j][i] ->
+    v[j][(i)*((B)+1) +: ((B)+1)]. Names are per file (every kernel file holds one module); a
+    part select of such an array is refused rather than guessed."""
+    unpacked = r"(?:\s*\[[^\[\]]*\])*"
     decl = re.compile(r"\[([^\[\]:]+):\s*0\s*\]\s*\[([^\[\]:]+):\s*0\s*\]\s*((?:" + IDENT
-                      + r"\s*,\s*)*" + IDENT + r")\s*([,;)])")
-    widths = {}
+                      + unpacked + r"\s*,\s*)*" + IDENT + unpacked + r")\s*([,;)])")
+    widths = {}  # name -> (inner width, unpacked dimensions)
 
     def repl(m):
         outer, inner = f"({m.group(1).strip()})+1", f"({m.group(2).strip()})+1"
-        for name in re.findall(IDENT, m.group(3)):
-            widths[name] = inner
+        for name, dims in re.findall("(" + IDENT + ")(" + unpacked + ")", m.group(3)):
+            widths[name] = (inner, dims.count("["))
         return f"[({outer})*({inner})-1:0] {m.group(3)}{m.group(4)}"
     text = decl.sub(repl, text)
-    for name, width in widths.items():
+    for name, (width, skip) in widths.items():
         pos, out = 0, []
         for m in re.finditer(rf"(?<![\w$.]){re.escape(name)}\s*\[", text):
             if m.start() < pos:
                 continue
             lb = m.end() - 1
+            for _ in range(skip):  # the unpacked indices stay as they are
+                lb = balanced(text, lb, "[", "]")
+                while lb < len(text) and text[lb].isspace():
+                    lb += 1
+                if lb >= len(text) or text[lb] != "[":
+                    lb = -1
+                    break
+            if lb < 0:  # a whole element (v[j]) or the declaration itself
+                continue
             rb = balanced(text, lb, "[", "]")
             index = text[lb + 1:rb - 1]
-            if ":" in index:
+            if top_level_colon(index):
                 raise ValueError(f"part select of packed 2-D array {name}: {index}")
-            out.append(text[pos:m.start()])
-            out.append(f"{name}[({index})*({width}) +: ({width})]")
+            out.append(text[pos:lb])
+            out.append(f"[({index})*({width}) +: ({width})]")
             pos = rb
         out.append(text[pos:])
         text = "".join(out)
