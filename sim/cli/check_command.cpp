@@ -16,7 +16,8 @@ namespace cascade::cli {
 namespace {
 
 struct CheckOptions_ {
-  std::string file, format = "fp32", accumulate, exp = "exact";
+  std::string file;
+  NumberOptions numbers;
   std::vector<std::string> sets, inputs;
   std::string seed = "1", against, reference_cascade;
 };
@@ -63,11 +64,7 @@ int run_check(const CheckOptions_& o) {
     options.reference_cascade = &other;
     options.reference_bindings = &other_bindings;
   }
-  options.execution.storage = parse_number_format(o.format);
-  options.execution.accumulate = o.accumulate.empty()
-                                     ? default_accumulation(options.execution.storage)
-                                     : parse_number_format(o.accumulate);
-  options.execution.exp = parse_exp_mode(o.exp);
+  options.execution = execution_options(o.numbers);
   options.seed = seed;
   const CheckResult r = check_cascade(c, b, options);
 
@@ -115,15 +112,7 @@ Command add_check_command(CLI::App& app) {
   check->add_option("--reference-cascade", o->reference_cascade,
                     "Another cascade run in fp64 on the same inputs (e.g. a 3-pass form for a "
                     "1-pass one); its tensors of the outputs' names are the reference");
-  check->add_option("--format", o->format, "Storage format: fp64, fp32, bf16, fp16")
-      ->capture_default_str();
-  check->add_option(
-      "--accumulate", o->accumulate,
-      "Accumulation format (default: fp32 for bf16/fp16 storage, else the storage format)");
-  check
-      ->add_option("--exp", o->exp,
-                   "exp implementation: exact (std::exp) or hardware (2^i * poly(f))")
-      ->capture_default_str();
+  add_number_options(*check, o->numbers);
   check->add_option("--set", o->sets, "Shapes and parameters, e.g. P=1024,M=1024,E=64,scale=1");
   check->add_option("--seed", o->seed, "Seed of the random inputs (0 to 2^64 - 1)")->capture_default_str();
   return {check, [o] { return run_check(*o); }};

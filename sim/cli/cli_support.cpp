@@ -200,4 +200,29 @@ std::vector<std::pair<std::string, std::string>> design_point_inputs(const Desig
   return inputs;
 }
 
+void add_number_options(CLI::App& command, NumberOptions& o, const std::string& context) {
+  // "Storage format ..." alone, "Data mode: storage format ..." after a context.
+  auto text = [&](std::string what) {
+    if (!context.empty()) what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+    return context + what;
+  };
+  command.add_option("--format", o.format, text("Storage format: fp64, fp32, bf16, fp16"))
+      ->capture_default_str();
+  command.add_option("--accumulate", o.accumulate,
+                     text("Accumulation format (default: fp32 for bf16/fp16 storage, else the "
+                          "storage format)"));
+  command.add_option("--exp", o.exp,
+                     text("Exp as exact (std::exp) or hardware (2^i * poly(f), as the RTL)"))
+      ->capture_default_str();
+}
+
+ExecutionOptions execution_options(const NumberOptions& o) {
+  ExecutionOptions e;
+  e.storage = parse_number_format(o.format);
+  e.accumulate = o.accumulate.empty() ? default_accumulation(e.storage)
+                                      : parse_number_format(o.accumulate);
+  e.exp = parse_exp_mode(o.exp);
+  return e;
+}
+
 }  // namespace cascade::cli

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mappings/cascade/cascade.h"
+#include "sim/functional/executor.h"
 #include "sim/model/design_point.h"
 
 namespace cascade::cli {
@@ -36,6 +37,14 @@ std::string config_names(const std::string& folder);
 // A name (configs/<folder>/<name>.yaml) or a path.
 std::string find_config(const std::string& what, const std::string& folder,
                         const std::string& given);
+
+// --format, --accumulate, --exp: the executor's number formats (check, eval, simulate).
+// `context` prefixes the help texts ("Data mode: ").
+struct NumberOptions {
+  std::string format = "fp32", accumulate, exp = "exact";
+};
+void add_number_options(CLI::App& command, NumberOptions& options, const std::string& context = "");
+ExecutionOptions execution_options(const NumberOptions& options);
 
 // The options that name a design point (run, simulate).
 struct DesignPointOptions {

@@ -22,7 +22,8 @@ namespace cascade::cli {
 namespace {
 
 struct EvalOptions {
-  std::string cascade, format = "fp32", accumulate, exp = "exact", output, seed = "1";
+  std::string cascade, output, seed = "1";
+  NumberOptions numbers;
   std::vector<std::string> inputs, sets;
   bool keep_intermediates = false;
 };
@@ -40,11 +41,7 @@ int run_eval(const EvalOptions& o) {
   infer_shapes(c, given, settings);
   const Bindings b = resolve_bindings(c, settings);
 
-  ExecutionOptions execution;
-  execution.storage = parse_number_format(o.format);
-  execution.accumulate = o.accumulate.empty() ? default_accumulation(execution.storage)
-                                              : parse_number_format(o.accumulate);
-  execution.exp = parse_exp_mode(o.exp);
+  const ExecutionOptions execution = execution_options(o.numbers);
 
   // Inputs not given are drawn as `check` draws them, and written with the outputs.
   TensorMap inputs = random_inputs(c, b, seed, 1.0);
@@ -128,13 +125,7 @@ Command add_eval_command(CLI::App& app) {
   eval->add_flag("--keep-intermediates", o->keep_intermediates,
                  "Write every Einsum's tensor, not only the outputs");
   eval->add_option("--set", o->sets, "Shapes and parameters, e.g. M0=64,scale=1");
-  eval->add_option("--format", o->format, "Storage format: fp64, fp32, bf16, fp16")
-      ->capture_default_str();
-  eval->add_option("--accumulate", o->accumulate,
-                   "Accumulation format (default: fp32 for bf16/fp16 storage, else the storage "
-                   "format)");
-  eval->add_option("--exp", o->exp, "exp implementation: exact (std::exp) or hardware")
-      ->capture_default_str();
+  add_number_options(*eval, o->numbers);
   eval->add_option("--seed", o->seed, "Seed of the inputs not given (0 to 2^64 - 1)")
       ->capture_default_str();
   return {eval, [o] { return run_eval(*o); }};

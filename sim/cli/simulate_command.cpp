@@ -29,7 +29,7 @@ struct SimulateOptions {
   std::string slices, tiles_in_flight, max_difference;
   bool quiet = false;
   bool timing_only = false, data = false;
-  std::string format = "fp32", accumulate, exp = "exact";
+  NumberOptions numbers;
   std::string seed = "1";
   std::string fidelity = "cycle";
 };
@@ -103,11 +103,7 @@ int run_simulate(SimulateOptions o) {
   const uint64_t seed = parse_unsigned_option("--seed", o.seed);
   TensorMap inputs;
   if (data) {
-    o.model.execution.storage = parse_number_format(o.format);
-    o.model.execution.accumulate = o.accumulate.empty()
-                                       ? default_accumulation(o.model.execution.storage)
-                                       : parse_number_format(o.accumulate);
-    o.model.execution.exp = parse_exp_mode(o.exp);
+    o.model.execution = execution_options(o.numbers);
     inputs = random_inputs(point.problem.cascade, point.problem.bindings, seed, 1.0);
     o.model.inputs = &inputs;
   }
@@ -225,13 +221,7 @@ Command add_simulate_command(CLI::App& app) {
                      "Move real values through the model at any size and compare the outputs with "
                      "the functional executor's bit for bit (the default up to 16,777,216 points "
                      "per slice)");
-  simulate->add_option("--format", o->format, "Data mode: storage format (fp64, fp32, bf16, fp16)")
-      ->capture_default_str();
-  simulate->add_option("--accumulate", o->accumulate,
-                       "Data mode: accumulation format (default: fp32 for bf16/fp16 storage, "
-                       "else the storage format)");
-  simulate->add_option("--exp", o->exp, "Data mode: exp as exact or hardware (the executor's forms)")
-      ->capture_default_str();
+  add_number_options(*simulate, o->numbers, "Data mode: ");
   simulate->add_option("--seed", o->seed, "Data mode: seed of the N(0, 1) random inputs")
       ->capture_default_str();
   return {simulate, [o] { return run_simulate(*o); }};
