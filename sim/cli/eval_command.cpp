@@ -71,6 +71,11 @@ int run_eval(const EvalOptions& o) {
     for (const std::string& name : written)
       targets.emplace_back((std::filesystem::path(o.output) / (name + ".npy")).string(), "--output");
   OutputFiles::check_paths(targets, input_files);
+  if (!archive) {  // before the run, so a wrong --output costs nothing
+    std::error_code ec;
+    std::filesystem::create_directories(o.output, ec);
+    if (ec) throw Error("--output: cannot create directory " + o.output + ": " + ec.message());
+  }
 
   const TensorMap values = execute(c, b, inputs, execution);
 
@@ -96,9 +101,6 @@ int run_eval(const EvalOptions& o) {
   if (archive) {
     files.add(o.output, "--output", npz_bytes(tensors));
   } else {
-    std::error_code ec;
-    std::filesystem::create_directories(o.output, ec);
-    if (ec) throw Error("--output: cannot create directory " + o.output + ": " + ec.message());
     for (size_t k = 0; k < tensors.size(); ++k)
       files.add(targets[k].first, "--output", npy_bytes(tensors[k].second));
   }
