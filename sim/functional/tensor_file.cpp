@@ -191,6 +191,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& path) {
                    std::to_string(bytes.size() - data_start));
 
   Tensor t(h.shape);
+  if (count == 0) return t;  // a zero extent: no data, and the strides below could overflow
   const unsigned char* data = u + data_start;
   // Fortran order: element k of the file is the k-th in column-major order.
   std::vector<int64_t> stride(h.shape.size(), 1);

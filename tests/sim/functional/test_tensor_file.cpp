@@ -78,6 +78,13 @@ TEST(NpyFile, DamagedFilesAreErrorsNamingTheFile) {
   EXPECT_NE(message(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", ""))
                 .find("the element count of x.npy is too large"),
             std::string::npos);
+  // fuzz_tensor_file's finding: a zero extent beside huge ones is an empty array (the
+  // Fortran-order strides of the others overflowed int64 before: UBSan).
+  const Tensor empty = parse_npy(
+      npy("{'descr': '<f2', 'fortran_order': True, 'shape': (5, 0, 11455004681450, 114550046), }", ""),
+      "empty.npy");
+  EXPECT_EQ(empty.values.size(), 0u);
+  EXPECT_EQ(empty.extents, (std::vector<int64_t>{5, 0, 11455004681450, 114550046}));
   std::string truncated = npy(good_header, "");
   truncated[8] = '\xFF';  // header length beyond the file
   EXPECT_NE(message(truncated).find("truncated"), std::string::npos);
