@@ -454,6 +454,15 @@ class Resolver {
 
 }  // namespace
 
+Einsum init_einsum(const Einsum& einsum) {
+  Einsum init;
+  init.output = einsum.output;
+  init.output_indices = einsum.init->indices;
+  init.value = einsum.init->value;
+  init.loc = einsum.init->loc;
+  return init;
+}
+
 Bindings resolve_bindings(const Cascade& cascade,
                           const std::map<std::string, std::string>& given) {
   return Resolver(cascade, given).run();

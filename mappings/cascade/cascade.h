@@ -254,6 +254,10 @@ struct Cascade {
   const IndexFunction* find_index_function(const std::string& name) const;
 };
 
+// An iterative Einsum's init as an Einsum of its own (`init RM[0, p] = -inf` ->
+// `RM[0, p] = -inf`): what evaluates the first slice. `einsum` must have an init.
+Einsum init_einsum(const Einsum& einsum);
+
 // IR walkers.
 // Variables of an index expression, in order of first use (each once).
 void index_variables(const IndexExpr& e, std::vector<std::string>& out);

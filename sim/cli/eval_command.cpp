@@ -33,7 +33,7 @@ int run_eval(const EvalOptions& o) {
   const std::string cascade_path = find_config("cascade", "cascades", o.cascade);
   const Cascade c = parse_cascade_file(cascade_path);
   print_warnings(c);
-  const bool archive = o.output.size() > 4 && o.output.compare(o.output.size() - 4, 4, ".npz") == 0;
+  const bool archive = o.output.size() > 4 && o.output.ends_with(".npz");
 
   std::vector<std::pair<std::string, std::string>> input_files = {{cascade_path, "cascade"}};
   std::map<std::string, GivenTensor> given = read_tensor_inputs(c, o.inputs, input_files);

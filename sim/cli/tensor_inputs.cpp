@@ -43,7 +43,7 @@ std::map<std::string, GivenTensor> read_tensor_inputs(const Cascade& c, const st
     files.emplace_back(path, "--input");
     const std::string bytes = read_input_file(path, "tensor file", kMaxTensorFileBytes);
     if (eq == std::string::npos) {
-      if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npz") != 0)
+      if (!path.ends_with(".npz"))
         throw Error("--input " + item + ": give NAME=FILE.npy, or a FILE.npz whose entries are "
                     "named after the inputs");
       for (auto& [name, t] : parse_npz(bytes, path)) add(name, std::move(t), path + ":" + name);
@@ -100,7 +100,7 @@ std::string shapes_line(const Bindings& b) {
 std::map<std::string, Tensor> read_against(const Cascade& c, const std::string& path) {
   const std::string bytes = read_input_file(path, "reference outputs file", kMaxTensorFileBytes);
   std::map<std::string, Tensor> out;
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0) {
+  if (path.ends_with(".npz")) {
     for (auto& [name, t] : parse_npz(bytes, path)) out[name] = std::move(t);
   } else {
     if (c.outputs.size() != 1)

@@ -7,6 +7,7 @@
 
 #include "arch/support/names.h"
 #include "mappings/analysis/evaluation_order.h"
+#include "sim/functional/tensor_file.h"
 #include "sim/reference/attention_reference.h"
 
 namespace cascade {
@@ -58,12 +59,6 @@ double parameter(const Cascade& c, const Bindings& b, const std::string& role) {
 int64_t shape_or(const Bindings& b, const std::string& name, int64_t fallback) {
   auto it = b.shapes.find(name);
   return it == b.shapes.end() ? fallback : it->second;
-}
-
-std::string extents_text(const std::vector<int64_t>& extents) {
-  std::string out = "(";
-  for (size_t k = 0; k < extents.size(); ++k) out += (k ? ", " : "") + std::to_string(extents[k]);
-  return out + ")";
 }
 
 const Tensor& input(const TensorMap& inputs, const std::string& name) {
@@ -348,8 +343,8 @@ CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
     const Tensor& want = expected.at(name);
     if (got.extents != want.extents)
       throw Error(SourceLocation{cascade.file, 0, 0},
-                  "output " + name + " has extents " + extents_text(got.extents) +
-                      ", the reference's are " + extents_text(want.extents) +
+                  "output " + name + " has extents " + shape_text(got.extents) +
+                      ", the reference's are " + shape_text(want.extents) +
                       (against == Against::BuiltIn ? " (the built-in references lay out [F][P] or [F][Y][X])"
                                                    : ""));
     OutputComparison cmp;

@@ -574,14 +574,7 @@ TensorMap execute(const Cascade& cascade, const Bindings& bindings, const Tensor
     kernels.reserve(group.einsums.size());
     for (int e : group.einsums) {
       const Einsum& einsum = cascade.einsums[e];
-      if (einsum.init) {
-        Einsum init;
-        init.output = einsum.output;
-        init.output_indices = einsum.init->indices;
-        init.value = einsum.init->value;
-        init.loc = einsum.init->loc;
-        Kernel(cascade, bindings, init, tensors, formats, options).run();
-      }
+      if (einsum.init) Kernel(cascade, bindings, init_einsum(einsum), tensors, formats, options).run();
       kernels.emplace_back(cascade, bindings, einsum, tensors, formats, options);
     }
     if (group.iterative_variable.empty()) {

@@ -135,8 +135,6 @@ double half_to_double(uint16_t h) {
   return sign ? -magnitude : magnitude;
 }
 
-std::string shape_of(const std::vector<int64_t>& extents) { return shape_text(extents); }
-
 // zip_t / zip_source_t owners.
 struct ZipCloser {
   void operator()(zip_t* z) const { zip_discard(z); }
@@ -186,7 +184,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& path) {
       checked_mul(count, static_cast<int64_t>(item), "the data size of " + path, where));
   const size_t data_start = header_start + header_length;
   if (bytes.size() - data_start != data_bytes)
-    fail(path, "shape " + shape_of(h.shape) + " of " + d + " needs " +
+    fail(path, "shape " + shape_text(h.shape) + " of " + d + " needs " +
                    std::to_string(data_bytes) + " data bytes, the file has " +
                    std::to_string(bytes.size() - data_start));
 
@@ -257,7 +255,7 @@ std::vector<std::pair<std::string, Tensor>> parse_npz(const std::string& bytes,
     if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(k), 0, &st) != 0)
       fail(path, std::string("cannot read entry: ") + zip_strerror(archive.get()));
     const std::string name = st.name;
-    if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0)
+    if (name.size() < 5 || !name.ends_with(".npy"))
       fail(path, "entry '" + name + "' is not a .npy array");
     // An entry's claimed size is not trusted: deflate expands at most 1032:1, so more than
     // that over the compressed size is a damaged (or hostile) archive; the data are read in
