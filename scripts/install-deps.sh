@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libsqlite3-dev libzip-dev
   python3 python3-numpy python3-yaml python3-matplotlib
   clang-15 libfuzzer-15-dev
+  pybind11-dev python3-dev python3-pytest python3-torch
 )
 
 missing=()
