@@ -19,7 +19,7 @@ struct CheckOptions_ {
   std::string file;
   NumberOptions numbers;
   std::vector<std::string> sets, inputs;
-  std::string seed = "1", against, reference_cascade;
+  std::string seed = "1", against, reference_cascade, tolerance;
 };
 
 int run_check(const CheckOptions_& o) {
@@ -66,6 +66,10 @@ int run_check(const CheckOptions_& o) {
   }
   options.execution = execution_options(o.numbers);
   options.seed = seed;
+  if (!o.tolerance.empty()) {
+    options.tolerance = parse_real_option("--tolerance", o.tolerance, 0);
+    if (!(options.tolerance > 0)) throw Error("--tolerance must be a positive relative error");
+  }
   const CheckResult r = check_cascade(c, b, options);
 
   std::string shapes;
@@ -81,16 +85,29 @@ int run_check(const CheckOptions_& o) {
              inputs.size() == c.inputs.size() ? std::string("given")
              : inputs.empty() ? fmt::format("N(0,1), seed {}", options.seed)
                               : fmt::format("given, the others N(0,1) seed {}", options.seed));
-  fmt::print("  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", "output", "max|err|", "max|ref|",
-             "rel err", "tolerance", "result");
+  fmt::print("  tolerance: {}\n",
+             options.tolerance > 0 ? std::string("--tolerance (max relative error)")
+             : r.outputs.empty() || r.outputs[0].absolute
+                 ? std::string("fp64, max |err| absolute")
+                 : fmt::format("{} runs with rounding noise against the exact cascade: max and "
+                               "RMS within {}x (mean + {} sd), bias within {} sd (`cascade check "
+                               "--help`)",
+                               kNoiseRuns, kModelMargin, kSpreadSigmas, kBiasSigmas));
+  fmt::print("  {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n", "output",
+             "max|err|", "max|ref|", "rel err", "tolerance", "rms err", "tolerance", "bias",
+             "tolerance", "result");
+  auto limit = [](const OutputComparison& out, double v) {
+    return out.absolute || v >= kNoLimit ? std::string("-") : format_number(v);
+  };
   for (const OutputComparison& out : r.outputs)
-    fmt::print("  {:<8} {:>12} {:>12} {:>12} {:>12}  {}\n", out.tensor,
+    fmt::print("  {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n", out.tensor,
                format_number(out.max_abs_error), format_number(out.reference_scale),
                format_number(out.relative_error),
                (out.absolute ? "abs " : "rel ") + format_number(out.tolerance),
-               out.passed ? "ok" : "FAILED");
-  fmt::print("  time: executor {:.3f} s, reference {:.3f} s\n", r.execute_seconds,
-             r.reference_seconds);
+               format_number(out.rms_error), limit(out, out.rms_tolerance), format_number(out.bias),
+               limit(out, out.bias_tolerance), out.passed ? "ok" : "FAILED");
+  fmt::print("  time: executor {:.3f} s, reference {:.3f} s, noise runs {:.3f} s\n",
+             r.execute_seconds, r.reference_seconds, r.tolerance_seconds);
   return r.passed() ? 0 : kExitCheckFailed;
 }
 
@@ -115,6 +132,16 @@ Command add_check_command(CLI::App& app) {
   add_number_options(*check, o->numbers);
   check->add_option("--set", o->sets, "Shapes and parameters, e.g. P=1024,M=1024,E=64,scale=1");
   check->add_option("--seed", o->seed, "Seed of the random inputs (0 to 2^64 - 1)")->capture_default_str();
+  check->add_option("--tolerance", o->tolerance,
+                    fmt::format("Your own max relative error instead of the statistical tolerance. "
+                                "That one is: in fp64, max |err| <= {}; otherwise the cascade runs {} "
+                                "times with every rounding replaced by random noise of up to half an "
+                                "ulp, and the max and RMS relative error may be {}x (the runs' mean "
+                                "+ {} standard deviations) of theirs against the exact cascade, the "
+                                "bias (error along the reference's sign) {} of their standard "
+                                "deviations (README, Numerics)",
+                                kFp64AbsoluteTolerance, kNoiseRuns, kModelMargin, kSpreadSigmas,
+                                kBiasSigmas));
   return {check, [o] { return run_check(*o); }};
 }
 

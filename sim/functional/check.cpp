@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <thread>
 
 #include "arch/support/names.h"
 #include "mappings/analysis/evaluation_order.h"
@@ -77,32 +79,6 @@ reference::FeatureMap feature_map(const Cascade& c) {
               "unknown feature_map '" + name + "' (elu1, identity, relu)");
 }
 
-// Longest chain of roundings from the inputs to an output: one per Einsum on the path,
-// one per step for Einsums inside a recurrence (their state is stored every step).
-double rounding_depth(const Cascade& cascade, const Bindings& bindings) {
-  std::map<std::string, double> depth;
-  for (const EinsumGroup& group : evaluation_order(cascade)) {
-    const double steps = group.iterative_variable.empty()
-                             ? 1.0
-                             : static_cast<double>(bindings.shape(rank_of_variable(group.iterative_variable)));
-    double start = 0;
-    for (int e : group.einsums)
-      for (const TensorInfo& t : cascade.tensors)
-        if (std::count(t.consumers.begin(), t.consumers.end(), e) && depth.count(t.name) &&
-            t.producer >= 0 &&
-            std::find(group.einsums.begin(), group.einsums.end(), t.producer) == group.einsums.end())
-          start = std::max(start, depth[t.name]);
-    // A recurrence rounds its state once per step; the rescaling between steps (PRM <= 1)
-    // does not amplify earlier errors, so they add up.
-    for (int e : group.einsums)
-      depth[cascade.einsums[e].output] =
-          start + steps + static_cast<double>(group.einsums.size()) - (group.iterative_variable.empty() ? 0 : 1);
-  }
-  double deepest = 0;
-  for (const std::string& out : cascade.outputs) deepest = std::max(deepest, depth[out]);
-  return deepest;
-}
-
 }  // namespace
 
 void fill_normal(Tensor& tensor, uint64_t seed, double stddev) {
@@ -121,37 +97,122 @@ bool CheckResult::passed() const {
   return !outputs.empty();
 }
 
-// First-order bound for low-precision formats. Every stored Einsum result carries a
-// relative error of at most u_s (storage unit roundoff), every accumulation step one of
-// u_a; to first order they add along the longest chain of roundings (rounding_depth).
-// exp turns an absolute error d of its argument into a relative error d; with
-// unit-variance inputs and 1/sqrt(E) scaling the arguments stay within a few units, which
-// the factor 2 covers. Reductions of length n add at most n*u_a (sequential accumulation).
-// This is a first-order estimate, not a rigorous worst case: measured errors sit 3-20x
-// below it (tests/test_executor.cpp asserts both sides).
-double error_bound(const Cascade& cascade, const Bindings& bindings, const ExecutionOptions& options,
-                   bool& absolute) {
-  absolute = false;
+namespace {
+
+// The error of one output against its reference.
+struct Errors {
+  double max_abs = 0, scale = 0;       // max |got - want|, max |want|
+  double sum_sq_error = 0, sum_sq_reference = 0;
+  double sum_signed_error = 0, sum_abs_reference = 0;  // error along the reference's sign
+  bool nan = false;
+  double bias() const { return sum_abs_reference > 0 ? sum_signed_error / sum_abs_reference : sum_signed_error; }
+  double relative() const { return scale > 0 ? max_abs / scale : max_abs; }
+  double rms_relative() const {
+    return sum_sq_reference > 0 ? std::sqrt(sum_sq_error / sum_sq_reference) : std::sqrt(sum_sq_error);
+  }
+};
+
+Errors measure(const Tensor& got, const Tensor& want) {
+  Errors e;
+  for (size_t i = 0; i < got.values.size(); ++i) {
+    const double d = got.values[i] - want.values[i];
+    if (std::isnan(d)) e.nan = true;
+    e.max_abs = std::max(e.max_abs, std::fabs(d));
+    e.scale = std::max(e.scale, std::fabs(want.values[i]));
+    e.sum_sq_error += d * d;
+    e.sum_sq_reference += want.values[i] * want.values[i];
+    e.sum_signed_error += want.values[i] < 0 ? -d : d;
+    e.sum_abs_reference += std::fabs(want.values[i]);
+  }
+  return e;
+}
+
+}  // namespace
+
+std::map<std::string, Tolerance> statistical_tolerances(const Cascade& cascade, const Bindings& bindings,
+                                                        const TensorMap& inputs,
+                                                        const ExecutionOptions& options, uint64_t seed) {
+  std::map<std::string, Tolerance> out;
   if (options.storage == NumberFormat::FP64 && options.accumulate == NumberFormat::FP64) {
-    absolute = true;
-    return 1e-12;
+    for (const std::string& name : cascade.outputs) out[name] = Tolerance{true, kFp64AbsoluteTolerance, 0, 0};
+    return out;
   }
-  if (options.storage == NumberFormat::FP32 && options.accumulate != NumberFormat::BF16 &&
-      options.accumulate != NumberFormat::FP16)
-    return 1e-5;
-  const double us = unit_roundoff(options.storage);
-  const double ua = unit_roundoff(options.accumulate);
-  // The longest sum any Einsum accumulates (the box of its reduced variables).
-  int64_t longest_reduction = 1;
-  for (const Einsum& e : cascade.einsums) {
-    const EinsumVariables vars = einsum_variables(e);
-    int64_t length = 1;
-    for (const auto& list : {vars.implicit, vars.reduced})
-      for (const std::string& v : list) length *= bindings.shape(rank_of_variable(v));
-    longest_reduction = std::max(longest_reduction, length);
+  // The same computation without rounding and with the exact exp: what the noise runs are
+  // measured against (so the hardware exp's approximation error counts as the datapath's).
+  const ExecutionOptions exact;
+  const TensorMap exact_values = execute(cascade, bindings, inputs, exact);
+  // The runs are independent: up to two at a time (the results do not depend on it).
+  std::vector<TensorMap> runs(kNoiseRuns);
+  auto noise_run = [&](int run) {
+    ExecutionOptions noisy = options;
+    noisy.rounding_noise = true;
+    noisy.noise_seed = seed * 0x2545f4914f6cdd1dULL + static_cast<uint64_t>(run) + 1;
+    runs[run] = execute(cascade, bindings, inputs, noisy);
+  };
+  for (int run = 0; run < kNoiseRuns; run += 2) {
+    std::exception_ptr failure;
+    std::thread second;
+    if (run + 1 < kNoiseRuns && std::thread::hardware_concurrency() > 1)
+      second = std::thread([&] {
+        try {
+          noise_run(run + 1);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+      });
+    else if (run + 1 < kNoiseRuns)
+      noise_run(run + 1);
+    try {
+      noise_run(run);
+    } catch (...) {
+      if (second.joinable()) second.join();
+      throw;
+    }
+    if (second.joinable()) second.join();
+    if (failure) std::rethrow_exception(failure);
   }
-  const double depth = rounding_depth(cascade, bindings);
-  return 2.0 * us * depth + static_cast<double>(longest_reduction) * ua;
+  // Per statistic: the runs' mean plus kSpreadSigmas of their spread, times kModelMargin.
+  auto limit = [](const std::vector<double>& samples) {
+    double mean = 0, square = 0;
+    for (double x : samples) mean += x / static_cast<double>(samples.size());
+    for (double x : samples) square += (x - mean) * (x - mean) / static_cast<double>(samples.size() - 1);
+    return kModelMargin * (mean + kSpreadSigmas * std::sqrt(square));
+  };
+  for (const std::string& name : cascade.outputs) {
+    std::vector<double> max, rms;
+    double bias_square = 0;
+    for (const TensorMap& values : runs) {
+      const Errors e = measure(values.at(name), exact_values.at(name));
+      max.push_back(e.relative());
+      rms.push_back(e.rms_relative());
+      bias_square += e.bias() * e.bias() / kNoiseRuns;
+    }
+    out[name] = Tolerance{false, limit(max), limit(rms), kBiasSigmas * std::sqrt(bias_square)};
+  }
+  return out;
+}
+
+OutputComparison compare_output(const std::string& name, const Tensor& got, const Tensor& want,
+                                const Tolerance& tolerance) {
+  const Errors e = measure(got, want);
+  OutputComparison cmp;
+  cmp.tensor = name;
+  cmp.max_abs_error = e.max_abs;
+  cmp.reference_scale = e.scale;
+  cmp.relative_error = e.relative();
+  cmp.rms_error = e.rms_relative();
+  cmp.absolute = tolerance.absolute;
+  cmp.tolerance = tolerance.max_relative;
+  cmp.rms_tolerance = tolerance.rms_relative;
+  cmp.bias = e.bias();
+  cmp.bias_tolerance = tolerance.bias;
+  cmp.passed = !e.nan && (tolerance.absolute
+                              ? e.max_abs <= tolerance.max_relative
+                              : cmp.relative_error <= tolerance.max_relative &&
+                                    cmp.rms_error <= tolerance.rms_relative &&
+                                    std::fabs(cmp.bias) <= tolerance.bias);
+  if (e.nan) cmp.max_abs_error = cmp.relative_error = cmp.rms_error = std::nan("");
+  return cmp;
 }
 
 TensorMap random_inputs(const Cascade& cascade, const Bindings& bindings, uint64_t seed,
@@ -347,22 +408,16 @@ CheckResult check_cascade(const Cascade& cascade, const Bindings& bindings,
                       ", the reference's are " + shape_text(want.extents) +
                       (against == Against::BuiltIn ? " (the built-in references lay out [F][P] or [F][Y][X])"
                                                    : ""));
-    OutputComparison cmp;
-    cmp.tensor = name;
-    bool nan = false;
-    for (size_t i = 0; i < got.values.size(); ++i) {
-      const double d = std::fabs(got.values[i] - want.values[i]);
-      if (std::isnan(d)) nan = true;
-      cmp.max_abs_error = std::max(cmp.max_abs_error, d);
-      cmp.reference_scale = std::max(cmp.reference_scale, std::fabs(want.values[i]));
-    }
-    cmp.relative_error = cmp.reference_scale > 0 ? cmp.max_abs_error / cmp.reference_scale
-                                                 : cmp.max_abs_error;
-    cmp.tolerance = error_bound(cascade, bindings, options.execution, cmp.absolute);
-    cmp.passed = !nan && (cmp.absolute ? cmp.max_abs_error : cmp.relative_error) <= cmp.tolerance;
-    if (nan) cmp.max_abs_error = cmp.relative_error = std::nan("");
-    result.outputs.push_back(cmp);
   }
+  std::map<std::string, Tolerance> tolerances;
+  if (options.tolerance > 0) {
+    for (const std::string& name : cascade.outputs) tolerances[name] = Tolerance{false, options.tolerance, kNoLimit, kNoLimit};
+  } else {
+    tolerances = statistical_tolerances(cascade, bindings, inputs, options.execution, options.seed);
+  }
+  result.tolerance_seconds = std::chrono::duration<double>(clock::now() - t2).count();
+  for (const std::string& name : cascade.outputs)
+    result.outputs.push_back(compare_output(name, values.at(name), expected.at(name), tolerances.at(name)));
   return result;
 }
 

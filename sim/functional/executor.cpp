@@ -1,6 +1,7 @@
 #include "sim/functional/executor.h"
 #include "arch/support/checked.h"
 
+#include <bit>
 #include <cmath>
 #include <deque>
 #include <limits>
@@ -19,13 +20,26 @@ namespace {
 
 using namespace executor_detail;
 
+// The rounding-noise model as a pseudo format of the kernels' template parameter (a scoped
+// enum holds any int); only Kernel's own rounding steps (rnd, store) know it.
+constexpr NumberFormat kNoise = static_cast<NumberFormat>(64);
+
+// FNV-1a: a platform-independent hash of an Einsum's name for its noise stream.
+uint64_t name_hash(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
 // One Einsum compiled for one set of shapes.
 class Kernel {
  public:
   Kernel(const Cascade& cascade, const Bindings& bindings, const Einsum& einsum,
          TensorMap& tensors, const std::map<std::string, NumberFormat>& formats,
          const ExecutionOptions& options)
-      : cascade_(cascade), bindings_(bindings), einsum_(einsum), options_(options) {
+      : cascade_(cascade), bindings_(bindings), einsum_(einsum), options_(options),
+        noise_state_(options.noise_seed * 0x9e3779b97f4a7c15ULL ^ name_hash(einsum.output) ^
+                     (static_cast<uint64_t>(einsum.loc.line) << 32 | static_cast<uint64_t>(einsum.loc.column))) {
     const EinsumVariables vars = einsum_variables(einsum);
     std::map<std::string, int> scope;
     auto add_slot = [&](const std::string& v) {
@@ -77,6 +91,12 @@ class Kernel {
     fixed_slot_ = fixed_slot;
     fixed_value_ = fixed_value;
     slots_.assign(extents_.size(), 0);
+    if (options_.rounding_noise) {
+      noise_arith_ = NoiseFormat::of(options_.accumulate);
+      noise_store_ = NoiseFormat::of(output_format_);
+      run_as<kNoise>();
+      return;
+    }
     switch (options_.accumulate) {
       case NumberFormat::FP64: run_as<NumberFormat::FP64>(); break;
       case NumberFormat::FP32: run_as<NumberFormat::FP32>(); break;
@@ -202,7 +222,7 @@ class Kernel {
   // Multiplies a finished sum by its hoisted factors, in order, rounding after each.
   template <NumberFormat F>
   double apply_hoisted(const std::vector<int>& hoisted, double sum) {
-    for (int h : hoisted) sum = round_as<F>(sum * evaluate<F>(h));
+    for (int h : hoisted) sum = rnd<F>(sum * evaluate<F>(h));
     return sum;
   }
 
@@ -245,16 +265,20 @@ class Kernel {
     switch (n.op) {
       case ExprOp::Number:
       case ExprOp::Parameter: return n.number;
-      case ExprOp::Index: return round_as<F>(static_cast<double>(n.index.evaluate(slots_.data())));
+      case ExprOp::Index: {  // an integer: exact in the noise model as in the datapath
+        const double i = static_cast<double>(n.index.evaluate(slots_.data()));
+        if constexpr (F == kNoise) return round_to(options_.accumulate, i);
+        else return round_as<F>(i);
+      }
       case ExprOp::Read: {
         const Read& r = reads_[n.read];
         return r.data[read_offset(r)];
       }
       case ExprOp::Neg: return -evaluate<F>(n.args[0]);
-      case ExprOp::Add: return round_as<F>(evaluate<F>(n.args[0]) + evaluate<F>(n.args[1]));
-      case ExprOp::Sub: return round_as<F>(evaluate<F>(n.args[0]) - evaluate<F>(n.args[1]));
-      case ExprOp::Mul: return round_as<F>(evaluate<F>(n.args[0]) * evaluate<F>(n.args[1]));
-      case ExprOp::Div: return round_as<F>(evaluate<F>(n.args[0]) / evaluate<F>(n.args[1]));
+      case ExprOp::Add: return rnd<F>(evaluate<F>(n.args[0]) + evaluate<F>(n.args[1]));
+      case ExprOp::Sub: return rnd<F>(evaluate<F>(n.args[0]) - evaluate<F>(n.args[1]));
+      case ExprOp::Mul: return rnd<F>(evaluate<F>(n.args[0]) * evaluate<F>(n.args[1]));
+      case ExprOp::Div: return rnd<F>(evaluate<F>(n.args[0]) / evaluate<F>(n.args[1]));
       case ExprOp::Call: return call<F>(n);
       case ExprOp::Reduce: {
         double acc = n.reduce_max ? -std::numeric_limits<double>::infinity()
@@ -269,22 +293,115 @@ class Kernel {
 
   template <NumberFormat F>
   double call(const Node& n) {
+    if constexpr (F == kNoise) return call_with_noise(n);
     const double a = evaluate<F>(n.args[0]);
     switch (n.function) {
       case Function::Exp: return exp_in(options_.exp, F, a);
-      case Function::Sqrt: return round_as<F>(std::sqrt(a));
-      case Function::Log: return round_as<F>(std::log(a));
+      case Function::Sqrt: return rnd<F>(std::sqrt(a));
+      case Function::Log: return rnd<F>(std::log(a));
       case Function::Abs: return std::fabs(a);
       case Function::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
-      case Function::Elu1: return a > 0 ? round_as<F>(a + 1.0) : exp_in(options_.exp, F, a);
+      case Function::Elu1: return a > 0 ? rnd<F>(a + 1.0) : exp_in(options_.exp, F, a);
       case Function::Sigmoid: return sigmoid_in(options_.exp, F, a);
       case Function::Tanh: return tanh_in(F, a);
       case Function::Softplus: return softplus_in(options_.exp, F, a);
       case Function::Max: return maximum(a, evaluate<F>(n.args[1]));
       case Function::Min: return -maximum(-a, -evaluate<F>(n.args[1]));
-      case Function::Pow: return round_as<F>(std::pow(a, evaluate<F>(n.args[1])));
+      case Function::Pow: return rnd<F>(std::pow(a, evaluate<F>(n.args[1])));
     }
     return 0;
+  }
+
+  // The value functions in the noise model: the exact value, perturbed once per rounding
+  // of the function's documented steps (number_format.h: sigmoid and softplus round three
+  // times). The hardware exp also carries its argument reduction's error: t = x log2(e)
+  // rounded (with log2(e) itself) is off by up to 2u|t|, a relative 2u|x| of 2^t; its
+  // fraction, Horner steps and scaling add about 4u (number_format.h's bound).
+  double call_with_noise(const Node& n) {
+    const double a = evaluate<kNoise>(n.args[0]);
+    const NoiseFormat& r = noise_arith_;
+    auto exp_noisy = [&](double x) {
+      return options_.exp == ExpMode::Exact ? perturb(std::exp(x), r) : hardware_exp_noisy(x);
+    };
+    switch (n.function) {
+      case Function::Exp: return exp_noisy(a);
+      case Function::Sqrt: return perturb(std::sqrt(a), r);
+      case Function::Log: return perturb(std::log(a), r);
+      case Function::Abs: return std::fabs(a);
+      case Function::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
+      case Function::Elu1: return a > 0 ? perturb(a + 1.0, r) : exp_noisy(a);
+      case Function::Sigmoid: return perturb(1.0 / perturb(1.0 + exp_noisy(-a), r), r);
+      case Function::Tanh: return perturb(std::tanh(a), r);
+      case Function::Softplus:
+        return perturb(std::max(a, 0.0) + perturb(std::log1p(exp_noisy(-std::fabs(a))), r), r);
+      case Function::Max: return maximum(a, evaluate<kNoise>(n.args[1]));
+      case Function::Min: return -maximum(-a, -evaluate<kNoise>(n.args[1]));
+      case Function::Pow: return perturb(std::pow(a, evaluate<kNoise>(n.args[1])), r);
+    }
+    return 0;
+  }
+
+  // number_format.h's hardware exp with its constants rounded to the accumulation format
+  // (systematic, as in the datapath) and its rounded steps perturbed instead. t - i and the
+  // scaling by 2^i are exact there (no noise).
+  double hardware_exp_noisy(double x) {
+    const NumberFormat f = options_.accumulate;
+    const NoiseFormat& r = noise_arith_;
+    if (std::isnan(x)) return x;
+    const double t = perturb(x * round_to(f, detail::kLog2E), r);
+    if (!(std::fabs(t) < 2048.0)) return t > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+    const double i = std::floor(t);
+    const double frac = t - i;
+    double p = round_to(f, detail::kExp2C5);
+    for (double c : {detail::kExp2C4, detail::kExp2C3, detail::kExp2C2, detail::kExp2C1, detail::kExp2C0})
+      p = perturb(perturb(p * frac, r) + round_to(f, c), r);
+    return std::ldexp(p, static_cast<int>(i));
+  }
+
+  // A rounding's error as noise: what rounding to nearest would change, half an ulp of the
+  // format at x, scaled by d uniform in [-1, 1] (so the model's errors have the size and
+  // distribution of round-to-nearest's on data whose low bits are random).
+  struct NoiseFormat {
+    int precision = 0;     // significand bits p; 0: exact (fp64 steps stay exact)
+    int min_exponent = 0;  // of the smallest normal, 2^min_exponent
+    static NoiseFormat of(NumberFormat f) {
+      if (f == NumberFormat::FP64) return {};
+      return {mantissa_bits(f) + 1, 2 - (1 << (exponent_bits(f) - 1))};
+    }
+  };
+  double uniform_sign() {  // uniform in [-1, 1), SplitMix64
+    uint64_t z = (noise_state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
+  }
+  double perturb(double x, const NoiseFormat& f) {
+    if (x == 0 || f.precision == 0 || !std::isfinite(x)) return x;
+    // |x| in [2^binade, 2^(binade+1)): the double's exponent field (x is normal in double
+    // wherever the formats above round it; below their normal range the ulp stays fixed).
+    const int exponent = static_cast<int>((std::bit_cast<uint64_t>(x) >> 52) & 0x7ff) - 1023;
+    const int binade = std::max(exponent, f.min_exponent);
+    const double half_ulp = std::bit_cast<double>(static_cast<uint64_t>(binade - f.precision + 1023) << 52);
+    return x + uniform_sign() * half_ulp;
+  }
+  double perturb_relative(double x, double u) {
+    if (x == 0 || u == 0 || !std::isfinite(x) || !std::isfinite(u)) return x;
+    return x * (1.0 + uniform_sign() * u);
+  }
+
+  // An arithmetic result rounded to the accumulation format (or perturbed like it).
+  template <NumberFormat F>
+  double rnd(double x) {
+    if constexpr (F == kNoise) return perturb(x, noise_arith_);
+    else return round_as<F>(x);
+  }
+
+  // An Einsum's result rounded to its tensor's storage format (or perturbed like it).
+  template <NumberFormat F>
+  double store(double x) {
+    if constexpr (F == kNoise) return perturb(x, noise_store_);
+    else return round_to(output_format_, x);
   }
 
   // max that propagates NaN.
@@ -308,7 +425,7 @@ class Kernel {
       const double x = evaluate<F>(n.args[0]);
       if (n.reduce_max) acc = maximum(acc, x);
       else if (n.reduce_min) acc = -maximum(-acc, -x);
-      else acc = round_as<F>(acc + x);
+      else acc = rnd<F>(acc + x);
     }
   }
 
@@ -372,6 +489,7 @@ class Kernel {
 
   template <NumberFormat F>
   bool block_contract(int level, int64_t lo, int64_t hi) {
+    if constexpr (F == kNoise) return false;  // block_ok_ is false too (no fast_)
     if (!block_ok_ || level != outputs_ - 1) return false;
     using Acc = std::conditional_t<F == NumberFormat::FP32, float, double>;
     const int64_t n = hi - lo + 1;
@@ -387,8 +505,7 @@ class Kernel {
                                        " writes out of range in dimension " + std::to_string(d + 1));
         off = off * output_->extents[d] + i;
       }
-      output_->values[off] =
-          round_to(output_format_, apply_hoisted<F>(hoisted_, static_cast<double>(acc[j])));
+      output_->values[off] = store<F>(apply_hoisted<F>(hoisted_, static_cast<double>(acc[j])));
     }
     return true;
   }
@@ -446,7 +563,7 @@ class Kernel {
                                      std::to_string(d + 1));
       off = off * output_->extents[d] + i;
     }
-    output_->values[off] = round_to(output_format_, value);
+    output_->values[off] = store<F>(value);
   }
 
   template <NumberFormat F>
@@ -462,7 +579,7 @@ class Kernel {
       slots_[level] = v;
       if (!exact && !holds(outer_levels_[level])) continue;
       if (level + 1 < outer_) implicit_loop<F>(level + 1, acc);
-      else acc = round_as<F>(acc + evaluate<F>(root_));
+      else acc = rnd<F>(acc + evaluate<F>(root_));
     }
   }
 
@@ -473,7 +590,7 @@ class Kernel {
     if (count > kMaxFactors) {
       for (int64_t v = lo; v <= hi; ++v) {
         slots_[level] = v;
-        acc = round_as<F>(acc + evaluate<F>(root_));
+        acc = rnd<F>(acc + evaluate<F>(root_));
       }
       return;
     }
@@ -501,12 +618,20 @@ class Kernel {
       if (!affine || (hi > lo && start + step * (hi - lo) != end)) {
         for (int64_t v = lo; v <= hi; ++v) {  // not affine: no stepping
           slots_[level] = v;
-          acc = round_as<F>(acc + evaluate<F>(root_));
+          acc = rnd<F>(acc + evaluate<F>(root_));
         }
         return;
       }
       base[f] = r.data + start;
       stride[f] = step;
+    }
+    if constexpr (F == kNoise) {  // accumulate_products with noise in place of rounding
+      for (int64_t j = 0; j <= hi - lo; ++j) {
+        double product = base[0][j * stride[0]];
+        for (size_t f = 1; f < count; ++f) product = rnd<F>(product * base[f][j * stride[f]]);
+        acc = rnd<F>(acc + product);
+      }
+      return;
     }
     using Acc = std::conditional_t<F == NumberFormat::FP32, float, double>;
     Acc sum = static_cast<Acc>(acc);
@@ -536,6 +661,8 @@ class Kernel {
   std::vector<int64_t> slots_;
   int fixed_slot_ = -1;
   int64_t fixed_value_ = 0;
+  uint64_t noise_state_ = 0;
+  NoiseFormat noise_arith_, noise_store_;  // the formats the noise model stands in for
 };
 
 }  // namespace
@@ -569,13 +696,31 @@ TensorMap execute(const Cascade& cascade, const Bindings& bindings, const Tensor
   for (const TensorInfo& t : cascade.tensors)
     if (t.producer >= 0) tensors[t.name] = Tensor(tensor_extents(t, bindings));
 
+  // The rounding-noise model perturbs only what depends on the inputs: a table computed from
+  // parameters and indices alone (decay powers, say) is the same constant on every run, so it
+  // is rounded as in the datapath, its error systematic like a rounded parameter's.
+  std::vector<bool> reads_inputs(cascade.einsums.size(), false);
+  if (options.rounding_noise) {
+    std::set<std::string> dependent;
+    for (const TensorDecl& in : cascade.inputs) dependent.insert(in.name);
+    for (const EinsumGroup& group : evaluation_order(cascade))
+      for (int pass = 0; pass < 2; ++pass)  // twice: a recurrence reads its own group
+        for (int e : group.einsums)
+          for (const TensorInfo& t : cascade.tensors)
+            if (dependent.count(t.name) && std::count(t.consumers.begin(), t.consumers.end(), e)) {
+              reads_inputs[e] = true;
+              dependent.insert(cascade.einsums[e].output);
+            }
+  }
   for (const EinsumGroup& group : evaluation_order(cascade)) {
     std::vector<Kernel> kernels;
     kernels.reserve(group.einsums.size());
     for (int e : group.einsums) {
       const Einsum& einsum = cascade.einsums[e];
-      if (einsum.init) Kernel(cascade, bindings, init_einsum(einsum), tensors, formats, options).run();
-      kernels.emplace_back(cascade, bindings, einsum, tensors, formats, options);
+      ExecutionOptions own = options;
+      own.rounding_noise = options.rounding_noise && reads_inputs[e];
+      if (einsum.init) Kernel(cascade, bindings, init_einsum(einsum), tensors, formats, own).run();
+      kernels.emplace_back(cascade, bindings, einsum, tensors, formats, own);
     }
     if (group.iterative_variable.empty()) {
       kernels[0].run();

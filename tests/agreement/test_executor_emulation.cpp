@@ -19,48 +19,14 @@
 
 #include "mappings/cascade/parser.h"
 #include "sim/functional/executor.h"
+#include "tests/agreement/softmax_emulation.h"
 
 namespace cascade {
 namespace {
 
 const std::string kRoot = CASCADE_SOURCE_DIR;
 
-// Storage rounding, written independently of sim/functional/number_format.h.
-float bf16(float x) {
-  uint32_t u = std::bit_cast<uint32_t>(x);
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return x;  // NaN stays NaN
-  u += 0x7FFFu + ((u >> 16) & 1u);                 // round to nearest, ties to even
-  return std::bit_cast<float>(u & 0xFFFF0000u);
-}
-float fp16(float x) { return static_cast<float>(static_cast<_Float16>(x)); }
-
-using Store = float (*)(float);
-float exp32(float x) { return static_cast<float>(std::exp(static_cast<double>(x))); }
-
-// A dense [d0][d1]... array of floats.
-struct Array {
-  std::vector<int64_t> dims;
-  std::vector<float> v;
-  explicit Array(std::vector<int64_t> d, float fill = 0) : dims(std::move(d)) {
-    int64_t n = 1;
-    for (int64_t x : dims) n *= x;
-    v.assign(static_cast<size_t>(n), fill);
-  }
-  float& at(std::initializer_list<int64_t> idx) {
-    int64_t off = 0;
-    size_t k = 0;
-    for (int64_t i : idx) off = off * dims[k++] + i;
-    return v[static_cast<size_t>(off)];
-  }
-};
-
-Array random_input(std::vector<int64_t> dims, Store store, uint64_t seed) {
-  Array a(std::move(dims));
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal(0, 1);
-  for (float& x : a.v) x = store(static_cast<float>(normal(rng)));
-  return a;
-}
+using namespace emulation;
 
 Tensor to_tensor(const Array& a) {
   Tensor t(a.dims);
@@ -105,86 +71,24 @@ const Format kFormats[] = {{NumberFormat::BF16, bf16, "bf16"}, {NumberFormat::FP
 // FuseMax's 1-pass cascade, a partial last key tile (M % M0 != 0) and E = 12 (a scale that
 // is not a power of two).
 TEST(ExecutorEmulation, SoftmaxOnePassBitExact) {
-  const int64_t P = 9, M = 70, E = 12, F = 5, M0 = 32, M1 = (M + M0 - 1) / M0;
+  const OnePassShape s{9, 70, 12, 5, 32};
   for (const Format& fmt : kFormats) {
     SCOPED_TRACE(fmt.name);
     const Store st = fmt.store;
-    const Array Q = random_input({E, P}, st, 1), K = random_input({E, M}, st, 2),
-                V = random_input({F, M}, st, 3);
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
-    const float inf = std::numeric_limits<float>::infinity();
-    Array BQK({M1, M0, P}), LM({M1, P}, -inf), RM({M1 + 1, P}), SLN({M1, M0, P}),
-        SLD({M1, P}), SLNV({M1, F, P}), PRM({M1, P}), SPD({M1, P}), RD({M1 + 1, P}),
-        SPNV({M1, F, P}), RNV({M1 + 1, F, P}), AV({F, P});
-    auto valid = [&](int64_t m1, int64_t m0) { return m1 * M0 + m0 < M; };
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t m0 = 0; m0 < M0; ++m0)
-        for (int64_t p = 0; p < P; ++p) {
-          if (!valid(m1, m0)) continue;
-          float acc = 0;
-          for (int64_t e = 0; e < E; ++e) acc = acc + Q.v[e * P + p] * K.v[e * M + m1 * M0 + m0];
-          BQK.at({m1, m0, p}) = st(acc * scale);  // the scale multiplies the finished sum
-        }
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t p = 0; p < P; ++p) {
-        float mx = -inf;
-        for (int64_t m0 = 0; m0 < M0; ++m0)
-          if (valid(m1, m0)) mx = std::max(mx, BQK.at({m1, m0, p}));
-        LM.at({m1, p}) = st(mx);
-      }
-    for (int64_t p = 0; p < P; ++p) RM.at({0, p}) = -inf;
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t p = 0; p < P; ++p)
-        RM.at({m1 + 1, p}) = st(std::max(RM.at({m1, p}), LM.at({m1, p})));
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t m0 = 0; m0 < M0; ++m0)
-        for (int64_t p = 0; p < P; ++p)
-          if (valid(m1, m0)) SLN.at({m1, m0, p}) = st(exp32(BQK.at({m1, m0, p}) - RM.at({m1 + 1, p})));
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t p = 0; p < P; ++p) {
-        float acc = 0;
-        for (int64_t m0 = 0; m0 < M0; ++m0)
-          if (valid(m1, m0)) acc = acc + SLN.at({m1, m0, p});
-        SLD.at({m1, p}) = st(acc);
-      }
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t f = 0; f < F; ++f)
-        for (int64_t p = 0; p < P; ++p) {
-          float acc = 0;
-          for (int64_t m0 = 0; m0 < M0; ++m0)
-            if (valid(m1, m0)) acc = acc + SLN.at({m1, m0, p}) * V.v[f * M + m1 * M0 + m0];
-          SLNV.at({m1, f, p}) = st(acc);
-        }
-    for (int64_t m1 = 0; m1 < M1; ++m1)
-      for (int64_t p = 0; p < P; ++p) PRM.at({m1, p}) = st(exp32(RM.at({m1, p}) - RM.at({m1 + 1, p})));
-    for (int64_t p = 0; p < P; ++p) RD.at({0, p}) = 0;
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t p = 0; p < P; ++p) RNV.at({0, f, p}) = 0;
-    for (int64_t m1 = 0; m1 < M1; ++m1) {  // the recurrence, slice by slice
-      for (int64_t p = 0; p < P; ++p) {
-        SPD.at({m1, p}) = st(RD.at({m1, p}) * PRM.at({m1, p}));
-        RD.at({m1 + 1, p}) = st(SLD.at({m1, p}) + SPD.at({m1, p}));
-      }
-      for (int64_t f = 0; f < F; ++f)
-        for (int64_t p = 0; p < P; ++p) {
-          SPNV.at({m1, f, p}) = st(RNV.at({m1, f, p}) * PRM.at({m1, p}));
-          RNV.at({m1 + 1, f, p}) = st(SLNV.at({m1, f, p}) + SPNV.at({m1, f, p}));
-        }
-    }
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t p = 0; p < P; ++p) AV.at({f, p}) = st(RNV.at({M1, f, p}) / RD.at({M1, p}));
-
+    const Array Q = random_input({s.E, s.P}, st, 1), K = random_input({s.E, s.M}, st, 2),
+                V = random_input({s.F, s.M}, st, 3);
+    const OnePassTensors want = emulate_softmax_1pass(s, Q, K, V, OnePassRounding{st});
     const TensorMap got = run_executor(
         "softmax-1pass.yaml",
-        {{"P", std::to_string(P)}, {"M", std::to_string(M)}, {"E", std::to_string(E)},
-         {"F", std::to_string(F)}, {"M0", std::to_string(M0)}},
+        {{"P", std::to_string(s.P)}, {"M", std::to_string(s.M)}, {"E", std::to_string(s.E)},
+         {"F", std::to_string(s.F)}, {"M0", std::to_string(s.M0)}},
         {{"Q", Q}, {"K", K}, {"V", V}}, fmt.storage);
-    expect_same(got, "BQK", BQK);
-    expect_same(got, "RM", RM);
-    expect_same(got, "SLNV", SLNV);
-    expect_same(got, "RD", RD);
-    expect_same(got, "RNV", RNV);
-    expect_same(got, "AV", AV);
+    expect_same(got, "BQK", want.BQK);
+    expect_same(got, "RM", want.RM);
+    expect_same(got, "SLNV", want.SLNV);
+    expect_same(got, "RD", want.RD);
+    expect_same(got, "RNV", want.RNV);
+    expect_same(got, "AV", want.AV);
   }
 }
 

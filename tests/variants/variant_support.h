@@ -148,8 +148,8 @@ inline void expect_match_in_fp32(const std::vector<Variant>& list) {
   }
 }
 
-// bf16 storage, fp32 accumulation: within check_cascade's derived bound (check.cpp,
-// error_bound), and the formats really round (the error is not trivially 0).
+// bf16 storage, fp32 accumulation: within check_cascade's statistical tolerance (check.h),
+// and the formats really round (the error is not trivially 0).
 inline void expect_within_bf16_bound(const std::vector<Variant>& list) {
   for (const Variant& v : list) {
     const Cascade c = load(v.file);
@@ -196,7 +196,7 @@ inline void expect_round_trip(const std::vector<Variant>& list) {
   TEST(suite, MatchTheirReferencesInFp32) {                    \
     expect_match_in_fp32(list());                              \
   }                                                            \
-  TEST(suite, StayWithinTheDerivedBoundInBf16) {               \
+  TEST(suite, PassTheStatisticalToleranceInBf16) {             \
     expect_within_bf16_bound(list());                          \
   }                                                            \
   TEST(suite, PassTheCheckAtTheirDefaultShapesInEveryFormat) { \

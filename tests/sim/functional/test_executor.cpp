@@ -79,10 +79,10 @@ TEST(Executor, SoftmaxCascadesMatchInFp32) {
   }
 }
 
-// bf16/fp16 storage with fp32 accumulation. The bound (check.cpp, error_bound) is
-// 2·u_s·depth + n·u_a: first order in the storage roundings along the longest chain. Here we
-// assert the errors stay below it AND are not trivially small (the formats really round).
-TEST(Executor, SoftmaxCascadesStayWithinTheDerivedBoundInBf16AndFp16) {
+// bf16/fp16 storage with fp32 accumulation: within check's statistical tolerance (check.h:
+// the errors of the same cascade with rounding noise), and not trivially small (the formats
+// really round).
+TEST(Executor, SoftmaxCascadesPassTheStatisticalToleranceInBf16AndFp16) {
   for (NumberFormat f : {NumberFormat::BF16, NumberFormat::FP16}) {
     for (const char* file : kSoftmaxCascades) {
       const Cascade c = load(file);
@@ -90,8 +90,12 @@ TEST(Executor, SoftmaxCascadesStayWithinTheDerivedBoundInBf16AndFp16) {
       double worst = 0;
       for (const Shape& s : random_shapes(9, 10)) {
         const CheckResult r = check(c, s, f, NumberFormat::FP32, ++seed);
-        EXPECT_TRUE(r.passed()) << file << " " << to_string(f) << " rel " << r.outputs[0].relative_error
-                                << " > " << r.outputs[0].tolerance;
+        const OutputComparison& o = r.outputs[0];
+        EXPECT_TRUE(r.passed()) << file << " " << to_string(f) << " P=" << s.P << " M=" << s.M
+                                << " E=" << s.E << " F=" << s.F << " M0=" << s.M0 << " seed " << seed
+                                << ": max " << o.relative_error << " (" << o.tolerance << "), rms "
+                                << o.rms_error << " (" << o.rms_tolerance << "), bias " << o.bias
+                                << " (" << o.bias_tolerance << ")";
         worst = std::max(worst, r.outputs[0].relative_error);
       }
       EXPECT_GT(worst, unit_roundoff(f) / 16) << file << ": rounding had no visible effect";
