@@ -52,13 +52,14 @@ struct ExecutionOptions {
   NumberFormat accumulate = NumberFormat::FP64;
   ExpMode exp = ExpMode::Exact;
   // The rounding-noise model behind `check`'s statistical tolerance (sim/functional/check.h):
-  // arithmetic in fp64, and every rounding of steps 2-5 above replaced by x * (1 + d * u),
-  // d uniform in [-1, 1] from a counter seeded with noise_seed, u the unit roundoff of the
-  // format the step rounds to (an fp64 step stays exact). Inputs, parameters, constants and
-  // Einsums that read no input (tables of parameters and indices) are rounded as usual;
-  // max/min/abs/negation stay exact. Unbiased and independent by
-  // construction, so it is the error a correctly rounded datapath of these formats is
-  // expected to show, without round-to-nearest's systematic effects (stagnating sums).
+  // arithmetic in fp64, and every rounding of steps 2-5 above replaced by x + d * ulp(x) / 2,
+  // d uniform in [-1, 1] from a counter seeded with noise_seed, ulp in the format the step
+  // rounds to (an fp64 step stays exact). Inputs, parameters, constants and Einsums that
+  // read no input (tables of parameters and indices) are rounded as usual; max/min/abs/
+  // negation stay exact; the hardware exp keeps its rounded coefficients. Unbiased and
+  // independent by construction: the error a correctly rounded datapath of these formats
+  // shows on data with random low bits, without round-to-nearest's systematic effects
+  // (stagnating sums).
   bool rounding_noise = false;
   uint64_t noise_seed = 1;
 };
