@@ -175,6 +175,26 @@ class Kernel {
         nodes_.push_back(std::move(n));
         return static_cast<int>(nodes_.size()) - 1;
       }
+      case ExprOp::Concat: {
+        // Part k sees its own variable at j - (the sizes of the parts before it).
+        n.index = IndexProgram(e.indices.at(0), cascade_, bindings_, scope);
+        const Concatenation* cat = cascade_.find_concatenation(rank_of_variable(e.indices.at(0).name));
+        if (cat == nullptr || cat->parts.size() != e.args.size() || e.reduce_vars.size() != e.args.size())
+          throw Error(e.loc, "malformed concat");
+        int64_t end = 0;
+        for (size_t k = 0; k < e.args.size(); ++k) {
+          std::map<std::string, int> inner = scope;
+          const int slot = static_cast<int>(extents_.size());
+          extents_.push_back(bindings_.shape(cat->parts[k]));
+          inner[e.reduce_vars[k]] = slot;
+          end += extents_.back();
+          n.slots.push_back(slot);
+          n.parts_end.push_back(end);
+          n.args.push_back(compile(e.args[k], inner, tensors));
+        }
+        nodes_.push_back(std::move(n));
+        return static_cast<int>(nodes_.size()) - 1;
+      }
       default: break;
     }
     for (const Expr& a : e.args) n.args.push_back(compile(a, scope, tensors));
@@ -262,6 +282,16 @@ class Kernel {
                                     : 0.0;
         reduce<F>(n, 0, acc);
         return apply_hoisted<F>(n.hoisted, acc);
+      }
+      case ExprOp::Concat: {  // a copy of one part's value: no rounding
+        const int64_t j = n.index.evaluate(slots_.data());
+        for (size_t k = 0; k < n.args.size(); ++k)
+          if (j < n.parts_end[k]) {
+            slots_[n.slots[k]] = j - (k == 0 ? 0 : n.parts_end[k - 1]);
+            return evaluate<F>(n.args[k]);
+          }
+        throw Error(einsum_.loc, "Einsum " + einsum_.output + ": concat index " +
+                                     std::to_string(j) + " is past the concatenated rank");
       }
     }
     return 0;

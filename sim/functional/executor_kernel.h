@@ -60,6 +60,8 @@ struct Node {
   std::vector<int> slots;
   std::vector<std::vector<const ConditionProgram*>> levels;  // per reduce slot
   std::vector<int> hoisted;  // sum: factors applied to the finished sum, in order
+  // Concat: `index` is j, slots[k] part k's variable, parts_end[k] where part k ends on j.
+  std::vector<int64_t> parts_end;
 };
 
 // `product` with the factors in `drop` taken out (Mul nodes with one factor left collapse
