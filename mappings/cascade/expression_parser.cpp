@@ -535,11 +535,14 @@ class Parser {
   // concat(j: part, part, ...) after 'concat('; `e` holds the location of 'concat'.
   Expr concat(Expr e, const Token& open) {
     const Token& v = peek();
-    if (v.kind != Tok::Lower || (peek(1).kind != Tok::Colon && peek(1).kind != Tok::Comma))
+    if (v.kind != Tok::Lower)
       throw Error(at(v), "concat is written concat(var: part, part, ...), var the variable of "
                          "a concatenated rank, got " + describe(v));
     if (peek(1).kind == Tok::Comma)
       throw Error(at(peek(1)), "concat takes one variable (the concatenated rank's), got a ','");
+    if (peek(1).kind != Tok::Colon)
+      throw Error(at(peek(1)), "expected ':' after the concat variable '" + v.text + "', got " +
+                                   describe(peek(1)));
     e.op = ExprOp::Concat;
     IndexExpr var;
     var.op = IndexOp::Variable;

@@ -175,21 +175,13 @@ class Kernel {
         nodes_.push_back(std::move(n));
         return static_cast<int>(nodes_.size()) - 1;
       }
-      case ExprOp::Concat: {
-        // Part k sees its own variable at j - (the sizes of the parts before it).
+      case ExprOp::Concat: {  // part k binds its variable to j - (the parts before it)
         n.index = IndexProgram(e.indices.at(0), cascade_, bindings_, scope);
-        const Concatenation* cat = cascade_.find_concatenation(rank_of_variable(e.indices.at(0).name));
-        if (cat == nullptr || cat->parts.size() != e.args.size() || e.reduce_vars.size() != e.args.size())
-          throw Error(e.loc, "malformed concat");
-        int64_t end = 0;
         for (size_t k = 0; k < e.args.size(); ++k) {
           std::map<std::string, int> inner = scope;
-          const int slot = static_cast<int>(extents_.size());
-          extents_.push_back(bindings_.shape(cat->parts[k]));
-          inner[e.reduce_vars[k]] = slot;
-          end += extents_.back();
-          n.slots.push_back(slot);
-          n.parts_end.push_back(end);
+          inner[e.reduce_vars.at(k)] = n.slots.emplace_back(static_cast<int>(extents_.size()));
+          extents_.push_back(concat_part_extent(e, k, cascade_, bindings_));
+          n.parts_end.push_back((k == 0 ? 0 : n.parts_end.back()) + extents_.back());
           n.args.push_back(compile(e.args[k], inner, tensors));
         }
         nodes_.push_back(std::move(n));
@@ -283,16 +275,8 @@ class Kernel {
         reduce<F>(n, 0, acc);
         return apply_hoisted<F>(n.hoisted, acc);
       }
-      case ExprOp::Concat: {  // a copy of one part's value: no rounding
-        const int64_t j = n.index.evaluate(slots_.data());
-        for (size_t k = 0; k < n.args.size(); ++k)
-          if (j < n.parts_end[k]) {
-            slots_[n.slots[k]] = j - (k == 0 ? 0 : n.parts_end[k - 1]);
-            return evaluate<F>(n.args[k]);
-          }
-        throw Error(einsum_.loc, "Einsum " + einsum_.output + ": concat index " +
-                                     std::to_string(j) + " is past the concatenated rank");
-      }
+      case ExprOp::Concat:  // a copy of one part's value: no rounding
+        return evaluate<F>(n.args[enter_concat_part(n, slots_, einsum_)]);
     }
     return 0;
   }

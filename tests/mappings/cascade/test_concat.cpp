@@ -75,7 +75,7 @@ struct Bad {
 TEST(Concat, ErrorsAtTheOffendingToken) {
   // The Einsum is on line 9, indented by two: its column 1 is the file's column 3.
   const std::vector<Bad> cases = {
-      {"X[j, p] = concat(j: A[d, p])", "J: [D, E]", 9, 19, "takes 2 parts, one per part of 'J: [D, E]', got 1"},
+      {"X[j, p] = concat(j: A[d, p])", "J: [D, E]", 9, 13, "takes 2 parts, one per part of 'J: [D, E]', got 1"},
       {"X[j, p] = concat(j: A[d, p], B[e, p], A[d, p])", "J: [D, E]", 9, 41, "got 3"},
       {"X[j, p] = concat(j: A[e, p], B[e, p])", "J: [D, E]", 9, 25,
        "has rank D at position 1 but is read there with variable e"},
@@ -83,11 +83,11 @@ TEST(Concat, ErrorsAtTheOffendingToken) {
       {"X[j, d] = concat(j: A[d, p], B[e, p])", "J: [D, E]", 9, 23,
        "part 1 of the concat over J ('J: [D, E]') binds d (the position in D), which is also an "
        "output index of X"},
-      {"X[j, p] = concat(j: concat(j: A[d, p], B[e, p]), B[e, p])", "J: [D, E]", 9, 23,
+      {"X[j, p] = concat(j: concat(j: A[d, p], B[e, p]), B[e, p])", "J: [D, E]", 9, 33,
        "binds d (the position in D), which an enclosing reduction or concat binds"},
       {"X[j, p] = concat(j A[d, p], B[e, p])", "J: [D, E]", 9, 22,
-       "expected ':'"},
-      {"X[j, p] = concat(j: A[d, p], B[e, p]", "J: [D, E]", 9, 40, "expected ')' to close"},
+       "expected ':' after the concat variable 'j'"},
+      {"X[j, p] = concat(j: A[d, p], B[e, p]", "J: [D, E]", 9, 39, "expected ')' to close"},
       {"X[j, p] = concat(j: A[d, p], B[e, p])", "J: [J, E]", 6, 3, "cannot be a part of its own"},
       {"X[j, p] = concat(j: A[d, p], B[e, p])", "J: [D]", 6, 6, "at least two part ranks"},
       {"X[j, p] = concat(j: A[d, p], B[e, p])", "J: [D, P0]", 6, 3, "part P0 of the concatenation J is not a known rank"},

@@ -91,7 +91,8 @@ TEST(ConcatExecutor, HedgehogLinearAttentionMatchesItsFormulaInFp64) {
     std::mt19937_64 rng(s.P * 1000 + s.D);
     TensorMap in = {{"Q", random_tensor({s.E, s.P}, rng)}, {"K", random_tensor({s.E, s.M}, rng)},
                     {"V", random_tensor({s.F, s.M}, rng)}, {"W", random_tensor({s.D, s.E}, rng)}};
-    const Tensor& av = execute(c, b, in, {}).at("AV");
+    const TensorMap out = execute(c, b, in, {});
+    const Tensor& av = out.at("AV");
     // y_p = sum_m (phi(q_p) . phi(k_m)) v_m / sum_m phi(q_p) . phi(k_m), quadratic form.
     std::vector<std::vector<double>> phik;
     for (int64_t m = 0; m < s.M; ++m) phik.push_back(phi(in.at("W"), in.at("K"), m));
