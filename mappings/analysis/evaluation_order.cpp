@@ -13,6 +13,14 @@ namespace cascade {
 
 namespace {
 
+void expr_variables_of_index(const IndexExpr& i, std::vector<std::string>& free_vars,
+                             const std::vector<std::string>& bound) {
+  std::vector<std::string> used;
+  index_variables(i, used);
+  for (const std::string& v : used)
+    if (!contains(bound, v)) push_unique(free_vars, v);
+}
+
 // Variables used in `e` outside explicit reductions (free), and those bound by them.
 void expr_variables(const Expr& e, std::vector<std::string>& free_vars,
                     std::vector<std::string>& reduced, const std::vector<std::string>& bound) {
@@ -23,6 +31,15 @@ void expr_variables(const Expr& e, std::vector<std::string>& free_vars,
       inner_bound.push_back(v);
     }
     for (const Expr& a : e.args) expr_variables(a, free_vars, reduced, inner_bound);
+    return;
+  }
+  if (e.op == ExprOp::Concat) {  // j is free; part k binds its own variable (not reduced)
+    for (const IndexExpr& i : e.indices) expr_variables_of_index(i, free_vars, bound);
+    for (size_t k = 0; k < e.args.size(); ++k) {
+      std::vector<std::string> inner_bound = bound;
+      if (k < e.reduce_vars.size()) inner_bound.push_back(e.reduce_vars[k]);
+      expr_variables(e.args[k], free_vars, reduced, inner_bound);
+    }
     return;
   }
   std::vector<std::string> used;

@@ -20,7 +20,7 @@ double OperatorCounts::of(const std::string& op) const {
 }
 
 double OperatorCounts::total() const {
-  double t = 0;
+  double t = 0;  // comparisons are not operators the models price
   for (const auto& [op, n] : ops) t += n;
   return t;
 }
@@ -29,6 +29,7 @@ OperatorCounts& OperatorCounts::operator+=(const OperatorCounts& o) {
   for (const auto& [op, n] : o.ops) ops[op] += n;
   operand_reads += o.operand_reads;
   accumulator_accesses += o.accumulator_accesses;
+  comparisons += o.comparisons;
   return *this;
 }
 
@@ -37,6 +38,7 @@ OperatorCounts OperatorCounts::scaled(double f) const {
   for (auto& [op, n] : c.ops) n *= f;
   c.operand_reads *= f;
   c.accumulator_accesses *= f;
+  c.comparisons *= f;
   return c;
 }
 
@@ -57,6 +59,14 @@ class PointCounter {
       index_variables(c.lhs, where_vars_.back());
       index_variables(c.rhs, where_vars_.back());
     }
+  }
+
+  // The points of the box over `scope` before any `where` condition (a partition's two
+  // parts count the parent rank): where a condition is evaluated.
+  double box_count(const std::vector<std::string>& scope) const {
+    std::vector<std::string> key;
+    for (const std::string& v : scope) push_unique(key, v);
+    return box(key);
   }
 
   double count(const std::vector<std::string>& scope) {
@@ -242,6 +252,20 @@ class Counter {
         }
         return;
       }
+      case ExprOp::Concat: {
+        // Data movement, no arithmetic: each element is a copy of one part's value. Part k
+        // runs where j lies in its range, i.e. at the points of the scope with j replaced
+        // by the part's own variable (no `where` condition tests j: validate()).
+        const std::string j = e.indices.empty() ? std::string() : e.indices[0].name;
+        for (size_t k = 0; k < e.args.size(); ++k) {
+          std::vector<std::string> part;
+          for (const std::string& v : scope)
+            if (v != j) part.push_back(v);
+          if (k < e.reduce_vars.size()) push_unique(part, e.reduce_vars[k]);
+          count(e.args[k], part);
+        }
+        return;
+      }
       case ExprOp::Neg:
         add("neg", scope);
         break;
@@ -347,6 +371,14 @@ std::vector<EinsumCost> operator_counts(const Cascade& cascade, const Bindings& 
       std::vector<std::string> inner = vars.output;
       for (const std::string& v : vars.implicit) inner.push_back(v);
       counter.sum(einsum.value, vars.output, inner);
+    }
+    // One comparison per `where` condition at every point of its scope (the output
+    // variables and those it reads), before masking: the mask is computed to be applied.
+    for (const Condition& c : einsum.where) {
+      std::vector<std::string> scope = vars.output;
+      index_variables(c.lhs, scope);
+      index_variables(c.rhs, scope);
+      counter.counts.comparisons += points.box_count(scope);
     }
     EinsumCost cost;
     cost.einsum = static_cast<int>(i);

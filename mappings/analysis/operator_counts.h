@@ -4,7 +4,7 @@
 //
 // What is counted (mappings/README.md, "Operator counts"): per iteration point of the scope
 // an operator runs in, one operator per `+ - * /`, negation, function call and reduction
-// step. In a sum (implicit, or an explicit sum(...)) whose summand is a product, a factor
+// step (concat is data movement: no operator). In a sum (implicit, or an explicit sum(...)) whose summand is a product, a factor
 // that does not depend on the summed variables (a scale, a parameter, a read indexed only
 // by outer variables) is hoisted: it multiplies the finished sum once per outer point. One
 // multiply of the remaining factors fuses with the accumulation into a MAC (when at least
@@ -27,6 +27,10 @@ struct OperatorCounts {
   std::map<std::string, double> ops;  // by operator name; sorted by name
   double operand_reads = 0;           // tensor reads (operands filled into the PE)
   double accumulator_accesses = 0;    // reduction steps (accumulator read and update)
+  // `where` comparisons: one per condition and point of its scope (the output variables
+  // and the condition's own), before masking. Counted, not priced: no model charges them
+  // (not in `ops`, so not in Problem::ops_per_point). max/min are in `ops`, priced as such.
+  double comparisons = 0;
 
   double of(const std::string& op) const;  // 0 when the operator does not occur
   double total() const;                    // every operator

@@ -11,6 +11,7 @@
 #include <functional>
 #include <set>
 
+#include "arch/support/checked.h"
 #include "arch/support/names.h"
 #include "mappings/cascade/index_program.h"
 #include "mappings/cascade/parser.h"
@@ -74,6 +75,12 @@ const TensorInfo* Cascade::find_tensor(const std::string& tensor) const {
 const Partition* Cascade::find_partition_of(const std::string& rank) const {
   for (const Partition& p : partitions)
     if (p.rank == rank) return &p;
+  return nullptr;
+}
+
+const Concatenation* Cascade::find_concatenation(const std::string& rank) const {
+  for (const Concatenation& c : concatenations)
+    if (c.rank == rank) return &c;
   return nullptr;
 }
 
@@ -198,9 +205,14 @@ class Resolver {
       add_shape(p.rank);
       for (const std::string& part : p.parts) add_shape(part);
     }
+    for (const Concatenation& c : cascade_.concatenations) {
+      add_shape(c.rank);
+      for (const std::string& part : c.parts) add_shape(part);
+    }
     for (const ShapeDefault& s : cascade_.shapes) add_shape(s.name);
     for (const Partition& p : cascade_.partitions)
       if (p.parts.size() == 2) outer_parts_[p.parts[0]] = &p;
+    for (const Concatenation& c : cascade_.concatenations) concatenated_[c.rank] = &c;
   }
 
   std::string known_names() const {
@@ -217,6 +229,10 @@ class Resolver {
           throw Error("shape " + name + " is derived (" + name + " = ceil(" + p.rank + " / " +
                       p.parts[1] + ")): set " + p.rank + " or " + p.parts[1] + " instead");
         }
+        if (const auto c = concatenated_.find(name); c != concatenated_.end())
+          throw Error("shape " + name + " is derived (" + name + " = " +
+                      join(c->second->parts, " + ") + ", its concatenated parts): set " +
+                      join(c->second->parts, ", ") + " instead");
         given_shapes_[name] = parse_shape_value(name, text);
       } else if (is_lower_start(name) && cascade_.find_parameter(name) != nullptr) {
         given_parameters_[name] = parse_parameter_value(name, text);
@@ -265,6 +281,10 @@ class Resolver {
       const int64_t whole = shape(p.rank, p.loc);
       const int64_t tile = shape(p.parts[1], p.loc);
       value = whole / tile + (whole % tile != 0);  // both >= 1; no overflow near 2^63
+    } else if (const auto c = concatenated_.find(name); c != concatenated_.end()) {
+      for (const std::string& part : c->second->parts)
+        value = checked_add(value, shape(part, c->second->loc),
+                            "shape " + name + " (the sum of its parts)", c->second->loc);
     } else {
       const ShapeDefault* d = nullptr;
       for (const ShapeDefault& s : cascade_.shapes)
@@ -353,6 +373,7 @@ class Resolver {
       }
       case ExprOp::Read:
       case ExprOp::Reduce:
+      case ExprOp::Concat:
         break;
     }
     throw Error(e.loc, "a parameter default may only use numbers, shapes, parameters and "
@@ -446,6 +467,7 @@ class Resolver {
   std::vector<std::string> shape_order_;
   std::set<std::string> shape_set_;
   std::map<std::string, const Partition*> outer_parts_;
+  std::map<std::string, const Concatenation*> concatenated_;  // by concatenated rank
   std::map<std::string, int64_t> given_shapes_;
   std::map<std::string, double> given_parameters_;
   std::vector<std::string> in_progress_;

@@ -85,14 +85,20 @@ enum class ExprOp {
   Div,
   Call,    // exp, sqrt, max(a, b), min(a, b), pow(a, b), elu1, relu, abs
   Reduce,  // name in {sum, max, min} over reduce_vars: max(m0: BQK[m1, m0, p])
+  // concat(j: A[d, p], B[d, p]) over a concatenated rank J (`concat: {J: [D, D]}`):
+  // indices[0] is the variable j; args[k] is part k, evaluated where j lies in part k's
+  // range with part k's variable (d) bound to j minus the sizes of the parts before it.
+  Concat,
 };
 
 struct Expr {
   ExprOp op = ExprOp::Number;
   double number = 0.0;                   // Number
   std::string name;                      // Parameter, Read (tensor), Call, Reduce (kind)
-  std::vector<IndexExpr> indices;        // Read: one per tensor rank; Index: exactly one
-  std::vector<std::string> reduce_vars;  // Reduce: variables reduced, outermost first
+  std::vector<IndexExpr> indices;        // Read: one per tensor rank; Index, Concat: one
+  std::vector<std::string> reduce_vars;  // Reduce: variables reduced, outermost first;
+                                         // Concat: the variable each part binds (d, d),
+                                         // from the `concat` declaration when read
   std::vector<Expr> args;                // operands
   SourceLocation loc;
 
@@ -152,6 +158,16 @@ struct Partition {
   std::vector<std::string> parts;  // [M1, M0], outermost first (exactly two)
   SourceLocation loc;
   bool operator==(const Partition& o) const { return rank == o.rank && parts == o.parts; }
+};
+
+// `concat: {J: [D, D]}`: rank J is its parts laid end to end, J = D + D (derived):
+// j in [0, D) is the first part's d, j in [D, 2D) the second's. concat(j: ...) in an
+// Einsum gives one value expression per part.
+struct Concatenation {
+  std::string rank;                // J
+  std::vector<std::string> parts;  // [D, D], in order (at least two)
+  SourceLocation loc;
+  bool operator==(const Concatenation& o) const { return rank == o.rank && parts == o.parts; }
 };
 
 // A named real parameter and its default (an expression over shapes and numbers, such
@@ -218,6 +234,7 @@ struct Cascade {
 
   std::vector<TensorDecl> inputs;
   std::vector<Partition> partitions;
+  std::vector<Concatenation> concatenations;
   std::vector<ShapeDefault> shapes;
   std::vector<ShapeRequirement> requirements;
   std::vector<Parameter> parameters;
@@ -241,7 +258,8 @@ struct Cascade {
 
   bool operator==(const Cascade& o) const {
     return name == o.name && description == o.description && inputs == o.inputs &&
-           partitions == o.partitions && shapes == o.shapes &&
+           partitions == o.partitions && concatenations == o.concatenations &&
+           shapes == o.shapes &&
            requirements == o.requirements && parameters == o.parameters &&
            index_functions == o.index_functions && formats == o.formats &&
            einsums == o.einsums && outputs == o.outputs && citations == o.citations &&
@@ -250,6 +268,7 @@ struct Cascade {
 
   const TensorInfo* find_tensor(const std::string& name) const;
   const Partition* find_partition_of(const std::string& rank) const;  // by parent rank
+  const Concatenation* find_concatenation(const std::string& rank) const;  // by J
   const Parameter* find_parameter(const std::string& name) const;
   const IndexFunction* find_index_function(const std::string& name) const;
 };

@@ -26,8 +26,8 @@ using detail::is_upper_name;
 
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {
-      "name",         "description", "citations",       "inputs",  "partition", "shapes",
-      "requirements", "parameters",  "index_functions", "formats", "einsums",   "outputs",
+      "name",         "description", "citations",       "inputs",  "partition", "concat",
+      "shapes", "requirements", "parameters",  "index_functions", "formats", "einsums",   "outputs",
       "reference",    "workload_ranks"};
   return keys;
 }
@@ -112,6 +112,8 @@ class CascadeFileReader {
         read_inputs(value, c);
       } else if (e.key == "partition") {
         read_partitions(value, c);
+      } else if (e.key == "concat") {
+        read_concatenations(value, c);
       } else if (e.key == "shapes") {
         read_shapes(value, c);
       } else if (e.key == "requirements") {
@@ -219,6 +221,21 @@ class CascadeFileReader {
                                "1, " + p.rank + "0]");
       for (const YAML::Node& r : v) p.parts.push_back(upper_name(r, "partition part"));
       c.partitions.push_back(std::move(p));
+    }
+  }
+
+  void read_concatenations(const YAML::Node& value, Cascade& c) {
+    if (value.IsNull()) return;
+    require_map(value, "concat", "{J: [D, D]}");
+    for (const auto& [k, v] : pairs(value, "'concat'")) {
+      Concatenation cat;
+      cat.rank = upper_name(k, "concatenated rank");
+      cat.loc = content_at(k);
+      if (!v.IsSequence() || v.size() < 2)
+        throw Error(at(v), "the concatenation " + cat.rank +
+                               " must list at least two part ranks, e.g. [D, D]");
+      for (const YAML::Node& r : v) cat.parts.push_back(upper_name(r, "concatenated part"));
+      c.concatenations.push_back(std::move(cat));
     }
   }
 
@@ -381,7 +398,9 @@ class CascadeFileReader {
     c.einsums.push_back(parse_einsum(line.substr(first), loc));
   }
 
-  // Lower-case names that are declared parameters become ExprOp::Parameter.
+  // Lower-case names that are declared parameters become ExprOp::Parameter, and each
+  // concat(j: ...) gets the variables its parts bind from the `concat` declaration of J
+  // (left empty when the part count differs: validate() reports that).
   static void resolve_parameters(Cascade& c) {
     std::set<std::string> names;
     for (const Parameter& p : c.parameters) names.insert(p.name);
@@ -392,6 +411,12 @@ class CascadeFileReader {
         e.name = e.indices[0].name;
         e.indices.clear();
       }
+      if (e.op == ExprOp::Concat && e.indices.size() == 1)
+        if (const Concatenation* cat = c.find_concatenation(rank_of_variable(e.indices[0].name));
+            cat != nullptr && cat->parts.size() == e.args.size()) {
+          e.reduce_vars.clear();
+          for (const std::string& part : cat->parts) e.reduce_vars.push_back(variable_of_rank(part));
+        }
       for (Expr& a : e.args) visit(a);
     };
     for (Parameter& p : c.parameters) visit(p.default_value);

@@ -485,6 +485,7 @@ class Parser {
           close(Tok::RParen, open);
           return e;
         }
+        if (t.text == "concat") return concat(e, open);
         const bool reducer = t.text == "sum" || t.text == "max" || t.text == "min";
         if (reducer && reduction_ahead()) {
           e.op = ExprOp::Reduce;
@@ -529,6 +530,33 @@ class Parser {
         throw Error(at(t), "expected a value (number, tensor read, name, function call or "
                            "'('), got " + describe(t));
     }
+  }
+
+  // concat(j: part, part, ...) after 'concat('; `e` holds the location of 'concat'.
+  Expr concat(Expr e, const Token& open) {
+    const Token& v = peek();
+    if (v.kind != Tok::Lower)
+      throw Error(at(v), "concat is written concat(var: part, part, ...), var the variable of "
+                         "a concatenated rank, got " + describe(v));
+    if (peek(1).kind == Tok::Comma)
+      throw Error(at(peek(1)), "concat takes one variable (the concatenated rank's), got a ','");
+    if (peek(1).kind != Tok::Colon)
+      throw Error(at(peek(1)), "expected ':' after the concat variable '" + v.text + "', got " +
+                                   describe(peek(1)));
+    e.op = ExprOp::Concat;
+    IndexExpr var;
+    var.op = IndexOp::Variable;
+    var.name = next().text;
+    var.loc = at(v);
+    e.indices.push_back(std::move(var));
+    next();  // ':'
+    while (true) {
+      e.args.push_back(expr());
+      if (peek().kind != Tok::Comma) break;
+      next();
+    }
+    close(Tok::RParen, open);
+    return e;
   }
 
   // Bounds the recursion on pathological input (thousands of nested parentheses).

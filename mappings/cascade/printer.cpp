@@ -221,6 +221,11 @@ std::string print_expr(const Expr& e) {
       }
       return out + ": " + (e.args.empty() ? std::string("?") : print_expr(e.args[0])) + ")";
     }
+    case ExprOp::Concat: {
+      std::string out = "concat(" + (e.indices.size() == 1 ? print_index(e.indices[0]) : "?") + ":";
+      for (size_t i = 0; i < e.args.size(); ++i) out += (i > 0 ? ", " : " ") + print_expr(e.args[i]);
+      return out + ")";
+    }
   }
   return "?";
 }
@@ -267,6 +272,11 @@ std::string print_cascade(const Cascade& c) {
     out += "partition:\n";
     for (const Partition& p : c.partitions)
       out += "  " + yaml_scalar(p.rank) + ": " + name_list(p.parts) + "\n";
+  }
+  if (!c.concatenations.empty()) {
+    out += "concat:\n";
+    for (const Concatenation& cat : c.concatenations)
+      out += "  " + yaml_scalar(cat.rank) + ": " + name_list(cat.parts) + "\n";
   }
   if (!c.shapes.empty()) {
     out += "shapes:\n";

@@ -2,7 +2,7 @@
 // Fills Cascade::tensors and Cascade::warnings. Rules (mappings/README.md, "Validation"):
 //
 //   - the shapes (= ranks) of a cascade are the ranks of its inputs, the partitioned ranks
-//     and their parts, and the names under `shapes`; every variable must be the lower-case
+//     and their parts, the concatenated ranks, and the names under `shapes`; every variable must be the lower-case
 //     name of one of them, every upper-case symbol in an index expression must be one;
 //   - an Einsum's output indices are `v` or `v + c` (c > 0, the iterative index, at most
 //     one per Einsum, which then needs an `init`);
@@ -78,6 +78,7 @@ void Validator::run() {
   check_inputs();
   check_partitions();
   check_shapes();
+  check_concatenations();
   check_index_functions();
   check_parameters();
   check_shape_defaults();
@@ -303,6 +304,8 @@ void Validator::check_shape_defaults() {
     symbols(s.value, uses[s.name]);
   }
   for (const Partition& p : c_.partitions) uses[p.parts[0]] = {p.rank, p.parts[1]};
+  for (const Concatenation& cat : c_.concatenations)
+    uses[cat.rank].insert(cat.parts.begin(), cat.parts.end());
   const std::vector<std::string> cycle = find_cycle(rank_order_, uses);
   if (!cycle.empty()) {
     const auto d = defaults_.find(cycle.front());

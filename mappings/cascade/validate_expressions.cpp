@@ -205,6 +205,8 @@ void Validator::check_constant_value(const std::string& what, const Expr& e,
       throw Error(e.loc, what + " cannot read tensors");
     case ExprOp::Reduce:
       throw Error(e.loc, what + " cannot contain a reduction");
+    case ExprOp::Concat:
+      throw Error(e.loc, what + " cannot contain a concat");
     case ExprOp::Call:
       check_value_call(e);
       break;
@@ -407,6 +409,9 @@ void Validator::check_value(const Expr& e, ValueScope& scope) {
       scope.bound.resize(scope.bound.size() - e.reduce_vars.size());
       return;
     }
+    case ExprOp::Concat:
+      check_concat_value(e, scope);
+      return;
     case ExprOp::Neg:
     case ExprOp::Add:
     case ExprOp::Sub:
@@ -467,6 +472,7 @@ void Validator::check_einsum(int i) {
       throw Error(scope.free_at.at(v), "variable " + v + " is reduced by the reduction at " +
                                            position_of(loc, scope.free_at.at(v)) +
                                            " and also used outside it");
+  check_concat_scope(e, scope);
 
   check_implicit_sum_terms(e, outs, scope.free);
 
@@ -528,6 +534,7 @@ void Validator::check_einsum(int i) {
   init_scope.mode = ValueScope::Init;
   init_scope.einsum = i;
   check_value(init.value, init_scope);
+  check_concat_scope(Einsum{}, init_scope);
   std::vector<std::string> allowed;
   for (size_t k = 0; k < outs.size(); ++k)
     if (static_cast<int>(k) != iterative.dim) allowed.push_back(outs[k]);

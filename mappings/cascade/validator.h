@@ -6,6 +6,7 @@
 //                              formats; the results (tensors, warnings)
 //   validate_expressions.cpp   index and value expressions, Einsum outputs and bodies, inits
 //   validate_dependencies.cpp  the dependency structure: cycles and what carries them
+//   validate_concat.cpp        concatenated ranks (`concat:`) and concat(j: ...) values
 // Rules: mappings/README.md, "Validation".
 #pragma once
 
@@ -62,6 +63,7 @@ class Validator {
   void check_outputs();
   void check_formats();
   void check_workload_ranks();
+  void check_concatenations();  // validate_concat.cpp
   void fill_tensors();
   void add_warnings();
 
@@ -85,6 +87,8 @@ class Validator {
     std::set<std::string> free;                     // used outside explicit reductions
     std::map<std::string, SourceLocation> reduced;  // reduction variable -> its reduction
     std::map<std::string, SourceLocation> free_at;  // first use outside reductions
+    std::map<std::string, SourceLocation> part_of;  // concat part variable -> its concat
+    std::set<std::string> concatenated;             // variables of concat(j: ...) here
   };
   static void check_arity(const Expr& e);
   void check_constant_value(const std::string& what, const Expr& e, std::set<std::string>& uses);
@@ -93,6 +97,8 @@ class Validator {
   void note_variables(const IndexExpr& index, ValueScope& scope);
   void check_value_call(const Expr& e);
   void check_value(const Expr& e, ValueScope& scope);
+  void check_concat_value(const Expr& e, ValueScope& scope);  // validate_concat.cpp
+  void check_concat_scope(const Einsum& e, const ValueScope& scope);
   static std::string print_index_list(const std::vector<IndexExpr>& indices);
   void check_einsum(int i);
   void check_implicit_sum_terms(const Einsum& e, const std::vector<std::string>& outs,
@@ -119,6 +125,7 @@ class Validator {
   std::map<std::string, const Partition*> partitions_;   // by partitioned rank
   std::map<std::string, const Partition*> part_owner_;   // part -> its partition
   std::map<std::string, const ShapeDefault*> defaults_;
+  std::map<std::string, const Concatenation*> concat_of_;  // by concatenated rank
 
   std::map<std::string, int> producer_;
   std::map<std::string, std::vector<std::string>> ranks_of_;

@@ -33,6 +33,47 @@ bool plain_variable_indices(const std::vector<IndexExpr>& indices, std::vector<s
   return true;
 }
 
+void substitute(IndexExpr& e, const std::string& var, const IndexExpr& by) {
+  if (e.op == IndexOp::Variable && e.name == var) {
+    e = by;
+    return;
+  }
+  for (IndexExpr& a : e.args) substitute(a, var, by);
+}
+
+void substitute(Expr& e, const std::string& var, const IndexExpr& by) {
+  for (IndexExpr& i : e.indices) substitute(i, var, by);
+  for (Expr& a : e.args) substitute(a, var, by);
+}
+
+// The models see an Einsum's reads over its own variables: a read in part k of
+// concat(j: ...) is written with the part's variable d replaced by j - (the sizes of the
+// parts before k), so it spans the j tile (an upper bound on the part's footprint: a tile
+// that covers several parts is charged for each). The reads inside parts go to `in_parts`.
+void concat_parts_over_j(Expr& e, const Cascade& cascade, const Bindings& bindings,
+                         std::vector<const Expr*>* in_parts, bool inside = false) {
+  if (e.op == ExprOp::Read && inside) in_parts->push_back(&e);
+  if (e.op != ExprOp::Concat || e.indices.size() != 1) {
+    for (Expr& a : e.args) concat_parts_over_j(a, cascade, bindings, in_parts, inside);
+    return;
+  }
+  const Concatenation* cat = cascade.find_concatenation(rank_of_variable(e.indices[0].name));
+  int64_t offset = 0;
+  for (size_t k = 0; k < e.args.size() && k < e.reduce_vars.size(); ++k) {
+    IndexExpr by = e.indices[0];
+    if (offset > 0) {
+      IndexExpr sub;
+      sub.op = IndexOp::Sub;
+      IndexExpr c;
+      c.value = offset;
+      sub.args = {by, c};
+      by = std::move(sub);
+    }
+    substitute(e.args[k], e.reduce_vars[k], by);
+    concat_parts_over_j(e.args[k], cascade, bindings, in_parts, true);
+    if (cat != nullptr && k < cat->parts.size()) offset += bindings.shape(cat->parts[k]);
+  }
+}
 
 }  // namespace
 
@@ -138,8 +179,11 @@ Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t b
     auto compile = [&](const IndexExpr& index) {
       return compile_index_extent(index, cascade, bindings, slot_names);
     };
+    Expr value = einsum.value;
+    std::vector<const Expr*> in_parts;
+    concat_parts_over_j(value, cascade, bindings, &in_parts);
     std::vector<const Expr*> reads;
-    collect_reads(einsum.value, reads);
+    collect_reads(value, reads);
     std::vector<std::string> output_vars;
     const bool plain_output = plain_variable_indices(einsum.output_indices, output_vars);
     const bool elementwise = plain_output && !has_reduction(einsum.value) && vars.implicit.empty();
@@ -147,7 +191,8 @@ Problem make_problem(const Cascade& cascade, const Bindings& bindings, int64_t b
       const int t = problem.find_tensor(r->name);
       if (t < 0) continue;
       std::vector<std::string> read_vars;
-      const bool same = plain_variable_indices(r->indices, read_vars) && plain_output &&
+      const bool same = !contains(in_parts, r) &&
+                        plain_variable_indices(r->indices, read_vars) && plain_output &&
                         read_vars == output_vars && r->indices == einsum.output_indices;
       auto existing = std::find_if(pe.accesses.begin(), pe.accesses.end(),
                                    [&](const ProblemAccess& a) { return a.tensor == t; });

@@ -79,6 +79,10 @@ std::vector<std::string> cascade_shape_names(const Cascade& cascade) {
     add(p.rank);
     for (const std::string& part : p.parts) add(part);
   }
+  for (const Concatenation& c : cascade.concatenations) {
+    add(c.rank);
+    for (const std::string& part : c.parts) add(part);
+  }
   for (const ShapeDefault& s : cascade.shapes) add(s.name);
   return names;
 }
@@ -90,10 +94,12 @@ std::map<std::string, std::string> workload_settings(
   auto knows = [&](const std::string& n) {
     return std::find(known.begin(), known.end(), n) != known.end();
   };
-  // Parts of partitions are derived (M1) or mapping choices (M0): never set them here.
+  // Parts of partitions are derived (M1) or mapping choices (M0), concatenated ranks are
+  // derived (J = D + D): never set them here.
   std::vector<std::string> derived;
   for (const Partition& p : cascade.partitions)
     if (!p.parts.empty()) derived.push_back(p.parts.front());
+  for (const Concatenation& c : cascade.concatenations) derived.push_back(c.rank);  // sum of parts
   std::map<std::string, std::string> out;
   for (const auto& [name, value] : workload.shapes)
     if (knows(name) && std::find(derived.begin(), derived.end(), name) == derived.end())

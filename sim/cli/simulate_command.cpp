@@ -2,6 +2,8 @@
 // prints (from the cycle model's Stats), where every unit's time went, and the difference
 // to the analytical model.
 #include <fmt/core.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <cmath>
@@ -22,6 +24,17 @@
 namespace cascade::cli {
 
 namespace {
+
+bool uses_concat(const Expr& e) {
+  if (e.op == ExprOp::Concat) return true;
+  return std::any_of(e.args.begin(), e.args.end(), [](const Expr& a) { return uses_concat(a); });
+}
+
+bool uses_concat(const Cascade& c) {
+  return std::any_of(c.einsums.begin(), c.einsums.end(),
+                     [](const Einsum& e) { return uses_concat(e.value) || (e.init && uses_concat(e.init->value)); });
+}
+
 
 struct SimulateOptions {
   DesignPointOptions point;
@@ -99,7 +112,11 @@ int run_simulate(SimulateOptions o) {
   const DesignPointResult ranked = evaluate_design_point(point, analytical);
   o.model.progress = !o.quiet && isatty(STDERR_FILENO);
   if (o.timing_only && o.data) throw Error("--timing-only and --data exclude each other");
-  const bool data = o.data || (!o.timing_only && points_per_slice(point.problem) <= kDataModePoints);
+  // Data mode cannot run concat (datapath_code.cpp): such a cascade runs timing-only unless
+  // --data asks for it (and gets that error).
+  const bool concat = uses_concat(point.problem.cascade);
+  const bool data = o.data || (!o.timing_only && !concat &&
+                               points_per_slice(point.problem) <= kDataModePoints);
   const uint64_t seed = parse_unsigned_option("--seed", o.seed);
   TensorMap inputs;
   if (data) {
@@ -166,7 +183,9 @@ int run_simulate(SimulateOptions o) {
   if (!data)
     fmt::print("  data         timing only ({} points per slice{})\n",
                with_commas(points_per_slice(point.problem)),
-               o.timing_only ? ", --timing-only" : "; data mode runs up to 16,777,216 or with --data");
+               o.timing_only ? ", --timing-only"
+               : concat      ? "; data mode does not run concat"
+                             : "; data mode runs up to 16,777,216 or with --data");
   const double difference =
       analytical_cycles > 0 ? 100 * (sim.stats.cycles / analytical_cycles - 1) : 0.0;
   fmt::print("  difference   {:+.3f} % (cycle model vs analytical)\n", difference);

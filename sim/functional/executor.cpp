@@ -195,6 +195,18 @@ class Kernel {
         nodes_.push_back(std::move(n));
         return static_cast<int>(nodes_.size()) - 1;
       }
+      case ExprOp::Concat: {  // part k binds its variable to j - (the parts before it)
+        n.index = IndexProgram(e.indices.at(0), cascade_, bindings_, scope);
+        for (size_t k = 0; k < e.args.size(); ++k) {
+          std::map<std::string, int> inner = scope;
+          inner[e.reduce_vars.at(k)] = n.slots.emplace_back(static_cast<int>(extents_.size()));
+          extents_.push_back(concat_part_extent(e, k, cascade_, bindings_));
+          n.parts_end.push_back((k == 0 ? 0 : n.parts_end.back()) + extents_.back());
+          n.args.push_back(compile(e.args[k], inner, tensors));
+        }
+        nodes_.push_back(std::move(n));
+        return static_cast<int>(nodes_.size()) - 1;
+      }
       default: break;
     }
     for (const Expr& a : e.args) n.args.push_back(compile(a, scope, tensors));
@@ -287,6 +299,8 @@ class Kernel {
         reduce<F>(n, 0, acc);
         return apply_hoisted<F>(n.hoisted, acc);
       }
+      case ExprOp::Concat:  // a copy of one part's value: no rounding
+        return evaluate<F>(n.args[enter_concat_part(n, slots_, einsum_)]);
     }
     return 0;
   }

@@ -60,7 +60,31 @@ struct Node {
   std::vector<int> slots;
   std::vector<std::vector<const ConditionProgram*>> levels;  // per reduce slot
   std::vector<int> hoisted;  // sum: factors applied to the finished sum, in order
+  // Concat: `index` is j, slots[k] part k's variable, parts_end[k] where part k ends on j.
+  std::vector<int64_t> parts_end;
 };
+
+// The extent of part k of a concat: the shape of the k-th part rank of its declaration.
+inline int64_t concat_part_extent(const Expr& e, size_t k, const Cascade& cascade,
+                                  const Bindings& bindings) {
+  const Concatenation* cat = cascade.find_concatenation(rank_of_variable(e.indices.at(0).name));
+  if (cat == nullptr || cat->parts.size() != e.args.size() || e.reduce_vars.size() != e.args.size())
+    throw Error(e.loc, "malformed concat");
+  return bindings.shape(cat->parts.at(k));
+}
+
+// The part of concat node `n` that j (its index) falls in; sets that part's variable slot to
+// j's position inside it.
+inline size_t enter_concat_part(const Node& n, std::vector<int64_t>& slots, const Einsum& einsum) {
+  const int64_t j = n.index.evaluate(slots.data());
+  for (size_t k = 0; k < n.args.size(); ++k)
+    if (j < n.parts_end[k]) {
+      slots[n.slots[k]] = j - (k == 0 ? 0 : n.parts_end[k - 1]);
+      return k;
+    }
+  throw Error(einsum.loc, "Einsum " + einsum.output + ": concat index " + std::to_string(j) +
+                              " is past the concatenated rank");
+}
 
 // `product` with the factors in `drop` taken out (Mul nodes with one factor left collapse
 // to it); false when every factor is dropped.

@@ -291,6 +291,7 @@ struct Datapath::Impl {
         for (int h : r.hoisted) acc = round_to(f, acc * value(c, h));
         return acc;
       }
+      case ExprOp::Concat: break;  // never compiled: datapath_code.cpp rejects it
     }
     return 0;
   }

@@ -123,6 +123,10 @@ struct Builder {
         n.site = static_cast<int>(c.reduces.size()) - 1;
         return add(n);
       }
+      case ExprOp::Concat:  // its parts bind variables no loop of the mapping has
+        throw Error(e.loc, "data mode of the cycle-level model does not run concat (Einsum " +
+                               c.name + "): simulate with --timing-only, and compute the "
+                               "values with the functional executor (cascade eval, check)");
       default: break;
     }
     for (const Expr& a : e.args) n.args.push_back(node(a, scope_names));
