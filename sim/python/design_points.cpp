@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -221,11 +222,12 @@ py::dict sweep(const std::string& file, const std::optional<std::string>& db,
   options.db = db ? *db : spec.name + ".sqlite";
   // The rows come back from the CSV (the CLI's schema); without `csv`, a temporary one.
   const bool keep_csv = csv.has_value();
-  options.csv = keep_csv
-                    ? *csv
-                    : (std::filesystem::temp_directory_path() /
-                       ("cascade-sweep-" + std::to_string(::getpid()) + "-" + spec.name + ".csv"))
-                          .string();
+  static std::atomic<int> temporaries{0};  // unique also for sweeps in several threads
+  options.csv = keep_csv ? *csv
+                         : (std::filesystem::temp_directory_path() /
+                            ("cascade-sweep-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(temporaries++) + ".csv"))
+                               .string();
   options.jobs = jobs ? *jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options.jobs < 1 || options.jobs > 4096) throw Error("jobs must be from 1 to 4096");
   options.progress = progress;
