@@ -30,12 +30,12 @@ int run_check(const CheckOptions_& o) {
   std::vector<std::pair<std::string, std::string>> files;
   std::map<std::string, GivenTensor> given = read_tensor_inputs(c, o.inputs, files);
   std::map<std::string, std::string> settings = parse_settings(o.sets);
-  infer_shapes(c, given, settings);
+  infer_shapes(c, given, settings, "--input");
   const Bindings b = resolve_bindings(c, settings);
   TensorMap inputs;
   for (const TensorDecl& d : c.inputs)
     if (const auto it = given.find(d.name); it != given.end()) {
-      check_input_shape(c, b, d, it->second);
+      check_input_shape(c, b, d, it->second, "--input");
       inputs[d.name] = std::move(it->second.tensor);
     }
   std::map<std::string, Tensor> against;

@@ -87,40 +87,6 @@ std::string format_number(double v) {
   return fmt::format("{:.6g}", v);
 }
 
-std::vector<std::string> config_roots() {
-  std::vector<std::string> roots = {"."};
-  if (const char* home = std::getenv("CASCADE_HOME")) roots.push_back(home);
-  roots.push_back(CASCADE_SOURCE_DIR);
-  return roots;
-}
-
-std::string config_names(const std::string& folder) {
-  for (const std::string& root : config_roots()) {
-    const std::string dir = root + "/configs/" + folder;
-    if (!std::filesystem::is_directory(dir)) continue;
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(dir))
-      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
-    std::sort(names.begin(), names.end());
-    std::string out;
-    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-  }
-  return "";
-}
-
-std::string find_config(const std::string& what, const std::string& folder,
-                        const std::string& given) {
-  if (std::filesystem::exists(given)) return given;
-  for (const std::string& root : config_roots()) {
-    const std::string candidate = root + "/configs/" + folder + "/" + given + ".yaml";
-    if (std::filesystem::exists(candidate)) return candidate;
-  }
-  const std::string known = config_names(folder);
-  throw Error(what + " '" + given + "' is neither a file nor a name in configs/" + folder + "/" +
-              (known.empty() ? "" : " (known: " + known + ")"));
-}
-
 void add_design_point_options(CLI::App& command, DesignPointOptions& o) {
   command
       .add_option("--arch", o.arch,
@@ -151,24 +117,16 @@ void add_design_point_options(CLI::App& command, DesignPointOptions& o) {
 }
 
 DesignPoint load_design_point(const DesignPointOptions& o) {
-  ArchSpec arch = load_arch(find_config("--arch", "arch", o.arch));
-  if (!o.register_file_energy.empty())
-    arch.register_file_energy = parse_register_file_energy(o.register_file_energy);
-  Workload workload = load_workload(find_config("--workload", "workloads", o.workload));
-  std::string cascade_file = o.cascade.empty() ? workload.cascade : o.cascade;
-  if (cascade_file.empty())
-    throw Error(workload.loc, "workload " + workload.name +
-                                  " names no cascade: add 'cascade:' to it or pass --cascade");
-  if (!o.cascade.empty()) cascade_file = find_config("--cascade", "cascades", o.cascade);
-  Cascade cascade = parse_cascade_file(cascade_file);
-  print_warnings(cascade);
   DesignPointSettings settings;
   settings.mapper = o.mapper;
   settings.seq = o.seq.empty() ? 0
                                : parse_integer_option("--seq", o.seq, 1,
                                                       std::numeric_limits<int64_t>::max());
   settings.overrides = parse_settings(o.sets);
-  return make_design_point(std::move(arch), std::move(workload), std::move(cascade), settings);
+  DesignPoint point = cascade::load_design_point(
+      {o.arch, o.workload, o.cascade, o.register_file_energy}, settings);
+  print_warnings(point.cascade);
+  return point;
 }
 
 std::vector<std::pair<std::string, std::string>> design_point_inputs(const DesignPointOptions& o) {

@@ -1,5 +1,5 @@
-// What the subcommands share: --set parsing, where configs/ is found, the design-point
-// options of `run` and `simulate`.
+// What the subcommands share: --set parsing, the design-point options of `run` and
+// `simulate` (configs/ by name: arch/support/config_paths.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/support/config_paths.h"
 #include "mappings/cascade/cascade.h"
 #include "sim/functional/executor.h"
 #include "sim/model/design_point.h"
@@ -27,16 +28,6 @@ std::map<std::string, std::string> parse_settings(const std::vector<std::string>
 void print_warnings(const Cascade& cascade);
 // 6 significant digits, or scientific notation outside [1e-3, 1e6).
 std::string format_number(double v);
-
-// Where `configs/` is looked up: the current directory first, then $CASCADE_HOME, then the
-// source tree this binary was built from.
-std::vector<std::string> config_roots();
-// The names in configs/<folder>/ (for --help and errors), from the first root that has
-// the folder; "" if none has.
-std::string config_names(const std::string& folder);
-// A name (configs/<folder>/<name>.yaml) or a path.
-std::string find_config(const std::string& what, const std::string& folder,
-                        const std::string& given);
 
 // --format, --accumulate, --exp: the executor's number formats (check, eval, simulate).
 // `context` prefixes the help texts ("Data mode: ").

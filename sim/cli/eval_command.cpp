@@ -36,25 +36,12 @@ int run_eval(const EvalOptions& o) {
   const bool archive = o.output.size() > 4 && o.output.ends_with(".npz");
 
   std::vector<std::pair<std::string, std::string>> input_files = {{cascade_path, "cascade"}};
-  std::map<std::string, GivenTensor> given = read_tensor_inputs(c, o.inputs, input_files);
-  std::map<std::string, std::string> settings = parse_settings(o.sets);
-  infer_shapes(c, given, settings);
-  const Bindings b = resolve_bindings(c, settings);
-
-  const ExecutionOptions execution = execution_options(o.numbers);
-
   // Inputs not given are drawn as `check` draws them, and written with the outputs.
-  TensorMap inputs = random_inputs(c, b, seed, 1.0);
-  std::vector<std::string> drawn;
-  for (const TensorDecl& d : c.inputs) {
-    const auto it = given.find(d.name);
-    if (it == given.end()) {
-      drawn.push_back(d.name);
-      continue;
-    }
-    check_input_shape(c, b, d, it->second);
-    inputs[d.name] = std::move(it->second.tensor);
-  }
+  PreparedInputs prepared = prepare_inputs(c, read_tensor_inputs(c, o.inputs, input_files),
+                                           parse_settings(o.sets), seed, "--input");
+  const Bindings& b = prepared.bindings;
+  const std::vector<std::string>& drawn = prepared.drawn;
+  const ExecutionOptions execution = execution_options(o.numbers);
 
   std::vector<std::string> written;  // tensors in output order
   for (const std::string& out : c.outputs) written.push_back(out);
@@ -77,7 +64,7 @@ int run_eval(const EvalOptions& o) {
     if (ec) throw Error("--output: cannot create directory " + o.output + ": " + ec.message());
   }
 
-  const TensorMap values = execute(c, b, inputs, execution);
+  const TensorMap values = execute(c, b, prepared.inputs, execution);
 
   fmt::print("cascade {}: {} storage, {} accumulation, exp {}\n", c.name, to_string(execution.storage),
              to_string(execution.accumulate), to_string(execution.exp));

@@ -2,8 +2,6 @@
 // prints (from the cycle model's Stats), where every unit's time went, and the difference
 // to the analytical model.
 #include <fmt/core.h>
-
-#include <algorithm>
 #include <unistd.h>
 
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "sim/cli/commands.h"
 #include "sim/report/report.h"
 #include "sim/systemc/cycle_model.h"
+#include "sim/systemc/simulate_point.h"
 #ifdef CASCADE_HAVE_RTL
 #include "sim/rtl/rtl_engine.h"
 #endif
@@ -25,21 +24,10 @@ namespace cascade::cli {
 
 namespace {
 
-bool uses_concat(const Expr& e) {
-  if (e.op == ExprOp::Concat) return true;
-  return std::any_of(e.args.begin(), e.args.end(), [](const Expr& a) { return uses_concat(a); });
-}
-
-bool uses_concat(const Cascade& c) {
-  return std::any_of(c.einsums.begin(), c.einsums.end(),
-                     [](const Einsum& e) { return uses_concat(e.value) || (e.init && uses_concat(e.init->value)); });
-}
-
-
 struct SimulateOptions {
   DesignPointOptions point;
   CycleModelOptions model;
-  std::string slices, tiles_in_flight, max_difference;
+  std::string slices, tiles_in_flight, max_difference, json;
   bool quiet = false;
   bool timing_only = false, data = false;
   NumberOptions numbers;
@@ -47,39 +35,23 @@ struct SimulateOptions {
   std::string fidelity = "cycle";
 };
 
-// Data mode by default up to this many Einsum points per (batch, head) slice: about a
-// second of the datapath's per-point evaluation (experiments/cycle/README.md).
-constexpr double kDataModePoints = 1 << 24;
-
-double points_per_slice(const Problem& problem) {
-  double points = 0;
-  for (const ProblemEinsum& e : problem.einsums) points += e.points;
-  return points;
-}
-
 // Data mode's verdict: the cycle model's outputs against the functional executor's.
-bool report_data(const DesignPoint& point, const TensorMap& inputs, const ExecutionOptions& exec,
-                 const CycleResult& sim, uint64_t seed) {
-  const Cascade& cascade = point.problem.cascade;
-  const TensorMap expected = execute(cascade, point.problem.bindings, inputs, exec);
-  std::vector<std::string> outputs(cascade.outputs.begin(), cascade.outputs.end());
-  bool equal = true;
+bool report_data(const SimulatedPoint& s) {
   fmt::print("  data         storage {}, accumulate {}, exp {}; inputs N(0,1), seed {}; the "
              "first (batch, head) slice: {} points, {} elements loaded, {} stored\n",
-             to_string(exec.storage), to_string(exec.accumulate), to_string(exec.exp), seed,
-             with_commas(sim.data_counts.points), with_commas(sim.data_counts.loaded),
-             with_commas(sim.data_counts.stored));
-  for (const TensorDifference& d : compare_bitwise(expected, sim.values, outputs)) {
+             to_string(s.execution.storage), to_string(s.execution.accumulate),
+             to_string(s.execution.exp), s.seed, with_commas(s.sim.data_counts.points),
+             with_commas(s.sim.data_counts.loaded), with_commas(s.sim.data_counts.stored));
+  for (const TensorDifference& d : s.differences) {
     if (d.differing == 0) {
       fmt::print("    {:<10} equals the functional executor's bit for bit ({} elements)\n", d.tensor,
                  with_commas(static_cast<double>(d.elements)));
       continue;
     }
-    equal = false;
     fmt::print("    {:<10} differs from the functional executor in {} of {} elements; first {}\n",
                d.tensor, d.differing, d.elements, d.first);
   }
-  return equal;
+  return s.data_equal();
 }
 
 void print_unit_time(const std::string& unit, const Stats& st) {
@@ -103,27 +75,20 @@ int run_simulate(SimulateOptions o) {
         static_cast<int>(parse_integer_option("--tiles-in-flight", o.tiles_in_flight, 1, 1 << 20));
   const double max_difference =
       o.max_difference.empty() ? -1 : parse_real_option("--max-difference", o.max_difference, 0);
-  OutputFiles::check_paths({{o.model.vcd, "--vcd"}, {o.model.trace, "--trace"}},
-                           design_point_inputs(o.point));
+  OutputFiles::check_paths(
+      {{o.model.vcd, "--vcd"}, {o.model.trace, "--trace"}, {o.json, "--json"}},
+      design_point_inputs(o.point));
   const DesignPoint point = load_design_point(o.point);
   const AnalyticalModel analytical(point.problem, point.arch);
   // The mapping is the one the analytical model ranks best (the mappers' choice); the cycle
   // model then runs it.
   const DesignPointResult ranked = evaluate_design_point(point, analytical);
   o.model.progress = !o.quiet && isatty(STDERR_FILENO);
-  if (o.timing_only && o.data) throw Error("--timing-only and --data exclude each other");
-  // Data mode cannot run concat (datapath_code.cpp): such a cascade runs timing-only unless
-  // --data asks for it (and gets that error).
-  const bool concat = uses_concat(point.problem.cascade);
-  const bool data = o.data || (!o.timing_only && !concat &&
-                               points_per_slice(point.problem) <= kDataModePoints);
-  const uint64_t seed = parse_unsigned_option("--seed", o.seed);
-  TensorMap inputs;
-  if (data) {
-    o.model.execution = execution_options(o.numbers);
-    inputs = random_inputs(point.problem.cascade, point.problem.bindings, seed, 1.0);
-    o.model.inputs = &inputs;
-  }
+  SimulateSettings settings;
+  settings.timing_only = o.timing_only;
+  settings.data = o.data;
+  settings.seed = parse_unsigned_option("--seed", o.seed);
+  settings.execution = execution_options(o.numbers);
   if (o.fidelity != "cycle" && o.fidelity != "rtl")
     throw Error("--fidelity must be cycle or rtl, got '" + o.fidelity + "'");
 #ifdef CASCADE_HAVE_RTL
@@ -138,13 +103,11 @@ int run_simulate(SimulateOptions o) {
     throw Error("--fidelity rtl needs the Verilated kernels: this cascade was built with "
                 "CASCADE_RTL=OFF");
 #endif
-  const SystemCModel model(point.problem, point.arch, o.model);
-  const CycleResult sim = model.simulate(ranked.mapping);
-  DesignPointResult result = ranked;
-  result.stats = sim.stats;
-  result.energy = energy_of(point.arch, sim.stats);
-  result.latency_s = latency_of(point.arch, sim.stats);
-  std::string report = text_report(point, result);
+  settings.model = o.model;
+  const SimulatedPoint simulated = simulate_design_point(point, ranked, settings);
+  const CycleResult& sim = simulated.sim;
+  const bool data = simulated.data;
+  std::string report = text_report(point, simulated.result);
   report.replace(0, std::string("cascade run").size(), "cascade simulate");
   fmt::print("{}", report);
   const double analytical_cycles = ranked.stats.cycles;
@@ -176,18 +139,24 @@ int run_simulate(SimulateOptions o) {
 #endif
   fmt::print("  analytical   {} cycles = {:.6g} ms\n", with_commas(analytical_cycles),
              ranked.latency_s * 1e3);
-  if (data && !report_data(point, inputs, o.model.execution, sim, seed)) {
+  OutputFiles outputs;
+  if (!o.json.empty()) {
+    nlohmann::json j = json_report(point, simulated.result);
+    j["simulation"] = simulation_json(simulated);
+    outputs.add(o.json, "--json", j.dump(2) + "\n");
+  }
+  outputs.commit();
+  if (data && !report_data(simulated)) {
     fmt::print(stderr, "the cycle model's output differs from the functional executor's\n");
     return kExitCheckFailed;
   }
   if (!data)
     fmt::print("  data         timing only ({} points per slice{})\n",
                with_commas(points_per_slice(point.problem)),
-               o.timing_only ? ", --timing-only"
-               : concat      ? "; data mode does not run concat"
-                             : "; data mode runs up to 16,777,216 or with --data");
-  const double difference =
-      analytical_cycles > 0 ? 100 * (sim.stats.cycles / analytical_cycles - 1) : 0.0;
+               o.timing_only       ? ", --timing-only"
+               : simulated.concat ? "; data mode does not run concat"
+                                  : "; data mode runs up to 16,777,216 or with --data");
+  const double difference = simulated.difference_percent();
   fmt::print("  difference   {:+.3f} % (cycle model vs analytical)\n", difference);
   if (max_difference >= 0 && std::fabs(difference) > max_difference) {
     fmt::print(stderr, "the cycle model and the analytical model differ by {:.3f} % (> {} %)\n",
@@ -227,6 +196,10 @@ Command add_simulate_command(CLI::App& app) {
                    "N (4, 8; 16 when built with CASCADE_RTL_TILE16); data mode's values still "
                    "come from the datapath")
       ->capture_default_str();
+  simulate->add_option("--json", o->json,
+                       "Write the report as JSON: run --json's schema (from the cycle model's "
+                       "Stats) plus \"simulation\" (analytical cycles, difference, stalls, "
+                       "groups, data mode's verdict)");
   simulate->add_option("--vcd", o->model.vcd, "Write a VCD (GTKWave): each unit's busy signal");
   simulate->add_option("--trace", o->model.trace,
                        "Write a Chrome/Perfetto trace: one track per unit, one span per operation");

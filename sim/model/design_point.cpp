@@ -5,7 +5,9 @@
 #include <limits>
 #include <optional>
 
+#include "arch/support/config_paths.h"
 #include "arch/support/names.h"
+#include "mappings/cascade/parser.h"
 #include "mappings/mappers/registry.h"
 #include "mappings/mapping/mapping_file.h"
 
@@ -71,6 +73,20 @@ DesignPoint make_design_point(ArchSpec arch, Workload workload, Cascade cascade,
                         std::to_string(p.heads) + " heads, which multiply it; if H is the head "
                         "rank, declare 'workload_ranks: {heads: H}' in the cascade");
   return p;
+}
+
+DesignPoint load_design_point(const DesignPointFiles& files, const DesignPointSettings& settings) {
+  ArchSpec arch = load_arch(find_config("--arch", "arch", files.arch));
+  if (!files.register_file_energy.empty())
+    arch.register_file_energy = parse_register_file_energy(files.register_file_energy);
+  Workload workload = load_workload(find_config("--workload", "workloads", files.workload));
+  std::string cascade_file = files.cascade.empty() ? workload.cascade : files.cascade;
+  if (cascade_file.empty())
+    throw Error(workload.loc, "workload " + workload.name +
+                                  " names no cascade: add 'cascade:' to it or pass --cascade");
+  if (!files.cascade.empty()) cascade_file = find_config("--cascade", "cascades", files.cascade);
+  Cascade cascade = parse_cascade_file(cascade_file);
+  return make_design_point(std::move(arch), std::move(workload), std::move(cascade), settings);
 }
 
 EnergyReport energy_of(const ArchSpec& arch, const Stats& stats) {

@@ -51,6 +51,17 @@ struct DesignPoint {
 DesignPoint make_design_point(ArchSpec arch, Workload workload, Cascade cascade,
                               const DesignPointSettings& settings);
 
+// The files of a design point, each a path or a name in configs/<folder>/ (find_config).
+struct DesignPointFiles {
+  std::string arch, workload;
+  std::string cascade;               // "" = the cascade the workload names
+  std::string register_file_energy;  // "" = the architecture's; all_instances or one_instance
+};
+
+// Loads the files and builds the point (`cascade run`, `simulate` and the Python module).
+// The cascade's warnings are in the point's cascade.warnings, for the caller to show.
+DesignPoint load_design_point(const DesignPointFiles& files, const DesignPointSettings& settings);
+
 struct CandidateResult {
   std::string mapping;
   double latency_s = 0;  // NaN when the candidate failed its checks
