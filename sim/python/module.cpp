@@ -205,6 +205,10 @@ py::dict check_cascade_py(const py::object& cascade, const py::object& inputs,
     d["max_abs_reference"] = o.reference_scale;
     d["relative_error"] = o.relative_error;
     d["tolerance"] = o.tolerance;
+    d["rms_error"] = o.rms_error;
+    d["rms_tolerance"] = o.rms_tolerance;
+    d["bias"] = o.bias;
+    d["bias_tolerance"] = o.bias_tolerance;
     d["tolerance_kind"] = o.absolute ? "absolute" : "relative";
     d["passed"] = o.passed;
     outputs[py::str(o.tensor)] = d;
@@ -328,7 +332,8 @@ PYBIND11_MODULE(cascade, m) {
         py::arg("seed") = 1,
         "`cascade check`: the executor against your outputs (`against`: {output: array} "
         "computed from the same inputs) or the cascade's built-in fp64 reference, under the "
-        "format's tolerance: {'passed', 'outputs': {name: {'max_abs_error', "
-        "'relative_error', 'tolerance', 'passed', ...}}}");
+        "statistical tolerance (README, 'The tolerance of cascade check'): {'passed', 'outputs': "
+        "{name: {'max_abs_error', 'relative_error', 'tolerance', 'rms_error', 'rms_tolerance', "
+        "'bias', 'bias_tolerance', 'passed', ...}}}");
   bind_design_points(m);
 }

@@ -126,6 +126,7 @@ TEST(StatisticalTolerance, EveryShippedCascadePassesWithATightTolerance) {
   for (const auto& entry : std::filesystem::directory_iterator(kRoot + "/configs/cascades")) {
     if (entry.path().extension() != ".yaml") continue;
     const Cascade c = parse_cascade_file(entry.path().string());
+    if (!c.reference.count("function")) continue;  // checked against another cascade elsewhere
     const Bindings b = resolve_bindings(c, {});
     for (NumberFormat f : {NumberFormat::BF16, NumberFormat::FP16, NumberFormat::FP32})
       for (ExpMode exp : {ExpMode::Exact, ExpMode::Hardware})
