@@ -11,14 +11,13 @@ namespace {
 
 using namespace variants;
 
-// Random valid shapes: every split must hold a key, (S - 1) * T * M0 < M with
-// T = ceil(M / (S * M0)) (the cascade's requirement).
+// Random valid shapes: every split must hold a key, (S - 1) * M0 < M (the cascade's
+// requirement: split s starts at key s * M0).
 Settings decode_shapes(Rng& r) {
   Settings s = heads(r);
   for (;;) {
     const int64_t m = pick(r, 1, 60), m0 = pick(r, 1, 8), splits = pick(r, 1, 6);
-    const int64_t t = (m + splits * m0 - 1) / (splits * m0);
-    if ((splits - 1) * t * m0 >= m) continue;
+    if ((splits - 1) * m0 >= m) continue;
     const int64_t g = pick(r, 1, 4), kv = pick(r, 1, 3);
     s["M"] = std::to_string(m);
     s["M0"] = std::to_string(m0);
@@ -45,7 +44,7 @@ TEST(DecodeVariants, Bf16BoundStillCatchesAPlausibleBug) {
 }
 
 // One split (S = 1) is FuseMax's 1-pass cascade; one key per split (M0 = T = 1, S = M) is
-// the merge alone. Both give the reference's values.
+// the merge alone; contiguous splits (the FlashDecoding layout) give the same values. Both give the reference's values.
 TEST(Decode, OneSplitAndOneKeyPerSplitAreBothExact) {
   const Cascade c = load("decode-gqa-split.yaml");
   for (const Settings& s : std::vector<Settings>{
@@ -55,6 +54,11 @@ TEST(Decode, OneSplitAndOneKeyPerSplitAreBothExact) {
     EXPECT_LT(r.outputs[0].max_abs_error, 1e-13) << describe(s);
     EXPECT_EQ(resolve_bindings(c, s).shape("T"), s.at("S") == "1" ? 8 : 1) << describe(s);
   }
+  const Cascade contiguous = parse_cascade_text(
+      replace_all(read_text("decode-gqa-split.yaml"), "(t*S + s)*M0 + m0", "(s*T + t)*M0 + m0"),
+      "decode, contiguous splits");
+  const Settings s = {{"M", "50"}, {"S", "3"}, {"M0", "4"}, {"E", "5"}, {"F", "3"}, {"H", "4"}};
+  EXPECT_LT(check(contiguous, s, NumberFormat::FP64, 4).outputs[0].max_abs_error, 1e-13);
 }
 
 TEST(Passes, DecodeReadsEveryKeyOnce) {
@@ -93,7 +97,7 @@ TEST(OperatorCounts, DecodeCountsEveryKeyOncePerQueryHead) {
 TEST(Requirements, DecodeRejectsBadSettingsNamingThem) {
   expect_rejected({
       {"decode-gqa-split.yaml", {{"H", "6"}, {"G", "4"}}, {"multiple of the group size", "H % G"}},
-      // 4 splits of one tile of 4 keys: the fourth would start at key 12 of 10
+      // 4 splits of tiles of 4 keys: the fourth would start at key 12 of 10
       {"decode-gqa-split.yaml", {{"M", "10"}, {"S", "4"}, {"M0", "4"}}, {"at least one key"}},
   });
 }
