@@ -214,6 +214,11 @@ Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const Ten
                                                parameter(cascade, bindings, "scale"));
   } else if (function == "decode") {
     // Q [E][H], K and V [.][M][HK], out [F][H]; query head h reads KV head h / G.
+    if (Q.extents.size() != 2 || K.extents.size() != 3 || V.extents.size() != 3)
+      throw Error(SourceLocation{cascade.file, 0, 0},
+                  "the decode reference reads Q [E][H], K [E][M][HK] and V [F][M][HK]; this "
+                  "cascade's are " + shape_text(Q.extents) + ", " + shape_text(K.extents) + ", " +
+                      shape_text(V.extents));
     const int64_t H = Q.extents.at(1), HK = K.extents.at(2);
     reference::DecodeShape shape{K.extents.at(1), E, F, H, HK > 0 ? H / HK : 0};
     if (HK < 1 || H % HK != 0)

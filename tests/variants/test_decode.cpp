@@ -94,6 +94,21 @@ TEST(OperatorCounts, DecodeCountsEveryKeyOncePerQueryHead) {
   }
 }
 
+// A cascade that names the decode reference with another layout is an error naming both.
+TEST(Decode, ReferenceRejectsOtherLayoutsNamingThem) {
+  const Cascade c = parse_cascade_text(
+      replace_all(read_text("softmax-3pass.yaml"), "reference: {function: softmax, causal: false}",
+                  "reference: {function: decode}"),
+      "softmax-as-decode.yaml");
+  try {
+    check(c, {{"P", "3"}, {"M", "5"}}, NumberFormat::FP64, 1);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("decode reference reads Q [E][H]"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Requirements, DecodeRejectsBadSettingsNamingThem) {
   expect_rejected({
       {"decode-gqa-split.yaml", {{"H", "6"}, {"G", "4"}}, {"multiple of the group size", "H % G"}},
