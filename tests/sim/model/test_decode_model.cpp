@@ -50,12 +50,11 @@ TEST(DecodeModel, ShippedFuseMaxMappingStreamsTheCacheOnceAtTheDramBandwidth) {
 
 TEST(DecodeModel, GenericMapperOnFuseMaxAndTheH200IsMemoryBoundToo) {
   for (const char* a : {"fusemax", "h200-measured"})
-    for (int64_t batch : {1, 16})
-      for (int64_t M : {4096, 1048576}) {
-        SCOPED_TRACE(std::string(a) + " batch " + std::to_string(batch) + " M " + std::to_string(M));
-        expect_memory_bound(decode(a, "generic", batch, M), static_cast<double>(batch),
-                            static_cast<double>(M), 0.02);
-      }
+    for (const auto& [batch, M] : {std::pair<int64_t, int64_t>{1, 4096}, {16, 1048576}}) {
+      SCOPED_TRACE(std::string(a) + " batch " + std::to_string(batch) + " M " + std::to_string(M));
+      expect_memory_bound(decode(a, "generic", batch, M), static_cast<double>(batch),
+                          static_cast<double>(M), 0.02);
+    }
 }
 
 }  // namespace
