@@ -11,6 +11,7 @@
 #include "mappings/analysis/evaluation_order.h"
 #include "sim/functional/tensor_file.h"
 #include "sim/reference/attention_reference.h"
+#include "sim/reference/decode_reference.h"
 
 namespace cascade {
 
@@ -272,10 +273,27 @@ Tensor run_reference(const Cascade& cascade, const Bindings& bindings, const Ten
     extents = {F, y.length, x.length};
     out = reference::neighborhood_attention_2d(y, x, E, F, Q.values, K.values, V.values,
                                                parameter(cascade, bindings, "scale"));
+  } else if (function == "decode") {
+    // Q [E][H], K and V [.][M][HK], out [F][H]; query head h reads KV head h / G.
+    if (Q.extents.size() != 2 || K.extents.size() != 3 || V.extents.size() != 3)
+      throw Error(SourceLocation{cascade.file, 0, 0},
+                  "the decode reference reads Q [E][H], K [E][M][HK] and V [F][M][HK]; this "
+                  "cascade's are " + shape_text(Q.extents) + ", " + shape_text(K.extents) + ", " +
+                      shape_text(V.extents));
+    const int64_t H = Q.extents.at(1), HK = K.extents.at(2);
+    reference::DecodeShape shape{K.extents.at(1), E, F, H, HK > 0 ? H / HK : 0};
+    if (HK < 1 || H % HK != 0)
+      throw Error(SourceLocation{cascade.file, 0, 0},
+                  "the decode reference needs the query heads (" + std::to_string(H) +
+                      ") to be a multiple of the KV heads (" + std::to_string(HK) + ")");
+    description += " G=" + std::to_string(shape.G);
+    extents = {F, H};
+    out = reference::decode_attention(shape, Q.values, K.values, V.values,
+                                      parameter(cascade, bindings, "scale"));
   } else {
     throw Error(SourceLocation{cascade.file, 0, 0},
                 "unknown reference function '" + function +
-                    "' (softmax, linear, lightning, neighborhood-1d, neighborhood-2d)");
+                    "' (softmax, linear, lightning, neighborhood-1d, neighborhood-2d, decode)");
   }
   Tensor t(extents);
   t.values = std::move(out);
@@ -301,7 +319,7 @@ Against against_of(const Cascade& cascade, const CheckOptions& options) {
                     "' names no built-in reference: compare with your own outputs "
                     "(--against FILE.npz), with another cascade on the same inputs "
                     "(--reference-cascade OTHER.yaml), or add `reference: {function: ...}` "
-                    "(softmax, linear, lightning, neighborhood-1d, neighborhood-2d)");
+                    "(softmax, linear, lightning, neighborhood-1d, neighborhood-2d, decode)");
   return Against::BuiltIn;
 }
 
