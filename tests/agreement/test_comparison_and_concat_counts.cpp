@@ -60,6 +60,11 @@ double cmp_closed_form(const std::string& cascade, const Bindings& b) {
            + T * J * E      // DK
            + T * E * F * J; // BKV
   }
+  if (cascade == "decode-gqa-split") {  // key(s, t, m0) < M over the whole tile box
+    const double box = s("S") * s("T") * s("M0") * s("H");
+    return 4 * box               // BQK, LM, SLN, SLD
+           + box * s("F");       // SLNV
+  }
   return 0;  // no `where`
 }
 
@@ -77,7 +82,7 @@ TEST(ComparisonCounts, EveryShippedCascadeIsItsClosedForm) {
     EXPECT_EQ(comparisons(c, b), want) << name;
     EXPECT_EQ(want != 0, has_where) << name << ": a closed form for every cascade with `where`";
   }
-  EXPECT_EQ(with_conditions, 5);
+  EXPECT_EQ(with_conditions, 6);
   // At other shapes too (P != M, partial tiles).
   const Cascade sc = cascade_named("softmax-causal");
   const Bindings b1 = resolve_bindings(sc, {{"P", "37"}, {"M", "200"}, {"F", "5"}});
