@@ -79,7 +79,7 @@ struct Tolerance {
   double bias = 0;
 };
 inline constexpr int kNoiseRuns = 8;
-inline constexpr double kModelMargin = 1.1;
+inline constexpr double kModelMargin = 1.2;
 inline constexpr double kSpreadSigmas = 6;
 inline constexpr double kBiasSigmas = 5;
 inline constexpr double kFp64AbsoluteTolerance = 1e-12;
