@@ -25,7 +25,7 @@ TEST(LightningVariants, Bf16BoundStillCatchesAPlausibleBug) {
       // keys of a block decayed in the wrong direction when folded into the state
       {"lightning.yaml", "index(len(t) - 1 - j)", "index(j)"},
       // the Triton kernel's lambda^i on the inter-block term without its shifted state
-      {"lightning.yaml", "index(b + 1)", "index(b)", false},
+      {"lightning.yaml", "index(b + 1)", "index(b)"},
   });
 }
 

@@ -206,11 +206,10 @@ inline void expect_round_trip(const std::vector<Variant>& list) {
     expect_round_trip(list());                                 \
   }
 
-// The bf16 bound is loose (first order, worst case: measured bf16 errors are 8-140 times
-// below it), but not so loose that it hides real mistakes: each cascade with one
-// plausible bug fails the bf16 check at its default shapes while the correct one passes.
-// Every bug also fails the fp32 check; `bf16_catches` is false for the few bugs the bf16
-// bound does not see. `also` are further edits (made to the buggy text only) that make the
+// The statistical tolerance hides no real mistake: each cascade with one plausible bug
+// fails the bf16 check at its default shapes while the correct one passes. Every bug also
+// fails the fp32 check; `bf16_catches` is false for a bug bf16 cannot see (none today: the
+// lightning bug the first-order bound it replaced missed, 8 % off, now fails). `also` are further edits (made to the buggy text only) that make the
 // bug reachable or the default shapes telling.
 struct Bug {
   const char* file;
