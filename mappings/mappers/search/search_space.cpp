@@ -39,6 +39,35 @@ std::vector<const ProblemVariable*> wide_ranks(const ProblemEinsum& pe) {
   return out;
 }
 
+// Fills what the chosen ranks leave of the columns (then the rows) with the other wide
+// ranks, widest first, each by what one DRAM tile leaves of it.
+void fill_spatial(const ProblemEinsum& pe, const std::vector<Loop>& dram, const PeArray& array,
+                  std::vector<SpatialChoice>& cols, std::vector<SpatialChoice>& rows) {
+  auto tile = [&](const std::string& rank) {
+    int64_t e = pe.variables[pe.slot_of_rank(rank)].extent;
+    for (const Loop& l : dram)
+      if (l.rank == rank) e = ceil_div(e, l.factor);
+    return e;
+  };
+  std::vector<std::string> used;
+  for (const auto& c : cols) used.push_back(c.rank);
+  for (const auto& c : rows) used.push_back(c.rank);
+  for (auto* side : {&cols, &rows}) {
+    const int64_t dim = side == &cols ? array.cols : array.rows;
+    if (dim <= 1 || side->empty()) continue;
+    int64_t left = dim;
+    for (const auto& c : *side) left /= std::max<int64_t>(1, std::min(c.factor, tile(c.rank)));
+    for (const ProblemVariable* v : wide_ranks(pe)) {
+      if (left <= 1) break;
+      if (contains(used, v->rank) || tile(v->rank) <= 1) continue;
+      const int64_t f = std::min(left, tile(v->rank));
+      side->push_back({v->rank, f});
+      used.push_back(v->rank);
+      left /= f;
+    }
+  }
+}
+
 }  // namespace
 
 uint64_t Genome::hash() const {
@@ -133,6 +162,10 @@ SearchSpace::SearchSpace(const Problem& problem, const ArchSpec& arch,
             break;
           }
       }
+      const size_t plain = list.size();
+      if (wide.size() >= 2)
+        for (size_t i = 0; i < plain; ++i)
+          if (!list[i].cols.empty()) list.push_back({list[i].cols, list[i].rows, true});
       o.spatial.push_back(std::move(list));
     }
     // Buffer-loop orders: option 0 follows the spatial ranks (cols, rows); then each rank,
@@ -312,6 +345,7 @@ Mapping SearchSpace::decode(const Genome& g) const {
       std::vector<SpatialChoice> cols, rows;
       if (!sp.cols.empty()) cols.push_back({sp.cols, array.cols});
       if (!sp.rows.empty()) rows.push_back({sp.rows, array.rows});
+      if (sp.fill) fill_spatial(pe, group.dram_loops, array, cols, rows);
       std::vector<std::string> first = o.orders[g.order[e]];
       if (first.empty() && !o.orders.empty() && g.order[e] == 0 && o.orders.size() > 1) {
         if (!sp.cols.empty()) first.push_back(sp.cols);
@@ -358,9 +392,13 @@ double SearchSpace::lower_bound_cycles(const Genome& g,
       const PeArray& array = arch_.arrays[a];
       const Spatial& sp = o.spatial[g.unit[e]][g.spatial[e]];
       double used = 1;
-      if (!sp.cols.empty())
+      if (sp.fill) {
+        double all = 1;
+        for (const ProblemVariable* v : wide_ranks(pe)) all *= static_cast<double>(v->extent);
+        used = std::min(static_cast<double>(array.pes()), all);
+      } else if (!sp.cols.empty())
         used *= static_cast<double>(std::min(array.cols, pe.variables[pe.slot_of_rank(sp.cols)].extent));
-      if (!sp.rows.empty())
+      if (!sp.fill && !sp.rows.empty())
         used *= static_cast<double>(std::min(array.rows, pe.variables[pe.slot_of_rank(sp.rows)].extent));
       busy[i * arch_.arrays.size() + a] += ii[e][a] * pe.points * bh / used;
       // DRAM: a cascade input is read, an output written, a tensor between groups written

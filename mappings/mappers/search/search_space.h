@@ -17,6 +17,9 @@ namespace cascade::search_detail {
 
 struct Spatial {
   std::string cols, rows;  // rows "" on a 1D array or for none
+  // Narrow ranks leave PEs idle: fill them with the next widest ranks (lightning's
+  // QK[t, b, j] with 64-query blocks: t and b across the 256 columns).
+  bool fill = false;
 };
 
 // The options of one Einsum (index 0 of each list is the default).
