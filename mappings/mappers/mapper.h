@@ -19,6 +19,10 @@
 
 namespace cascade {
 
+// Settings a mapper may read (the search's budget, seed, threads, constraints file), as
+// NAME -> text; mappers that take none ignore them.
+using MapperOptions = std::map<std::string, std::string>;
+
 struct MapperFit {
   bool intended = true;  // the cascade is one the mapper was written for
   std::string note;      // when not: what the mapper is for, and what the cascade is instead
@@ -41,6 +45,12 @@ class Mapper {
   }
   // Candidate mappings, at least one. Throws Error when none exists.
   virtual std::vector<Mapping> candidates(const Problem& problem, const ArchSpec& arch) const = 0;
+  // The same with options (the search reads them; the others ignore them).
+  virtual std::vector<Mapping> candidates(const Problem& problem, const ArchSpec& arch,
+                                          const MapperOptions& options) const {
+    (void)options;
+    return candidates(problem, arch);
+  }
   // Whether this mapper is the one used when none is named (registry order decides ties).
   virtual bool is_default_for(const Cascade& cascade) const {
     (void)cascade;

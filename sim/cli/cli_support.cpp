@@ -14,6 +14,11 @@
 #include "mappings/mappers/registry.h"
 #include "mappings/problem/workload.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <tuple>
+
 namespace cascade::cli {
 
 int64_t parse_integer_option(const std::string& option, const std::string& text, int64_t min,
@@ -106,6 +111,16 @@ void add_design_point_options(CLI::App& command, DesignPointOptions& o) {
                      "A mapper or a mapping file (default: fusemax for a 1-pass cascade that "
                      "partitions M, else generic). Mappers:" +
                          mappers);
+  command.add_option("--search-budget", o.search_budget,
+                     "--mapper search: candidates to generate (pruned and rejected ones count; "
+                     "default 20000), or seconds as 10s (then not reproducible)");
+  command.add_option("--search-seed", o.seed, "--mapper search: the random seed (default 1)");
+  command.add_option("--search-threads", o.search_threads,
+                     "--mapper search: threads evaluating candidates (default 1; the result does "
+                     "not depend on it)");
+  command.add_option("--search-constraints", o.search_constraints,
+                     "--mapper search: a YAML file whose constraints: section the search honours "
+                     "(configs/mappings/README.md)");
   command.add_option("--set", o.sets, "Shapes and parameters, e.g. P=4096,M=4096");
   command.add_option("--seq", o.seq, "Sequence length: sets P and M (an integer >= 1)");
   command
@@ -123,6 +138,18 @@ DesignPoint load_design_point(const DesignPointOptions& o) {
                                : parse_integer_option("--seq", o.seq, 1,
                                                       std::numeric_limits<int64_t>::max());
   settings.overrides = parse_settings(o.sets);
+  const bool search = o.mapper == "search";
+  for (const auto& [key, value, flag] :
+       {std::tuple{"budget", o.search_budget, "--search-budget"}, {"seed", o.seed, "--search-seed"},
+        {"threads", o.search_threads, "--search-threads"},
+        {"constraints", o.search_constraints, "--search-constraints"}}) {
+    if (value.empty()) continue;
+    if (!search) throw Error(std::string(flag) + " needs --mapper search");
+    if (key == std::string("seed") || key == std::string("threads"))
+      parse_integer_option(flag, value, key == std::string("seed") ? 0 : 1, 1 << 30);
+    settings.mapper_options[key] = value;
+  }
+  if (search && isatty(fileno(stderr))) settings.mapper_options["progress"] = "1";
   DesignPoint point = cascade::load_design_point(
       {o.arch, o.workload, o.cascade, o.register_file_energy}, settings);
   print_warnings(point.cascade);

@@ -42,6 +42,8 @@ struct DesignPointOptions {
   std::string arch, workload, cascade, mapper, register_file_energy;
   std::vector<std::string> sets;
   std::string seq;  // "" = the workload's shapes
+  // --mapper search
+  std::string search_budget, seed, search_threads, search_constraints;
 };
 void add_design_point_options(CLI::App& command, DesignPointOptions& options);
 // Loads the files and builds the point (prints the cascade's warnings).

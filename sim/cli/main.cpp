@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "arch/support/error.h"
+#include "sim/analytical/search_evaluator.h"
 #include "sim/cli/commands.h"
 
 int main(int argc, char** argv) {
   using namespace cascade::cli;
+  cascade::install_analytical_search_evaluator();  // --mapper search prices with it
   CLI::App app{"cascade: Einsum-cascade simulator and design model for attention accelerators"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "cascade 0.1.0");

@@ -59,7 +59,7 @@ DesignPoint make_design_point(ArchSpec arch, Workload workload, Cascade cascade,
   p.problem = make_problem(p.cascade, p.bindings, batch_multiplier, head_multiplier,
                            p.arch.word_bytes());
   if (mapper) {
-    p.candidates = mapper->candidates(p.problem, p.arch);
+    p.candidates = mapper->candidates(p.problem, p.arch, settings.mapper_options);
     if (!p.fit.intended)
       for (Mapping& m : p.candidates) m.notes.push_back("note: " + p.fit.note);
   } else {

@@ -31,6 +31,7 @@ struct DesignPointSettings {
   int64_t batch = 0;    // 0: the workload's
   int64_t heads = 0;    // 0: the workload's
   std::map<std::string, std::string> overrides;  // NAME=value (--set)
+  MapperOptions mapper_options;  // the search's budget, seed, threads, constraints
 };
 
 struct DesignPoint {
