@@ -13,6 +13,7 @@
 #include "mappings/analysis/operator_counts.h"
 #include "mappings/analysis/passes.h"
 #include "mappings/cascade/parser.h"
+#include "sim/analytical/search_evaluator.h"
 #include "sim/functional/check.h"
 #include "sim/functional/given_inputs.h"
 #include "sim/python/python_support.h"
@@ -229,6 +230,7 @@ py::dict check_cascade_py(const py::object& cascade, const py::object& inputs,
 PYBIND11_MODULE(cascade, m) {
   using namespace cascade;
   using namespace cascade::python;
+  install_analytical_search_evaluator();  // mapper="search" prices with it, as the CLI's
   m.doc() =
       "cascade: Einsum cascades of attention (parse, print, passes, ops), the functional "
       "executor on NumPy arrays (eval, check), and design points (run, simulate, sweep).";
