@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "arch/arch_reader.h"
+#include "arch/arch_yaml.h"
 #include "arch/support/files.h"
 #include "arch/support/names.h"
 
@@ -37,7 +38,7 @@ std::string format_count(double v) {
 }  // namespace
 
 ArchSpec ArchReader::read() {
-  const YAML::Node root = r_.load(text_);
+  const YAML::Node root = has_root_ ? root_ : r_.load(text_);
   try {
     read_root(root);
   } catch (const YAML::Exception& e) {
@@ -199,6 +200,10 @@ void ArchReader::finish() {
 
 ArchSpec parse_arch_text(const std::string& yaml_text, const std::string& file) {
   return detail::ArchReader(yaml_text, file).read();
+}
+
+ArchSpec parse_arch_yaml(const YAML::Node& root, const std::string& file) {
+  return detail::ArchReader(root, file).read();
 }
 
 ArchSpec load_arch(const std::string& path) {

@@ -20,6 +20,11 @@ namespace cascade::detail {
 class ArchReader {
  public:
   ArchReader(const std::string& text, const std::string& file) : text_(text), r_(file) {}
+  // A tree already parsed (parse_arch_yaml): read as the text it came from would be.
+  ArchReader(const YAML::Node& root, const std::string& file)
+      : text_(no_text()), r_(file), has_root_(true) {
+    root_.reset(root);
+  }
 
   ArchSpec read();
 
@@ -92,8 +97,14 @@ class ArchReader {
   OpAction resolve_action(const PeArray& a, const std::vector<std::string>& pe_names,
                           const std::string& op, const Entry& act, double count);
 
+  static const std::string& no_text() {
+    static const std::string empty;
+    return empty;
+  }
   const std::string& text_;
   YamlReader r_;
+  YAML::Node root_;
+  bool has_root_ = false;
   ArchSpec arch_;
   std::map<std::string, ComponentSource> sources_;
   std::map<std::string, std::pair<std::string, SourceLocation>> owner_;  // component -> array

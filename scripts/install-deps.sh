@@ -12,6 +12,7 @@ packages=(
   python3 python3-numpy python3-yaml python3-matplotlib
   clang-15 libfuzzer-15-dev
   pybind11-dev python3-dev python3-pytest python3-torch
+  libboost-mpi-dev openmpi-bin libopenmpi-dev
 )
 
 missing=()

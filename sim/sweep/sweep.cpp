@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -74,8 +75,15 @@ void check_names(const SweepSpec& spec, FileCache& cache) {
   for (const SettingValue& v : values_of(spec, "arch")) resolve("arch", "arch", v);
   for (const SettingValue& v : values_of(spec, "cascade")) resolve("cascade", "cascades", v);
   const std::vector<std::string> mappers = mapper_names();
-  for (const SettingValue& v : values_of(spec, "mapper"))
-    if (!contains(mappers, v.value)) resolve("mapping", "mappings", v);
+  for (const SettingValue& v : values_of(spec, "mapper")) {
+    if (contains(mappers, v.value)) continue;  // a registered mapper (search, ... included)
+    try {
+      cache.path("mapping", "mappings", v.value);
+    } catch (const Error& e) {
+      throw Error(v.loc, "mapper '" + v.value + "' is not a registered mapper (" +
+                             join(mappers, ", ") + ") and not a mapping file: " + e.message());
+    }
+  }
   const bool cascade_given = swept_anywhere(spec, "cascade");
   for (const SettingValue& v : values_of(spec, "workload")) {
     const std::string file = resolve("workload", "workloads", v);
@@ -197,6 +205,13 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
   std::vector<std::string> keys(summary.points);  // "" until known (a file is missing)
   for (size_t i = 0; i < summary.points; ++i) {
     const SweepPoint p = sweep_point(spec, i);
+    if (!spec.where.empty() &&
+        !std::all_of(spec.where.begin(), spec.where.end(),
+                     [&](const SweepExpression& c) { return c.holds(p.settings); })) {
+      if (i % static_cast<size_t>(options.shards) == static_cast<size_t>(options.shard))
+        ++summary.excluded;
+      continue;  // keys[i] stays "": never computed nor written
+    }
     try {
       keys[i] = point_key(p, files_of(p, cache), cache);
     } catch (const Error&) {
@@ -223,9 +238,27 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
   const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(todo.size())));
   double last_report = 0, busy_since = -1;
   size_t stored_count = 0;
+  std::atomic<bool> compute_returned{false};
+  std::exception_ptr compute_error;  // set before compute_returned
   {
     Workers workers;
-    if (!todo.empty())
+    if (!todo.empty() && options.compute)
+      workers.start(1, [&] {
+        try {
+          options.compute(
+              todo, todo_keys,
+              [&](SweepResult r) {
+                if (r.key.empty()) r.key = fmt::format("error-{}-{:016x}", r.index, fnv1a(r.error));
+                std::lock_guard<std::mutex> lock(done_mutex);
+                done.push_back(std::move(r));
+              },
+              [&] { return workers.stopping(); });
+        } catch (...) {
+          compute_error = std::current_exception();
+        }
+        compute_returned = true;
+      });
+    else if (!todo.empty())
       workers.start(jobs, [&] {
         for (size_t n; !workers.stopping() && (n = next.fetch_add(1)) < todo.size();) {
           SweepResult r;
@@ -277,7 +310,15 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options,
     };
     while (stored_count < todo.size()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const bool returned = compute_returned;  // read before draining: all it delivered
       drain();
+      if (returned && stored_count < todo.size()) {
+        if (compute_error) std::rethrow_exception(compute_error);
+        if (pending.empty())
+          throw Error(fmt::format("sweep {}: the point computation stopped with {} of {} points "
+                                  "stored (a rerun computes the rest)",
+                                  spec.name, stored_count, todo.size()));
+      }
       if (options.progress && elapsed() - last_report >= 2.0) {
         last_report = elapsed();
         const double rate = summary.computed / std::max(1e-9, elapsed());

@@ -16,6 +16,7 @@
 
 #include "arch/support/error.h"
 #include "sim/report/report.h"
+#include "sim/sweep/sweep_expression.h"
 
 namespace cascade {
 
@@ -38,6 +39,9 @@ struct SweepSpec {
   std::map<std::string, SourceLocation> base_loc;        // where each base setting's key is
   std::map<std::string, SourceLocation> base_value_loc;  // and its value
   std::vector<SweepAxis> axes;
+  // `where:`: a point is in the sweep only if every one holds (others are skipped: never
+  // computed, stored or written, their indices left out of the CSV).
+  std::vector<SweepExpression> where;
 
   // The product of the axes' lengths (checked when the file is read: a product that does
   // not fit in 64 bits is an Error at the axis that overflows it).
@@ -77,6 +81,15 @@ struct SweepResult {
 using ConfigFinder = std::function<std::string(const std::string& what, const std::string& folder,
                                                const std::string& given)>;
 
+// Computes the points a run needs elsewhere than in `jobs` threads of this process (the MPI
+// driver, sweep_mpi.h): called once, on a thread of its own, with the indices of the points
+// and their keys ("" when unknown); hands every result to `deliver` (thread-safe) and
+// returns when all are delivered, or early when `stopping()` turns true.
+using SweepCompute = std::function<void(const std::vector<size_t>& todo,
+                                        const std::vector<std::string>& keys,
+                                        const std::function<void(SweepResult)>& deliver,
+                                        const std::function<bool()>& stopping)>;
+
 struct SweepOptions {
   std::string db;                  // SQLite file (created if missing)
   std::string csv;                 // CSV of this sweep's points ("" = none)
@@ -84,11 +97,13 @@ struct SweepOptions {
   int shard = 0, shards = 1;       // compute only the points with index % shards == shard
   std::vector<std::string> merge;  // SQLite files of other shards to copy in first
   bool progress = true;            // a progress line on stderr every few seconds
+  SweepCompute compute;            // empty: `jobs` threads here
 };
 
 struct SweepSummary {
   size_t points = 0;    // in the sweep (all shards)
   size_t selected = 0;  // in this shard
+  size_t excluded = 0;  // of this shard, left out by `where:`
   size_t computed = 0;  // evaluated now
   size_t reused = 0;    // found in the database
   size_t failed = 0;    // evaluated now or found, with an error

@@ -216,6 +216,31 @@ void SweepDatabase::put(const std::string& sweep, const SweepResult& r) {
   check_step(rc, "cannot store a point");
 }
 
+std::vector<SweepResult> SweepDatabase::ok_points(const std::string& sweep) {
+  sqlite3_stmt* st = prepare(
+      "SELECT key, idx, point, mapping, P, latency_s, energy_j, area_mm2 FROM points"
+      " WHERE status = 'ok' AND (?1 = '' OR sweep = ?1) ORDER BY sweep, idx, key");
+  sqlite3_bind_text(st, 1, sweep.c_str(), static_cast<int>(sweep.size()), SQLITE_TRANSIENT);
+  std::vector<SweepResult> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    SweepResult r;
+    r.ok = true;
+    r.key = column_text(st, 0);
+    r.index = static_cast<size_t>(sqlite3_column_int64(st, 1));
+    r.values_json = column_text(st, 2);
+    r.mapping = column_text(st, 3);
+    r.P = sqlite3_column_double(st, 4);
+    r.latency_s = sqlite3_column_double(st, 5);
+    r.energy_j = sqlite3_column_double(st, 6);
+    r.area_mm2 = sqlite3_column_double(st, 7);
+    out.push_back(std::move(r));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("cannot read the points");
+  return out;
+}
+
 bool SweepDatabase::get(const std::string& key, SweepResult& r) {
   if (!select_)
     select_ = prepare(

@@ -42,6 +42,9 @@ class SweepDatabase {
   void put(const std::string& sweep, const SweepResult& result);
   // The stored point of `key` (index, values and key are not read back); false if absent.
   bool get(const std::string& key, SweepResult& result);
+  // The successful points of `sweep` ("" = every sweep), ordered by sweep and index: key,
+  // index, values (JSON), mapping and the report's figures (no summary).
+  std::vector<SweepResult> ok_points(const std::string& sweep);
   // Copies every row of another sweep database (same schema) into this one.
   void merge(const std::string& other);
 

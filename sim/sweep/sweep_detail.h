@@ -49,6 +49,12 @@ class FileCache {
   std::shared_ptr<const Cascade> cascade(const std::string& file) {
     return parsed(cascades_, file, parse_cascade_text);
   }
+  // The architecture of `file` with arch.PATH values (`edits`: key, YAML text) written into
+  // its parsed tree and read with every check of an architecture file; remembered per
+  // distinct set of edits (a sweep's arch axes repeat across its other axes). The file is
+  // parsed as YAML once, never emitted and re-parsed per point. Thread-safe.
+  std::shared_ptr<const ArchSpec> edited_arch(
+      const std::string& file, const std::vector<std::pair<std::string, std::string>>& edits);
 
  private:
   // A file parsed once (parsing runs outside the lock; a race parses twice, keeps one).
@@ -71,6 +77,13 @@ class FileCache {
   std::map<std::string, std::shared_ptr<const ArchSpec>> archs_;
   std::map<std::string, std::shared_ptr<const Workload>> workloads_;
   std::map<std::string, std::shared_ptr<const Cascade>> cascades_;
+  struct EditedArch {
+    std::shared_ptr<const ArchSpec> arch;
+    std::string error;  // the Error's text when the edited file is refused
+  };
+  static constexpr size_t kEditedArchCacheSize = 4096;  // entries; emptied when full
+  std::map<std::string, YAML::Node> trees_;              // parsed architecture files
+  std::map<std::string, EditedArch> edited_;
 };
 
 

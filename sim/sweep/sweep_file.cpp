@@ -4,6 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 
 #include "arch/support/checked.h"
 #include "arch/support/files.h"
@@ -23,7 +25,8 @@ using Entry = YamlReader::Entry;
 // Settings a point can give besides set.NAME and arch.PATH.
 const std::vector<std::string>& plain_keys() {
   static const std::vector<std::string> keys = {
-      "arch", "workload", "cascade", "mapper", "seq", "batch", "heads", "register_file_energy"};
+      "arch", "workload", "cascade", "mapper", "seq", "batch", "heads", "register_file_energy",
+      "fidelity"};
   return keys;
 }
 
@@ -88,11 +91,63 @@ std::string setting_value(const YamlReader& r, const std::string& key, const YAM
                          (value.IsSequence() ? std::string("list") : value.IsMap() ? "map" : "null"));
   if (key == "seq" || key == "batch" || key == "heads")
     r.positive_integer(value, loc, "'" + key + "'");
+  // The cycle model (SystemC) elaborates once per process, so a cycle point needs a process
+  // of its own (`cascade simulate`); not wired into sweeps yet, refused here rather than
+  // silently run analytically.
+  if (key == "fidelity" && text == "cycle")
+    throw Error(loc, "'fidelity: cycle' is not supported in sweeps yet: run the point with "
+                     "`cascade simulate` (the sweep runs the analytical model)");
+  if (key == "fidelity" && text != "analytical")
+    throw Error(loc, "'fidelity' must be analytical or cycle, got '" + text + "'");
   if (key == "register_file_energy" && text != "all_instances" && text != "one_instance")
     throw Error(loc, "'register_file_energy' must be all_instances or one_instance, got '" + text +
                          "'");
   if (text.empty()) throw Error(loc, "the value of '" + key + "' is empty");
   return text;
+}
+
+// An axis given as a range, `{from: A, to: B, step: S}` (A, A+S, ...) or `{from: A, to: B,
+// times: F}` (A, A*F, ...; F > 1), up to B inclusive; values print as integers when they
+// are. A range of more than kMaxRangeValues values is refused.
+constexpr size_t kMaxRangeValues = 1000000;
+std::vector<std::string> range_values(const YamlReader& r, const YAML::Node& map,
+                                      const SourceLocation& loc, const std::string& key) {
+  double from = 0, to = 0, by = 0;
+  bool has_from = false, has_to = false, geometric = false, has_by = false;
+  for (const Entry& e : r.entries(map, "the range of '" + key + "'")) {
+    if (e.key == "from") {
+      from = r.number(e.value, e.value_loc, "'from'");
+      has_from = true;
+    } else if (e.key == "to") {
+      to = r.number(e.value, e.value_loc, "'to'");
+      has_to = true;
+    } else if (e.key == "step" || e.key == "times") {
+      if (has_by) throw Error(e.key_loc, "a range takes 'step' or 'times', not both");
+      by = r.positive_number(e.value, e.value_loc, "'" + e.key + "'");
+      geometric = e.key == "times";
+      has_by = true;
+      if (geometric && !(by > 1)) throw Error(e.value_loc, "'times' must be greater than 1");
+    } else {
+      throw Error(e.key_loc, unknown_key_message(e.key, "a range", {"from", "to", "step", "times"}));
+    }
+  }
+  if (!has_from || !has_to || !has_by)
+    throw Error(loc, "a range is {from: A, to: B, step: S} or {from: A, to: B, times: F}");
+  if (to < from) throw Error(loc, fmt::format("a range from {} down to {}: 'to' must be >= 'from'", from, to));
+  if (geometric && !(from > 0)) throw Error(loc, "a geometric range ('times') needs 'from' > 0");
+  std::vector<std::string> out;
+  // Values are computed as from * F^i (or from + i*S), never accumulated, so 16 * 2^5 is
+  // exactly 512; the last value may exceed `to` by a rounding error only.
+  for (size_t i = 0;; ++i) {
+    const double v = geometric ? from * std::pow(by, static_cast<double>(i))
+                               : from + by * static_cast<double>(i);
+    if (v > to * (1 + 1e-12)) break;
+    if (out.size() == kMaxRangeValues)
+      throw Error(loc, fmt::format("the range of '{}' has more than {} values", key, kMaxRangeValues));
+    out.push_back(v == std::floor(v) && std::fabs(v) < 9e15 ? fmt::format("{}", static_cast<int64_t>(v))
+                                                             : fmt::format("{}", v));
+  }
+  return out;
 }
 
 void check_key(const std::string& key, const SourceLocation& loc) {
@@ -127,6 +182,7 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
   SweepSpec spec;
   spec.file = file;
   bool has_base = false, has_axes = false;
+  std::vector<std::pair<std::string, SourceLocation>> where;  // text, location
   for (const Entry& e : r.entries(root, "the sweep file")) {
     if (e.key == "name") {
       spec.name = r.text(e.value, e.value_loc, "'name'");
@@ -180,31 +236,54 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
           check_key(a.key, a.key_loc);
           if (std::find(axis.keys.begin(), axis.keys.end(), a.key) != axis.keys.end())
             throw Error(a.key_loc, "'" + a.key + "' twice in one axis");
-          if (!a.value.IsSequence() || a.value.size() == 0)
-            throw Error(a.value_loc, "the values of '" + a.key + "' must be a non-empty list");
+          std::vector<std::pair<std::string, SourceLocation>> values;
+          if (a.value.IsMap()) {
+            for (const std::string& v : range_values(r, a.value, a.value_loc, a.key))
+              values.emplace_back(setting_value(r, a.key, YAML::Node(v), a.value_loc), a.value_loc);
+          } else if (a.value.IsSequence() && a.value.size() > 0) {
+            for (size_t i = 0; i < a.value.size(); ++i) {
+              const SourceLocation loc = r.at_value(a.value[i], a.value_loc);
+              values.emplace_back(setting_value(r, a.key, a.value[i], loc), loc);
+            }
+          } else {
+            throw Error(a.value_loc, "the values of '" + a.key +
+                                         "' must be a non-empty list or a range {from, to, "
+                                         "step | times}");
+          }
           if (axis.keys.empty())
-            length = a.value.size();
-          else if (a.value.size() != length)
+            length = values.size();
+          else if (values.size() != length)
             throw Error(a.value_loc, fmt::format("'{}' has {} values but '{}' in the same axis "
                                                  "has {}: zipped settings need equally many",
-                                                 a.key, a.value.size(), axis.keys.front(), length));
+                                                 a.key, values.size(), axis.keys.front(), length));
           axis.keys.push_back(a.key);
-          for (size_t i = 0; i < a.value.size(); ++i) {
+          for (size_t i = 0; i < values.size(); ++i) {
             if (axis.values.size() <= i) {
               axis.values.emplace_back();
               axis.value_locs.emplace_back();
             }
-            const SourceLocation loc = r.at_value(a.value[i], a.value_loc);
-            axis.values[i].push_back(setting_value(r, a.key, a.value[i], loc));
-            axis.value_locs[i].push_back(loc);
+            axis.values[i].push_back(values[i].first);
+            axis.value_locs[i].push_back(values[i].second);
           }
         }
         spec.axes.push_back(axis);
       }
+    } else if (e.key == "where") {
+      // Parsed below, once every setting's name is known.
+      if (e.value.IsScalar()) {
+        where.emplace_back(e.value.Scalar(), e.value_loc);
+      } else if (e.value.IsSequence()) {
+        for (const YAML::Node& c : e.value) {
+          const SourceLocation loc = r.at_value(c, e.value_loc);
+          where.emplace_back(r.text(c, loc, "a 'where' condition"), loc);
+        }
+      } else {
+        throw Error(e.value_loc, "'where' must be a condition or a list of conditions");
+      }
     } else {
       throw Error(e.key_loc, unknown_key_message(
                                  e.key, "the sweep file",
-                                 {"name", "description", "citations", "base", "axes"}));
+                                 {"name", "description", "citations", "base", "axes", "where"}));
     }
   }
   if (spec.name.empty()) throw Error(r.start(), "missing required key 'name'");
@@ -220,6 +299,10 @@ SweepSpec parse_sweep_text(const std::string& yaml_text, const std::string& file
       swept[k] = a.loc;
     }
   spec.points();  // an Error at the axis where the product leaves 64 bits
+  std::set<std::string> names;
+  for (const auto& [k, v] : spec.base) names.insert(k);
+  for (const auto& [k, loc] : swept) names.insert(k);
+  for (const auto& [text, loc] : where) spec.where.emplace_back(text, loc, names);
   for (const char* required : {"arch", "workload"})
     if (!spec.base.count(required) && !swept.count(required))
       throw Error(r.start(),

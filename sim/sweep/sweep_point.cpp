@@ -9,6 +9,7 @@
 
 #include "arch/support/files.h"
 #include "arch/support/names.h"
+#include "arch/arch_yaml.h"
 #include "mappings/mappers/registry.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/model/design_point.h"
@@ -118,6 +119,42 @@ YAML::Node node_at(const YAML::Node& root, const std::string& path, const std::s
   return node;
 }
 
+std::shared_ptr<const ArchSpec> FileCache::edited_arch(
+    const std::string& file, const std::vector<std::pair<std::string, std::string>>& edits) {
+  std::string key = file;
+  for (const auto& [k, v] : edits) key += fmt::format("\n{} {}={}", v.size(), k, v);  // unambiguous
+  const std::shared_ptr<const ArchSpec> arch = this->arch(file);
+  YAML::Node tree;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = edited_.find(key);
+    if (it != edited_.end()) {
+      if (!it->second.error.empty()) throw Error(it->second.error);
+      return it->second.arch;
+    }
+    auto t = trees_.find(file);
+    if (t == trees_.end()) t = trees_.emplace(file, YAML::Load(texts_.at(file))).first;
+    tree.reset(YAML::Clone(t->second));  // a copy to edit (yaml-cpp trees share on assignment)
+  }
+  for (const auto& [k, v] : edits) {
+    YAML::Node target = node_at(tree, k.substr(5), arch->name);
+    target = YAML::Load(v);  // a YAML::Exception (a bad value) is not cached: it is cheap
+  }
+  EditedArch result;
+  try {
+    result.arch = std::make_shared<const ArchSpec>(parse_arch_yaml(tree, file));
+  } catch (const Error& e) {
+    result.error = "architecture " + arch->name + " with the point's values: " + e.message();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (edited_.size() >= kEditedArchCacheSize) edited_.clear();
+    edited_.emplace(key, result);
+  }
+  if (!result.error.empty()) throw Error(result.error);
+  return result.arch;
+}
+
 PointFiles files_of(const SweepPoint& point, FileCache& cache) {
   PointFiles f;
   f.arch = cache.path("arch", "arch", scalar(point.settings, "arch"));
@@ -153,29 +190,12 @@ SweepResult evaluate_point(const SweepPoint& point, FileCache& cache, const std:
     r.values_json = values_json(point);
     const PointFiles files = files_of(point, cache);
     r.key = key.empty() ? point_key(point, files, cache) : key;
-    // The architecture, with the point's arch.PATH values written into its YAML.
+    // The architecture, with the point's arch.PATH values written into its parsed tree.
     std::shared_ptr<const ArchSpec> arch = cache.arch(files.arch);
-    bool edited = false;
-    YAML::Node tree;
-    for (const auto& [k, v] : point.settings) {
-      if (!starts_with(k, "arch.")) continue;
-      if (!edited) tree.reset(YAML::Load(cache.text(files.arch)));
-      edited = true;
-      YAML::Node target = node_at(tree, k.substr(5), arch->name);
-      target = YAML::Load(v);
-    }
-    ArchSpec edited_arch;
-    if (edited) {
-      YAML::Emitter out;
-      out << tree;
-      try {
-        edited_arch = parse_arch_text(out.c_str(), files.arch);
-      } catch (const Error& e) {
-        throw Error("architecture " + arch->name + " with the point's values: " + e.message());
-      }
-    } else {
-      edited_arch = *arch;
-    }
+    std::vector<std::pair<std::string, std::string>> edits;
+    for (const auto& [k, v] : point.settings)
+      if (starts_with(k, "arch.")) edits.emplace_back(k, v);
+    ArchSpec edited_arch = edits.empty() ? *arch : *cache.edited_arch(files.arch, edits);
     const std::string accounting = scalar(point.settings, "register_file_energy");
     if (!accounting.empty())
       edited_arch.register_file_energy = parse_register_file_energy(accounting);
