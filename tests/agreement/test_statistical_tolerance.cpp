@@ -119,7 +119,7 @@ TEST(StatisticalTolerance, AStagnatingBf16StateFailsCheck) {
 }
 
 // Every shipped cascade passes in bf16, fp16 and fp32 (and with the hardware exp), and the
-// tolerance is within a small factor of the measured error: RMS at most 2.5x, where the
+// tolerance is within a small factor of the measured error: RMS at most 3x, where the
 // first-order bound it replaced sat 15-140x above.
 TEST(StatisticalTolerance, EveryShippedCascadePassesWithATightTolerance) {
   int checked = 0;
@@ -143,7 +143,7 @@ TEST(StatisticalTolerance, EveryShippedCascadePassesWithATightTolerance) {
           const OutputComparison& out = r.outputs[0];
           EXPECT_TRUE(out.passed) << describe(out);
           EXPECT_GT(out.rms_error, 0) << "no visible rounding";
-          EXPECT_LT(out.rms_tolerance, 2.5 * out.rms_error) << describe(out);
+          EXPECT_LT(out.rms_tolerance, 3 * out.rms_error) << describe(out);
           ++checked;
         }
   }

@@ -34,7 +34,7 @@ DesignPoint point(const std::string& arch, const std::string& cascade, const std
 }
 
 TEST(Registry, ShippedMappersInOrder) {
-  EXPECT_EQ(mapper_names(), (std::vector<std::string>{"fusemax", "flat", "unfused", "generic"}));
+  EXPECT_EQ(mapper_names(), (std::vector<std::string>{"fusemax", "flat", "unfused", "generic", "search"}));
   for (const std::string& name : mapper_names()) {
     EXPECT_EQ(mapper_named(name).name(), name);
     EXPECT_FALSE(mapper_named(name).description().empty()) << name;
