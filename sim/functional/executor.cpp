@@ -13,6 +13,7 @@
 #include "mappings/analysis/operator_counts.h"
 #include "mappings/cascade/index_program.h"
 #include "sim/functional/executor_kernel.h"
+#include "sim/functional/rounding_noise.h"
 
 namespace cascade {
 
@@ -24,13 +25,6 @@ using namespace executor_detail;
 // enum holds any int); only Kernel's own rounding steps (rnd, store) know it.
 constexpr NumberFormat kNoise = static_cast<NumberFormat>(64);
 
-// FNV-1a: a platform-independent hash of an Einsum's name for its noise stream.
-uint64_t name_hash(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
 // One Einsum compiled for one set of shapes.
 class Kernel {
  public:
@@ -38,8 +32,7 @@ class Kernel {
          TensorMap& tensors, const std::map<std::string, NumberFormat>& formats,
          const ExecutionOptions& options)
       : cascade_(cascade), bindings_(bindings), einsum_(einsum), options_(options),
-        noise_state_(options.noise_seed * 0x9e3779b97f4a7c15ULL ^ name_hash(einsum.output) ^
-                     (static_cast<uint64_t>(einsum.loc.line) << 32 | static_cast<uint64_t>(einsum.loc.column))) {
+        noise_(options.noise_seed, einsum) {
     const EinsumVariables vars = einsum_variables(einsum);
     std::map<std::string, int> scope;
     auto add_slot = [&](const std::string& v) {
@@ -326,95 +319,23 @@ class Kernel {
     return 0;
   }
 
-  // The value functions in the noise model: the exact value, perturbed once per rounding
-  // of the function's documented steps (number_format.h: sigmoid and softplus round three
-  // times). The hardware exp also carries its argument reduction's error: t = x log2(e)
-  // rounded (with log2(e) itself) is off by up to 2u|t|, a relative 2u|x| of 2^t; its
-  // fraction, Horner steps and scaling add about 4u (number_format.h's bound).
   double call_with_noise(const Node& n) {
     const double a = evaluate<kNoise>(n.args[0]);
-    const NoiseFormat& r = noise_arith_;
-    auto exp_noisy = [&](double x) {
-      return options_.exp == ExpMode::Exact ? perturb(std::exp(x), r) : hardware_exp_noisy(x);
-    };
-    switch (n.function) {
-      case Function::Exp: return exp_noisy(a);
-      case Function::Sqrt: return perturb(std::sqrt(a), r);
-      case Function::Log: return perturb(std::log(a), r);
-      case Function::Abs: return std::fabs(a);
-      case Function::Relu: return a > 0 ? a : (std::isnan(a) ? a : 0.0);
-      case Function::Elu1: return a > 0 ? perturb(a + 1.0, r) : exp_noisy(a);
-      case Function::Sigmoid: return perturb(1.0 / perturb(1.0 + exp_noisy(-a), r), r);
-      case Function::Tanh: return perturb(std::tanh(a), r);
-      case Function::Softplus:
-        return perturb(std::max(a, 0.0) + perturb(std::log1p(exp_noisy(-std::fabs(a))), r), r);
-      case Function::Max: return maximum(a, evaluate<kNoise>(n.args[1]));
-      case Function::Min: return -maximum(-a, -evaluate<kNoise>(n.args[1]));
-      case Function::Pow: return perturb(std::pow(a, evaluate<kNoise>(n.args[1])), r);
-    }
-    return 0;
-  }
-
-  // number_format.h's hardware exp with its constants rounded to the accumulation format
-  // (systematic, as in the datapath) and its rounded steps perturbed instead. t - i and the
-  // scaling by 2^i are exact there (no noise).
-  double hardware_exp_noisy(double x) {
-    const NumberFormat f = options_.accumulate;
-    const NoiseFormat& r = noise_arith_;
-    if (std::isnan(x)) return x;
-    const double t = perturb(x * round_to(f, detail::kLog2E), r);
-    if (!(std::fabs(t) < 2048.0)) return t > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-    const double i = std::floor(t);
-    const double frac = t - i;
-    double p = round_to(f, detail::kExp2C5);
-    for (double c : {detail::kExp2C4, detail::kExp2C3, detail::kExp2C2, detail::kExp2C1, detail::kExp2C0})
-      p = perturb(perturb(p * frac, r) + round_to(f, c), r);
-    return std::ldexp(p, static_cast<int>(i));
-  }
-
-  // A rounding's error as noise: what rounding to nearest would change, half an ulp of the
-  // format at x, scaled by d uniform in [-1, 1] (so the model's errors have the size and
-  // distribution of round-to-nearest's on data whose low bits are random).
-  struct NoiseFormat {
-    int precision = 0;     // significand bits p; 0: exact (fp64 steps stay exact)
-    int min_exponent = 0;  // of the smallest normal, 2^min_exponent
-    static NoiseFormat of(NumberFormat f) {
-      if (f == NumberFormat::FP64) return {};
-      return {mantissa_bits(f) + 1, 2 - (1 << (exponent_bits(f) - 1))};
-    }
-  };
-  double uniform_sign() {  // uniform in [-1, 1), SplitMix64
-    uint64_t z = (noise_state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
-  }
-  double perturb(double x, const NoiseFormat& f) {
-    if (x == 0 || f.precision == 0 || !std::isfinite(x)) return x;
-    // |x| in [2^binade, 2^(binade+1)): the double's exponent field (x is normal in double
-    // wherever the formats above round it; below their normal range the ulp stays fixed).
-    const int exponent = static_cast<int>((std::bit_cast<uint64_t>(x) >> 52) & 0x7ff) - 1023;
-    const int binade = std::max(exponent, f.min_exponent);
-    const double half_ulp = std::bit_cast<double>(static_cast<uint64_t>(binade - f.precision + 1023) << 52);
-    return x + uniform_sign() * half_ulp;
-  }
-  double perturb_relative(double x, double u) {
-    if (x == 0 || u == 0 || !std::isfinite(x) || !std::isfinite(u)) return x;
-    return x * (1.0 + uniform_sign() * u);
+    const double b = n.args.size() > 1 ? evaluate<kNoise>(n.args[1]) : 0.0;
+    return noise_.function(n.function, a, b, options_.exp, options_.accumulate, noise_arith_);
   }
 
   // An arithmetic result rounded to the accumulation format (or perturbed like it).
   template <NumberFormat F>
   double rnd(double x) {
-    if constexpr (F == kNoise) return perturb(x, noise_arith_);
+    if constexpr (F == kNoise) return noise_.perturb(x, noise_arith_);
     else return round_as<F>(x);
   }
 
   // An Einsum's result rounded to its tensor's storage format (or perturbed like it).
   template <NumberFormat F>
   double store(double x) {
-    if constexpr (F == kNoise) return perturb(x, noise_store_);
+    if constexpr (F == kNoise) return noise_.perturb(x, noise_store_);
     else return round_to(output_format_, x);
   }
 
@@ -675,7 +596,7 @@ class Kernel {
   std::vector<int64_t> slots_;
   int fixed_slot_ = -1;
   int64_t fixed_value_ = 0;
-  uint64_t noise_state_ = 0;
+  RoundingNoise noise_;
   NoiseFormat noise_arith_, noise_store_;  // the formats the noise model stands in for
 };
 
@@ -710,22 +631,9 @@ TensorMap execute(const Cascade& cascade, const Bindings& bindings, const Tensor
   for (const TensorInfo& t : cascade.tensors)
     if (t.producer >= 0) tensors[t.name] = Tensor(tensor_extents(t, bindings));
 
-  // The rounding-noise model perturbs only what depends on the inputs: a table computed from
-  // parameters and indices alone (decay powers, say) is the same constant on every run, so it
-  // is rounded as in the datapath, its error systematic like a rounded parameter's.
-  std::vector<bool> reads_inputs(cascade.einsums.size(), false);
-  if (options.rounding_noise) {
-    std::set<std::string> dependent;
-    for (const TensorDecl& in : cascade.inputs) dependent.insert(in.name);
-    for (const EinsumGroup& group : evaluation_order(cascade))
-      for (int pass = 0; pass < 2; ++pass)  // twice: a recurrence reads its own group
-        for (int e : group.einsums)
-          for (const TensorInfo& t : cascade.tensors)
-            if (dependent.count(t.name) && std::count(t.consumers.begin(), t.consumers.end(), e)) {
-              reads_inputs[e] = true;
-              dependent.insert(cascade.einsums[e].output);
-            }
-  }
+  // The noise model perturbs only what depends on the inputs (rounding_noise.h).
+  const std::vector<bool> reads_inputs =
+      options.rounding_noise ? einsums_reading_inputs(cascade) : std::vector<bool>(cascade.einsums.size());
   for (const EinsumGroup& group : evaluation_order(cascade)) {
     std::vector<Kernel> kernels;
     kernels.reserve(group.einsums.size());
