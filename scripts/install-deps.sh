@@ -13,6 +13,7 @@ packages=(
   clang-15 libfuzzer-15-dev
   pybind11-dev python3-dev python3-pytest python3-torch
   libboost-mpi-dev openmpi-bin libopenmpi-dev
+  slurm-wlm munge
 )
 
 missing=()
