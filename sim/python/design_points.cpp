@@ -1,15 +1,9 @@
 // The Python module's design points: run (the analytical model), simulate (the SystemC
 // cycle model, in a forked child) and sweep. Reports are the CLI's JSON as dicts.
 //
-// Why simulate() forks: SystemC elaborates and runs once per process (DESIGN.md, pitfalls),
-// and a Python session wants more than one simulation. The parent loads and ranks the point
-// (errors in the files raise here, before any fork), then a forked child runs the cycle
-// model and sends the report back through a pipe; the parent never touches SystemC, so
-// every child starts from a fresh kernel. A fork needs no executable on a path (an installed
-// module works alone) and nothing re-reads the files. The child runs only C++ (no Python
-// calls, no threads) and leaves with _exit, skipping Python's and SystemC's exit handlers.
+// simulate() runs the cycle model in a forked child (sim/systemc/forked_child.h says why): a
+// fork needs no executable on a path, so an installed module works alone.
 #include <pybind11/stl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,6 +22,7 @@
 #include "sim/python/python_support.h"
 #include "sim/report/report.h"
 #include "sim/sweep/sweep.h"
+#include "sim/systemc/forked_child.h"
 #include "sim/systemc/simulate_point.h"
 
 namespace cascade::python {
@@ -64,86 +59,6 @@ DesignPoint load_point(const std::string& arch, const std::string& workload,
   DesignPoint point = load_design_point(files, s);
   warn(point.cascade);
   return point;
-}
-
-void write_all(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the parent went away: nothing left to tell
-    done += static_cast<size_t>(n);
-  }
-}
-
-// Runs `work` in a forked child and returns what it returned. An Error in the child is
-// rethrown here with its location; a child that dies (a signal, a crash) is an Error too.
-std::string run_in_child(const std::function<std::string()>& work) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw Error(std::string("simulate: pipe: ") + std::strerror(errno));
-  std::fflush(stdout);  // or the child's copy of buffered output is written twice
-  std::fflush(stderr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw Error(std::string("simulate: fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    // 'R' + the result, or 'E' + file NUL line NUL column NUL message, or 'X' + message.
-    std::string reply;
-    try {
-      reply = "R" + work();
-    } catch (const Error& e) {
-      const SourceLocation& at = e.where();
-      reply = "E" + at.file + '\0' + std::to_string(at.line) + '\0' + std::to_string(at.column) +
-              '\0' + e.message();
-    } catch (const std::exception& e) {
-      reply = std::string("X") + e.what();
-    } catch (...) {
-      reply = "Xunknown exception";
-    }
-    write_all(fds[1], reply);
-    ::close(fds[1]);
-    std::fflush(stdout);
-    std::fflush(stderr);
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string reply;
-  int status = 0;
-  {
-    py::gil_scoped_release release;  // a simulation takes seconds: let other threads run
-    char buffer[1 << 16];
-    for (;;) {
-      const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      reply.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(fds[0]);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  if (reply.empty()) {
-    if (WIFSIGNALED(status))
-      throw Error("simulate: the simulation's process died of signal " +
-                  std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")");
-    throw Error("simulate: the simulation's process exited with status " +
-                std::to_string(WEXITSTATUS(status)) + " without a result");
-  }
-  const std::string body = reply.substr(1);
-  if (reply[0] == 'R') return body;
-  if (reply[0] == 'E') {
-    const size_t a = body.find('\0'), b = body.find('\0', a + 1), c = body.find('\0', b + 1);
-    SourceLocation at;
-    at.file = body.substr(0, a);
-    at.line = std::atoi(body.substr(a + 1, b - a - 1).c_str());
-    at.column = std::atoi(body.substr(b + 1, c - b - 1).c_str());
-    throw Error(at, body.substr(c + 1));
-  }
-  throw std::runtime_error(body);
 }
 
 py::object run_point(const std::string& arch, const std::string& workload,
@@ -193,12 +108,18 @@ py::object simulate_point(const std::string& arch, const std::string& workload,
   s.execution.exp = parse_exp_mode(exp);
   const AnalyticalModel analytical(point.problem, point.arch);
   const DesignPointResult ranked = evaluate_design_point(point, analytical);
-  const std::string text = run_in_child([&] {
-    const SimulatedPoint simulated = simulate_design_point(point, ranked, s);
-    nlohmann::json j = json_report(point, simulated.result);
-    j["simulation"] = simulation_json(simulated);
-    return j.dump();
-  });
+  std::string text;
+  {
+    py::gil_scoped_release release;  // a simulation takes seconds: let other threads run
+    text = run_in_forked_child(
+        [&] {
+          const SimulatedPoint simulated = simulate_design_point(point, ranked, s);
+          nlohmann::json j = json_report(point, simulated.result);
+          j["simulation"] = simulation_json(simulated);
+          return j.dump();
+        },
+        "simulate");
+  }
   return py::module_::import("json").attr("loads")(text);
 }
 

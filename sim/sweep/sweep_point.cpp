@@ -14,6 +14,8 @@
 #include "sim/analytical/analytical_model.h"
 #include "sim/model/design_point.h"
 #include "sim/sweep/sweep_detail.h"
+#include "sim/systemc/forked_child.h"
+#include "sim/systemc/simulate_point.h"
 
 namespace cascade::sweep_detail {
 
@@ -71,7 +73,46 @@ std::string values_json(const SweepPoint& point) {
   return j.dump();
 }
 
-// `key`: the point's key when the caller has computed it, else "".
+// A `fidelity: cycle` point: the mapping the analytical model ranked best (`ranked`), run by
+// the cycle model as `cascade simulate --timing-only` runs it (default slice scaling), in a
+// forked child (SystemC runs once per process: sim/systemc/forked_child.h). The child sends
+// back the Stats a row reads (doubles in JSON read back exactly); energy and latency are
+// computed here from them, as simulate does; the mapping and area are the parent's.
+DesignPointResult simulate_in_child(const DesignPoint& design, const DesignPointResult& ranked) {
+  const std::string reply = run_in_forked_child(
+      [&] {
+        SimulateSettings settings;
+        settings.timing_only = true;
+        const Stats st = simulate_design_point(design, ranked, settings).result.stats;
+        const nlohmann::json j = {{"fidelity", st.fidelity},   {"actions", st.actions},
+                                  {"busy", st.busy_cycles},    {"cycles", st.cycles},
+                                  {"bottleneck", st.bottleneck}, {"dram", st.dram_bytes},
+                                  {"dram_read", st.dram_read_bytes},
+                                  {"dram_write", st.dram_write_bytes},
+                                  {"utilization", st.utilization}, {"stalls", st.stalls}};
+        return j.dump();
+      },
+      "a fidelity: cycle point");
+  const nlohmann::json j = nlohmann::json::parse(reply);
+  DesignPointResult result = ranked;
+  Stats& st = result.stats;
+  st = Stats{};
+  j.at("fidelity").get_to(st.fidelity);
+  j.at("actions").get_to(st.actions);
+  j.at("busy").get_to(st.busy_cycles);
+  j.at("cycles").get_to(st.cycles);
+  j.at("bottleneck").get_to(st.bottleneck);
+  j.at("dram").get_to(st.dram_bytes);
+  j.at("dram_read").get_to(st.dram_read_bytes);
+  j.at("dram_write").get_to(st.dram_write_bytes);
+  j.at("utilization").get_to(st.utilization);
+  j.at("stalls").get_to(st.stalls);
+  result.energy = energy_of(design.arch, st);
+  result.latency_s = latency_of(design.arch, st);
+  result.considered.clear();
+  return result;
+}
+
 }  // namespace
 
 // The node at `path` (map keys; in a list, the item whose `name` is the segment), or an
@@ -212,7 +253,9 @@ SweepResult evaluate_point(const SweepPoint& point, FileCache& cache, const std:
     settings.mapper = files.mapping.empty() ? scalar(point.settings, "mapper") : files.mapping;
     const DesignPoint design = make_design_point(std::move(edited_arch), *workload, *cascade, settings);
     const AnalyticalModel model(design.problem, design.arch);
-    const DesignPointResult result = evaluate_design_point(design, model);
+    const DesignPointResult ranked = evaluate_design_point(design, model);
+    const DesignPointResult result =
+        scalar(point.settings, "fidelity") == "cycle" ? simulate_in_child(design, ranked) : ranked;
     r.ok = true;
     r.summary = summary_row(design, result);
     r.mapping = result.mapping.name;

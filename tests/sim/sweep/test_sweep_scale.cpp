@@ -132,9 +132,10 @@ TEST(SweepWhere, ErrorInFileAtItsColumn) {
 }
 
 TEST(SweepSettings, FidelityAndMapperNames) {
-  EXPECT_EQ(error_of(std::string(kHead) + "axes:\n  - fidelity: [analytical, cycle]\n"),
-            "s.yaml:4:28: error: 'fidelity: cycle' is not supported in sweeps yet: run the point "
-            "with `cascade simulate` (the sweep runs the analytical model)");
+  // Both fidelities are accepted (tests/cli/sweep_fidelity.sh runs cycle points).
+  EXPECT_EQ(parse_sweep_text(std::string(kHead) + "axes:\n  - fidelity: [analytical, cycle]\n",
+                             "s.yaml").points(),
+            2u);
   EXPECT_EQ(error_of(std::string(kHead) + "axes:\n  - fidelity: [fast]\n"),
             "s.yaml:4:16: error: 'fidelity' must be analytical or cycle, got 'fast'");
   // An unknown mapper name is neither a registered mapper nor a mapping file.
