@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 
 #include "mappings/mapping/mapping_file.h"
 #include "sim/analytical/analytical_model.h"
@@ -65,18 +66,31 @@ SearchResult search(const DesignPoint& p, SearchOptions o) {
 }
 
 TEST(Search, SameMappingWithOneAndTwoThreads) {
-  const DesignPoint p = point("fusemax", "softmax-1pass", 1024, "fusemax");
-  SearchOptions o;
-  o.budget_candidates = 3000;
-  o.seed = 7;
-  const SearchResult one = search(p, o);
-  o.threads = 2;
-  const SearchResult two = search(p, o);
-  ASSERT_FALSE(one.pareto.empty());
-  EXPECT_EQ(print_mapping(one.pareto.front().mapping), print_mapping(two.pareto.front().mapping));
-  EXPECT_EQ(one.generated, two.generated);
-  EXPECT_EQ(one.pruned, two.pruned);
-  EXPECT_EQ(one.evaluated, two.evaluated);
+  for (const auto& [arch, cascade, seq] : {std::tuple{"fusemax", "softmax-1pass", 1024},
+                                           std::tuple{"flat", "softmax-3pass", 4096}}) {
+    const DesignPoint p = point(arch, cascade, seq, "generic");
+    SearchOptions o;
+    o.budget_candidates = 3000;
+    o.seed = 7;
+    const SearchResult one = search(p, o);
+    ASSERT_FALSE(one.pareto.empty());
+    for (int threads : {2, 3}) {
+      o.threads = threads;
+      const SearchResult other = search(p, o);
+      EXPECT_EQ(one.generated, other.generated);
+      EXPECT_EQ(one.pruned, other.pruned);
+      EXPECT_EQ(one.evaluated, other.evaluated);
+      EXPECT_EQ(one.valid, other.valid);
+      EXPECT_EQ(one.duplicates, other.duplicates);
+      EXPECT_EQ(one.rejected, other.rejected);
+      ASSERT_EQ(one.pareto.size(), other.pareto.size()) << cascade << ", " << threads << " threads";
+      for (size_t i = 0; i < one.pareto.size(); ++i) {
+        EXPECT_EQ(print_mapping(one.pareto[i].mapping), print_mapping(other.pareto[i].mapping));
+        EXPECT_EQ(one.pareto[i].latency_s, other.pareto[i].latency_s);
+        EXPECT_EQ(one.pareto[i].energy_j, other.pareto[i].energy_j);
+      }
+    }
+  }
 }
 
 TEST(Search, CountsAddUpAndTheBoundHolds) {
