@@ -73,6 +73,11 @@ void SearchSpace::build_tables() {
       }
       t.spatial.push_back(std::move(list));
     }
+    double whole[64];  // the whole iteration space of one (batch, head)
+    for (size_t v = 0; v < pe.variables.size(); ++v)
+      whole[v] = v < 2 ? 1.0 : static_cast<double>(pe.variables[v].extent);
+    for (const ProblemAccess& acc : pe.accesses)
+      t.footprint.push_back(access_elements(problem_, acc, whole, false));
     for (int a : o.units) {  // register_tile_words of a nest without register loops
       const PeArray& array = arch_.arrays[a];
       ResolvedEinsum none;

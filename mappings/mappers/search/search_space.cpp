@@ -384,7 +384,7 @@ double SearchSpace::lower_bound_cycles(const Genome& g,
                                        const std::vector<std::vector<double>>& ii) const {
   // The groups: runs of the evaluation order, cut where cut[p] is set.
   thread_local std::vector<int> group_of, first_position, counted;
-  thread_local std::vector<double> busy, dram_words;
+  thread_local std::vector<double> busy, dram_words, most;
   const size_t n = problem_.order.size();
   group_of.resize(problem_.einsums.size());
   first_position.clear();
@@ -402,6 +402,7 @@ double SearchSpace::lower_bound_cycles(const Genome& g,
   busy.assign(arrays * groups, 0);
   dram_words.assign(groups, 0);
   counted.assign(problem_.tensors.size(), -1);  // the group that counted it
+  most.resize(problem_.tensors.size());         // the most of it that group's accesses touch
   for (size_t p = 0; p < n; ++p) {
     const int e = problem_.order[p];
     const int i = group_of[e];
@@ -410,18 +411,26 @@ double SearchSpace::lower_bound_cycles(const Genome& g,
     const double used = tables_[e].spatial[g.unit[e]][g.spatial[e]].pes_used;
     busy[static_cast<size_t>(i) * arrays + a] += ii[e][a] * pe.points * bh / used;
     // DRAM: a cascade input is read, an output written, a tensor between groups written
-    // and read at least once.
-    for (const ProblemAccess& acc : pe.accesses) {
+    // and read at least once: what the group's accesses touch of it (the most any one
+    // touches; AV reads only the last slice of the iterative RNV[m1+1, ...]).
+    for (size_t k = 0; k < pe.accesses.size(); ++k) {
+      const ProblemAccess& acc = pe.accesses[k];
       const ProblemTensor& t = problem_.tensors[acc.tensor];
       const bool between = !acc.write && t.producer >= 0 && group_of[t.producer] != i;
       const bool leaves = acc.write && !t.output && [&] {
         for (int c : t.consumers) if (group_of[c] != i) return true;
         return false;
       }();
-      if (((!acc.write && t.input) || (acc.write && t.output) || between || leaves) &&
-          counted[acc.tensor] != i) {
-        counted[acc.tensor] = i;
-        dram_words[i] += t.elements * bh;
+      if ((!acc.write && t.input) || (acc.write && t.output) || between || leaves) {
+        if (counted[acc.tensor] != i) {
+          counted[acc.tensor] = i;
+          most[acc.tensor] = 0;
+        }
+        const double touched = tables_[e].footprint[k];
+        if (touched > most[acc.tensor]) {
+          dram_words[i] += (touched - most[acc.tensor]) * bh;
+          most[acc.tensor] = touched;
+        }
       }
     }
   }

@@ -80,8 +80,8 @@ class SearchSpace {
   std::string violated(const Mapping& m) const;
   // A lower bound on the cycles of the decoded mapping: the busiest array's compute
   // (points x II / PEs used) and DRAM's unavoidable traffic (inputs read, outputs written,
-  // tensors between groups written and read once) per group, summed (sequential) or
-  // maxed (overlapped).
+  // tensors between groups written and read once, each as much as its accesses touch) per
+  // group, summed (sequential) or maxed (overlapped).
   double lower_bound_cycles(const Genome& g, const std::vector<std::vector<double>>& ii) const;
   // Busy PE-cycles per PE of array `array` (the numerator of its utilization): exact, since
   // it depends only on which Einsums the array runs.
@@ -109,6 +109,7 @@ class SearchSpace {
     std::vector<int> rest;                           // output ranks, then reduced (slots >= 2)
     std::vector<int> wide;                           // wide_ranks(), as slots
     std::vector<bool> registers_overflow;            // per unit option
+    std::vector<double> footprint;  // per access: elements it touches per (batch, head)
   };
   void build_tables();
   std::string factor_violation(const SearchConstraints::Factor& c) const;

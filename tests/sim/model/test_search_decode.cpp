@@ -2,13 +2,15 @@
 // replaces: a genome decoded into a Mapping, checked by violated(Mapping), resolved by
 // resolve_mapping and priced by the analytical model from the Mapping. On random genomes of
 // several cascades and architectures: the same resolved mapping field by field, the same
-// verdict (constraint, which check failed) and the same score bit for bit.
+// verdict (constraint, which check failed) and the same score bit for bit; the search's lower
+// bound below the model's cycles.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
 #include "mappings/mappers/search/search_space.h"
+#include "mappings/mapping/mapping_file.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/analytical/search_evaluator.h"
 #include "sim/model/design_point.h"
@@ -157,8 +159,10 @@ TEST_P(FastPath, SameAsDecodeResolveAndEvaluate) {
     EXPECT_EQ(score.latency_s, slow.latency_s);
     EXPECT_EQ(score.energy_j, slow.energy_j);
     EXPECT_EQ(score.utilization, slow.utilization);
-    // The busy PE-cycles of the utilization: exact.
+    // The lower bound holds (to the search's 1e-6); the busy PE-cycles of the utilization
+    // are exact.
     const double cycles = model.evaluate(m).cycles;
+    EXPECT_LE(space.lower_bound_cycles(g, ii), cycles * (1 + 1e-6)) << print_mapping(m);
     for (size_t a = 0; a < p.arch.arrays.size(); ++a) {
       const double occupancy = space.occupancy(g, ii, static_cast<int>(a));
       EXPECT_EQ(cycles > 0 ? occupancy / cycles : 0, slow.utilization[a]);
