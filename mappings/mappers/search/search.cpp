@@ -62,6 +62,9 @@ struct Candidate {
   bool evaluated = false;           // reached the model (which may still reject it)
   const std::string* reason = nullptr;  // why the model rejected it (kFit, kOp, kInvalid)
   double bound = 0;
+  // > 0: excluded by min_utilization alone, by this much (the sum over the minimums of what
+  // the utilization lacks; for one excluded before its evaluation, its upper bound's).
+  double shortfall = 0;
 };
 
 // The hashes of the genomes generated so far (open addressing, linear probing: no allocation
@@ -238,6 +241,11 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
   HashSet seen;
   std::vector<Scored> elite;  // the best few, best first
   std::vector<Scored> front;  // Pareto front, latency ascending
+  struct Near {
+    Genome genome;
+    double shortfall, bound;
+  };
+  std::vector<Near> near;  // excluded by min_utilization alone, closest first
   std::map<std::string, int64_t> by_constraint;
   std::map<std::string, std::string> first_error;
   const size_t kElite = 8, kBatch = 256;
@@ -319,6 +327,18 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
       c.pruned = true;
       return;
     }
+    // A utilization of at least the minimum needs cycles <= busy PE-cycles / minimum; the
+    // busy PE-cycles are exact and the model's cycles at least the bound, so below this
+    // upper bound the constraint excludes the candidate before its evaluation.
+    if (c.bound > 0)
+      for (const MinUtilization& u : min_utilization) {
+        const double most = space.occupancy(c.genome, ii, u.array) / (c.bound * (1 - 1e-6));
+        if (most < u.minimum) {
+          c.constraint = u.words;
+          c.shortfall += u.minimum - most;
+        }
+      }
+    if (c.shortfall > 0) return;
     ResolvedMapping& rm = resolved[static_cast<size_t>(t)];
     switch (space.resolve(c.genome, rm, c.constraint)) {
       case SearchSpace::Decoded::Constraint: return;
@@ -340,7 +360,10 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
       return;
     }
     for (const MinUtilization& u : min_utilization)
-      if (c.score.utilization[u.array] < u.minimum) c.constraint = u.words;
+      if (c.score.utilization[u.array] < u.minimum) {
+        c.constraint = u.words;
+        c.shortfall += u.minimum - c.score.utilization[u.array];
+      }
   };
   BatchPool pool(threads, evaluate);
 
@@ -355,8 +378,13 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
       // duplicate without hashing it.
       bool changed = true;
       if (next_enumerated < enumerated.size()) set_enumerated(enumerated[next_enumerated++], c.genome);
-      else if (elite.empty()) {
+      else if (elite.empty() && near.empty()) {
         c.genome = base;
+        changed = mutate(c.genome);
+      } else if (elite.empty()) {
+        // Nothing valid yet under a min_utilization: climb from the closest to it.
+        const size_t i = std::min(near.size() - 1, static_cast<size_t>(std::geometric_distribution<int>(0.5)(rng)));
+        c.genome = near[i].genome;
         changed = mutate(c.genome);
       } else {
         // A parent among the best few, the best more often.
@@ -374,7 +402,7 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
       c.constraint.clear();
       c.pruned = c.evaluated = false;
       c.reason = nullptr;
-      c.bound = 0;
+      c.bound = c.shortfall = 0;
       c.score.valid = false;
       ++count;
     }
@@ -385,6 +413,16 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
       if (c.pruned) {
         ++result.pruned;
         continue;
+      }
+      if (c.shortfall > 0 && elite.empty()) {
+        // Kept as parents while nothing is valid (the smallest shortfall, then the bound).
+        const auto pos = std::find_if(near.begin(), near.end(), [&](const Near& n) {
+          return c.shortfall < n.shortfall || (c.shortfall == n.shortfall && c.bound < n.bound);
+        });
+        if (static_cast<size_t>(pos - near.begin()) < kElite) {
+          near.insert(pos, Near{c.genome, c.shortfall, c.bound});
+          if (near.size() > kElite) near.pop_back();
+        }
       }
       if (!c.constraint.empty() && !c.evaluated) {
         ++result.rejected[kConstraint];

@@ -14,7 +14,8 @@
 // Strategy: first the structures (fusion x schedule x DRAM tiling) with every Einsum's
 // default choices, enumerated with the most fused first; then seeded local search (1-3 genes
 // of one of the best candidates mutated at a time). A candidate whose compute or DRAM lower
-// bound already exceeds the best latency found is dropped without evaluation. Candidates are generated sequentially from one seeded generator and evaluated in batches
+// bound already exceeds the best latency found is dropped without evaluation, and so is one
+// whose utilization cannot reach a min_utilization even at its lower-bound cycles. Candidates are generated sequentially from one seeded generator and evaluated in batches
 // of 256 by a pool of threads started once per search; results merge in generation order,
 // so a seed and a budget in candidates give the same mapping with any number of threads.
 // A candidate is decoded straight into a ResolvedMapping (search_decode.cpp) and priced
