@@ -317,6 +317,10 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
 
   for (size_t gi = 0; gi < mapping.groups.size(); ++gi) {
     const MappingGroup& g = mapping.groups[gi];
+    if (g.serialized_units && mapping.schedule == GroupSchedule::Overlapped)  // as files say
+      throw Error(g.loc, "group " + g.name +
+                             ": 'units: serialized' needs 'schedule: sequential' (overlapped "
+                             "groups share their arrays' busy time)");
     ResolvedGroup rg;
     rg.name = g.name;
     rg.serialized_units = g.serialized_units;

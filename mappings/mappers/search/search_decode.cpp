@@ -123,7 +123,7 @@ SearchSpace::Decoded SearchSpace::resolve(const Genome& g, ResolvedMapping& rm,
     ResolvedGroup& rg = rm.groups[i];
     rg.name.clear();
     rg.einsums.clear();
-    rg.serialized_units = g.serialized[p0] != 0;
+    rg.serialized_units = g.serialized[p0] != 0 && !g.overlapped;  // as decode()
     loops_begin.push_back(static_cast<uint32_t>(loops.size()));
     loops.push_back({-1, problem_.batch});
     loops.push_back({-2, problem_.heads});

@@ -344,7 +344,9 @@ Mapping SearchSpace::decode(const Genome& g) const {
       for (const Loop& l : group.dram_loops) twice = twice || l.rank == d.rank;
       if (used && !twice) group.dram_loops.push_back({d.rank, d.factor, {}});
     }
-    group.serialized_units = g.serialized[p0] != 0;
+    // Overlapped groups share their arrays' busy time: only a sequential schedule has
+    // serialized groups (as resolve_mapping and mapping files require).
+    group.serialized_units = g.serialized[p0] != 0 && !g.overlapped;
     for (int e : members) {
       group_of[e] = static_cast<int>(i);
       const ProblemEinsum& pe = problem_.einsums[e];

@@ -36,8 +36,9 @@ struct DramLoopOption {
 };
 
 // Genes, per position p of the evaluation order: cut[p] (a new group starts at p, p > 0),
-// and the group genes read from a group's first position; per Einsum (cascade index) unit,
-// spatial and order; per tensor placement; one schedule gene.
+// and the group genes read from a group's first position (serialized only under the
+// sequential schedule); per Einsum (cascade index) unit, spatial and order; per tensor
+// placement; one schedule gene.
 struct Genome {
   std::vector<uint16_t> cut;
   std::vector<uint16_t> loop_a, loop_b;  // DRAM loops of a group starting here
