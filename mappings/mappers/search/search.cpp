@@ -5,24 +5,22 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
-#include <exception>
-#include <mutex>
 #include <random>
-#include <thread>
 #include <utility>
 
 #include "arch/support/names.h"
+#include "mappings/mappers/search/search_pool.h"
 #include "mappings/mappers/search/search_space.h"
 
 namespace cascade {
 
+using search_detail::BatchPool;
 using search_detail::Genome;
 using search_detail::SearchSpace;
+using search_detail::Verdict;
 
 namespace {
 
@@ -53,19 +51,6 @@ struct Scored {
 bool better(double la, double ea, double lb, double eb) {
   return la < lb * (1 - 1e-9) || (la <= lb * (1 + 1e-9) && ea < eb);
 }
-
-struct Candidate {
-  Genome genome;
-  SearchScore score;
-  std::string constraint;  // the violated one
-  bool pruned = false;
-  bool evaluated = false;           // reached the model (which may still reject it)
-  const std::string* reason = nullptr;  // why the model rejected it (kFit, kOp, kInvalid)
-  double bound = 0;
-  // > 0: excluded by min_utilization alone, by this much (the sum over the minimums of what
-  // the utilization lacks; for one excluded before its evaluation, its upper bound's).
-  double shortfall = 0;
-};
 
 // The hashes of the genomes generated so far (open addressing, linear probing: no allocation
 // per genome; 0 marks a free slot, so a hash of 0 is kept apart).
@@ -101,87 +86,6 @@ class HashSet {
   std::vector<uint64_t> slots_;
   size_t size_ = 0;
   bool zero_ = false;
-};
-
-// Runs job(thread, i) for every i < n on `threads` threads (the caller's among them), started
-// once per search; each thread takes the next item from one atomic counter. Which thread
-// runs an item never matters: every job is a pure function of its item (and the thread's
-// scratch). Between batches a thread spins briefly before it sleeps: a batch takes about a
-// millisecond, and waking a thread costs a good part of that.
-class BatchPool {
- public:
-  BatchPool(int threads, std::function<void(int, size_t)> job) : job_(std::move(job)) {
-    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { serve(t); });
-  }
-  ~BatchPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-      ++round_;
-    }
-    start_.notify_all();
-    for (std::thread& w : workers_) w.join();
-  }
-  void run(size_t n) {
-    if (workers_.empty()) {
-      for (size_t i = 0; i < n; ++i) job_(0, i);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      n_ = n;
-      next_ = 0;
-      busy_ = workers_.size();
-      ++round_;
-    }
-    start_.notify_all();
-    drain(0);
-    spin([&] { return busy_ == 0; });
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busy_ == 0; });
-    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
-  }
-
- private:
-  template <class Ready>
-  static void spin(Ready ready) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-    for (int i = 1; !ready(); ++i)
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return;
-  }
-  void drain(int t) {
-    try {
-      for (size_t i; (i = next_.fetch_add(1)) < n_;) job_(t, i);
-    } catch (...) {
-      next_ = n_;  // the others stop too
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!error_) error_ = std::current_exception();
-    }
-  }
-  void serve(int t) {
-    uint64_t seen = 0;
-    for (;;) {
-      spin([&] { return round_ != seen; });
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        start_.wait(lock, [&] { return round_ != seen; });
-        seen = round_;
-        if (stop_) return;
-      }
-      drain(t);
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
-    }
-  }
-  std::function<void(int, size_t)> job_;
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;  // guards the changes of round_, busy_, stop_ and error_
-  std::condition_variable start_, done_;
-  std::atomic<uint64_t> round_{0};
-  std::atomic<size_t> busy_{0}, next_{0};
-  size_t n_ = 0;
-  bool stop_ = false;
-  std::exception_ptr error_;
 };
 
 }  // namespace
@@ -315,101 +219,99 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
 
   // Evaluation of one candidate (in parallel): the genome's constraints, the lower bounds,
   // the decoded mapping's constraints and checks, the model.
-  std::vector<Candidate> batch(kBatch);
   std::vector<ResolvedMapping> resolved(static_cast<size_t>(threads));
-  double best_cycles = INFINITY;
-  auto evaluate = [&](int t, size_t i) {
-    Candidate& c = batch[i];
-    c.constraint = space.violated(c.genome);
-    if (!c.constraint.empty()) return;
-    c.bound = space.lower_bound_cycles(c.genome, ii);
-    if (c.bound > best_cycles * (1 + 1e-9)) {
-      c.pruned = true;
+  auto evaluate = [&](int t, const Genome& g, double best_cycles, Verdict& v) {
+    v.constraint.clear();
+    v.pruned = v.evaluated = false;
+    v.reason = nullptr;
+    v.bound = v.shortfall = 0;
+    v.score.valid = false;
+    v.constraint = space.violated(g);
+    if (!v.constraint.empty()) return;
+    v.bound = space.lower_bound_cycles(g, ii);
+    if (v.bound > best_cycles * (1 + 1e-9)) {
+      v.pruned = true;
       return;
     }
     // A utilization of at least the minimum needs cycles <= busy PE-cycles / minimum; the
     // busy PE-cycles are exact and the model's cycles at least the bound, so below this
     // upper bound the constraint excludes the candidate before its evaluation.
-    if (c.bound > 0)
+    if (v.bound > 0)
       for (const MinUtilization& u : min_utilization) {
-        const double most = space.occupancy(c.genome, ii, u.array) / (c.bound * (1 - 1e-6));
+        const double most = space.occupancy(g, ii, u.array) / (v.bound * (1 - 1e-6));
         if (most < u.minimum) {
-          c.constraint = u.words;
-          c.shortfall += u.minimum - most;
+          v.constraint = u.words;
+          v.shortfall += u.minimum - most;
         }
       }
-    if (c.shortfall > 0) return;
+    if (v.shortfall > 0) return;
     ResolvedMapping& rm = resolved[static_cast<size_t>(t)];
-    switch (space.resolve(c.genome, rm, c.constraint)) {
+    switch (space.resolve(g, rm, v.constraint)) {
       case SearchSpace::Decoded::Constraint: return;
       case SearchSpace::Decoded::DoesNotFit:
-        c.evaluated = true;
-        c.reason = &kFit;
+        v.evaluated = true;
+        v.reason = &kFit;
         return;
       case SearchSpace::Decoded::Invalid:
-        c.evaluated = true;
-        c.reason = &kInvalid;
+        v.evaluated = true;
+        v.reason = &kInvalid;
         return;
       case SearchSpace::Decoded::Ok: break;
     }
-    c.evaluated = true;
-    evaluators[t]->evaluate(rm, c.score);
-    if (!c.score.valid) {
-      const std::string reason = reason_of(c.score.error);
-      c.reason = reason == kFit ? &kFit : reason == kOp ? &kOp : &kInvalid;
+    v.evaluated = true;
+    evaluators[t]->evaluate(rm, v.score);
+    if (!v.score.valid) {
+      const std::string reason = reason_of(v.score.error);
+      v.reason = reason == kFit ? &kFit : reason == kOp ? &kOp : &kInvalid;
       return;
     }
     for (const MinUtilization& u : min_utilization)
-      if (c.score.utilization[u.array] < u.minimum) {
-        c.constraint = u.words;
-        c.shortfall += u.minimum - c.score.utilization[u.array];
+      if (v.score.utilization[u.array] < u.minimum) {
+        v.constraint = u.words;
+        v.shortfall += u.minimum - v.score.utilization[u.array];
       }
   };
-  BatchPool pool(threads, evaluate);
+  BatchPool pool(threads, kBatch, evaluate);
 
   int64_t stale = 0;  // consecutive duplicates: the reachable space is exhausted
   while (!out_of_budget() && stale < 20000) {
     // Generate a batch (sequentially: the order fixes the result).
+    std::vector<search_detail::Candidate>& batch = pool.next_batch();
     size_t count = 0;
-    best_cycles = elite.empty() ? INFINITY : elite.front().latency * arch.clock_hz;
     while (count < kBatch && !out_of_budget() && stale < 20000) {
-      Candidate& c = batch[count];
+      Genome& genome = batch[count].genome;
       // An unchanged parent was seen (the base genome is the first enumerated one): a
       // duplicate without hashing it.
       bool changed = true;
-      if (next_enumerated < enumerated.size()) set_enumerated(enumerated[next_enumerated++], c.genome);
+      if (next_enumerated < enumerated.size()) set_enumerated(enumerated[next_enumerated++], genome);
       else if (elite.empty() && near.empty()) {
-        c.genome = base;
-        changed = mutate(c.genome);
+        genome = base;
+        changed = mutate(genome);
       } else if (elite.empty()) {
         // Nothing valid yet under a min_utilization: climb from the closest to it.
         const size_t i = std::min(near.size() - 1, static_cast<size_t>(std::geometric_distribution<int>(0.5)(rng)));
-        c.genome = near[i].genome;
-        changed = mutate(c.genome);
+        genome = near[i].genome;
+        changed = mutate(genome);
       } else {
         // A parent among the best few, the best more often.
         const size_t i = std::min(elite.size() - 1, static_cast<size_t>(std::geometric_distribution<int>(0.5)(rng)));
-        c.genome = elite[i].genome;
-        changed = mutate(c.genome);
+        genome = elite[i].genome;
+        changed = mutate(genome);
       }
-      if (!changed || !seen.insert(c.genome.hash())) {
+      if (!changed || !seen.insert(genome.hash())) {
         ++result.duplicates;
         ++stale;
         continue;
       }
       stale = 0;
       ++result.generated;
-      c.constraint.clear();
-      c.pruned = c.evaluated = false;
-      c.reason = nullptr;
-      c.bound = c.shortfall = 0;
-      c.score.valid = false;
       ++count;
     }
-    pool.run(count);
+    pool.run(count, elite.empty() ? INFINITY : elite.front().latency * arch.clock_hz);
     // Merge in generation order.
     for (size_t k = 0; k < count; ++k) {
-      const Candidate& c = batch[k];
+      const Genome& genome = batch[k].genome;
+      const Verdict& c = batch[k].verdict;
       if (c.pruned) {
         ++result.pruned;
         continue;
@@ -420,7 +322,7 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
           return c.shortfall < n.shortfall || (c.shortfall == n.shortfall && c.bound < n.bound);
         });
         if (static_cast<size_t>(pos - near.begin()) < kElite) {
-          near.insert(pos, Near{c.genome, c.shortfall, c.bound});
+          near.insert(pos, Near{genome, c.shortfall, c.bound});
           if (near.size() > kElite) near.pop_back();
         }
       }
@@ -439,7 +341,7 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
         ++result.rejected[*c.reason];
         // The words: the first such candidate again, as `cascade run` would evaluate it.
         if (!first_error.count(*c.reason))
-          first_error.emplace(*c.reason, evaluators[0]->evaluate(space.decode(c.genome)).error);
+          first_error.emplace(*c.reason, evaluators[0]->evaluate(space.decode(genome)).error);
         continue;
       }
       ++result.valid;
@@ -449,7 +351,7 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
         return better(latency, energy, e.latency, e.energy);
       });
       if (static_cast<size_t>(pos - elite.begin()) < kElite) {
-        elite.insert(pos, Scored{c.genome, latency, energy});
+        elite.insert(pos, Scored{genome, latency, energy});
         if (elite.size() > kElite) elite.pop_back();
       }
       bool dominated = false;
@@ -458,7 +360,7 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
         std::erase_if(front, [&](const Scored& f) { return latency <= f.latency && energy <= f.energy; });
         const auto at = std::upper_bound(front.begin(), front.end(), latency,
                                          [](double l, const Scored& f) { return l < f.latency; });
-        front.insert(at, Scored{c.genome, latency, energy});
+        front.insert(at, Scored{genome, latency, energy});
       }
     }
     if (options.progress)
