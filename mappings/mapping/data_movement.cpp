@@ -48,18 +48,30 @@ Transfer transfer(const Problem& problem, const ProblemEinsum& pe, const Resolve
 
 DataMovement analyze_data_movement(const Problem& problem, const ArchSpec& arch,
                                    const ResolvedMapping& rm) {
-  (void)arch;
   DataMovement dm;
-  dm.tensors.resize(problem.tensors.size());
+  analyze_data_movement(problem, arch, rm, dm);
+  return dm;
+}
+
+void analyze_data_movement(const Problem& problem, const ArchSpec& arch, const ResolvedMapping& rm,
+                           DataMovement& dm) {
+  dm.tensors.assign(problem.tensors.size(), TensorTraffic{});
   dm.groups.resize(rm.groups.size());
-  std::vector<double> fill(problem.tensors.size());
+  for (GroupTraffic& gt : dm.groups) {  // reset, keeping the tiles' storage
+    gt.buffer.needed_bytes = gt.buffer.spillable_bytes = gt.buffer.spilled_fraction = 0;
+    gt.buffer.tiles.clear();
+    gt.dram_reads = gt.dram_writes = 0;
+  }
+  dm.dram_reads = dm.dram_writes = dm.buffer_reads = dm.buffer_writes = 0;
+  thread_local std::vector<double> fill;
+  fill.assign(problem.tensors.size(), 0.0);
   for (size_t g = 0; g < rm.groups.size(); ++g) {
     GroupTraffic& gt = dm.groups[g];
     if (g < rm.buffers.size()) {  // the numbers, not the tiles (rm.buffers has those)
       gt.buffer.needed_bytes = rm.buffers[g].needed_bytes;
       gt.buffer.spillable_bytes = rm.buffers[g].spillable_bytes;
     } else {
-      gt.buffer = group_buffer_usage(problem, rm, static_cast<int>(g));
+      group_buffer_usage(problem, rm, static_cast<int>(g), gt.buffer);
     }
     const double capacity = arch.global_buffer() ? arch.global_buffer()->capacity_bytes : 0;
     if (gt.buffer.spillable_bytes > 0) {
@@ -129,7 +141,6 @@ DataMovement analyze_data_movement(const Problem& problem, const ArchSpec& arch,
     dm.buffer_reads += t.buffer_reads;
     dm.buffer_writes += t.buffer_writes;
   }
-  return dm;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -29,5 +29,8 @@ struct DataMovement {
 
 DataMovement analyze_data_movement(const Problem& problem, const ArchSpec& arch,
                                    const ResolvedMapping& mapping);
+// The same into `into`, reusing its storage.
+void analyze_data_movement(const Problem& problem, const ArchSpec& arch,
+                           const ResolvedMapping& mapping, DataMovement& into);
 
 }  // namespace cascade

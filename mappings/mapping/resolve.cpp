@@ -132,15 +132,84 @@ int dram_loop_slot(const Problem& problem, const ProblemEinsum& pe, const std::s
   return -1;
 }
 
+LoopCheck finish_resolved_loops(const ProblemEinsum& pe, const PeArray& array, ResolvedEinsum& re) {
+  LoopCheck check;
+  auto fail = [&](LoopProblem p, int slot) {
+    check.problem = p;
+    check.slot = slot;
+    return check;
+  };
+  for (size_t i = re.level_end[1]; i < re.level_end[2]; ++i) {
+    const ResolvedLoop& loop = re.loops[i];
+    if (loop.slot >= 0 && loop.factor > 1 && pe.variables[loop.slot].iterative)
+      return fail(LoopProblem::IterativeSpatial, loop.slot);
+  }
+  re.cols_used = 1;
+  for (size_t i = re.level_end[1]; i < re.cols_end; ++i) re.cols_used *= re.loops[i].factor;
+  re.rows_used = 1;
+  for (size_t i = re.cols_end; i < re.level_end[2]; ++i) re.rows_used *= re.loops[i].factor;
+  if (re.cols_used > array.cols) return fail(LoopProblem::TooManyColumns, -1);
+  if (re.rows_used > array.rows) return fail(LoopProblem::TooManyRows, -1);
+  // Coverage, and the factors without padding (innermost level first).
+  double covered[64];
+  for (size_t v = 0; v < pe.variables.size(); ++v) covered[v] = 1.0;
+  for (size_t i = re.loops.size(); i-- > 0;) {
+    ResolvedLoop& loop = re.loops[i];
+    if (loop.slot < 0) continue;
+    const double extent = static_cast<double>(pe.variables[loop.slot].extent);
+    const double remaining = std::max(1.0, extent / covered[loop.slot]);
+    loop.effective = std::min(static_cast<double>(loop.factor), remaining);
+    covered[loop.slot] *= static_cast<double>(loop.factor);
+  }
+  // The outermost loop over a rank may pad its last iteration, not run empty ones.
+  double outermost[64];
+  for (size_t v = 0; v < pe.variables.size(); ++v) outermost[v] = 0;
+  for (size_t i = 0; i < re.loops.size(); ++i) {
+    const ResolvedLoop& loop = re.loops[i];
+    const bool spatial = i >= re.level_end[1] && i < re.level_end[2];  // may underuse the array
+    if (loop.slot >= 0 && outermost[loop.slot] == 0)
+      outermost[loop.slot] = spatial ? 1.0 : static_cast<double>(loop.factor);
+  }
+  for (size_t s = 0; s < pe.variables.size(); ++s)
+    if (outermost[s] > 1 &&
+        (outermost[s] - 1) * (covered[s] / outermost[s]) >= static_cast<double>(pe.variables[s].extent)) {
+      check.covered = covered[s];
+      check.outermost = outermost[s];
+      return fail(LoopProblem::OuterFactorTooLarge, static_cast<int>(s));
+    }
+  for (size_t s = 0; s < pe.variables.size(); ++s)
+    if (covered[s] < static_cast<double>(pe.variables[s].extent)) {
+      check.covered = covered[s];
+      return fail(LoopProblem::NotCovered, static_cast<int>(s));
+    }
+  re.temporal_iterations = 1;
+  for (size_t i = 0; i < re.loops.size(); ++i)
+    if (re.loops[i].slot >= 0 && (i < re.level_end[1] || i >= re.level_end[2]))
+      re.temporal_iterations *= static_cast<double>(re.loops[i].factor);
+  return check;
+}
+
 GroupBuffer group_buffer_usage(const Problem& problem, const ResolvedMapping& rm, int group) {
   GroupBuffer usage;
+  group_buffer_usage(problem, rm, group, usage);
+  return usage;
+}
+
+void group_buffer_usage(const Problem& problem, const ResolvedMapping& rm, int group,
+                        GroupBuffer& usage) {
+  usage.needed_bytes = usage.spillable_bytes = usage.spilled_fraction = 0;
+  usage.tiles.clear();
   const std::vector<int>& position = problem.position;
-  std::vector<int> einsums = rm.groups[group].einsums;
+  // Scratch reused across calls (the search resolves many mappings per thread).
+  thread_local std::vector<int> einsums, first;
+  thread_local std::vector<double> footprint;
+  thread_local std::vector<char> aliased, donated;
+  einsums.assign(rm.groups[group].einsums.begin(), rm.groups[group].einsums.end());
   std::sort(einsums.begin(), einsums.end(),
             [&](int a, int b) { return position[a] < position[b]; });
 
-  std::vector<double> footprint(problem.tensors.size(), -1);
-  std::vector<int> first(problem.tensors.size(), -1);
+  footprint.assign(problem.tensors.size(), -1);
+  first.assign(problem.tensors.size(), -1);
   double ext[64];
   for (int e : einsums) {
     const ProblemEinsum& pe = problem.einsums[e];
@@ -158,7 +227,8 @@ GroupBuffer group_buffer_usage(const Problem& problem, const ResolvedMapping& rm
   }
   // In place: an elementwise Einsum's global-buffer output takes the space of a
   // global-buffer input that it reads last.
-  std::vector<bool> aliased(problem.tensors.size(), false), donated(problem.tensors.size(), false);
+  aliased.assign(problem.tensors.size(), 0);
+  donated.assign(problem.tensors.size(), 0);
   for (int e : einsums) {
     const ProblemEinsum& pe = problem.einsums[e];
     if (!pe.elementwise) continue;
@@ -174,8 +244,8 @@ GroupBuffer group_buffer_usage(const Problem& problem, const ResolvedMapping& rm
       for (int c : in.consumers)
         if (position[c] > position[e]) last = false;
       if (!last) continue;
-      aliased[out] = true;
-      donated[a.tensor] = true;
+      aliased[out] = 1;
+      donated[a.tensor] = 1;
       break;
     }
   }
@@ -189,7 +259,44 @@ GroupBuffer group_buffer_usage(const Problem& problem, const ResolvedMapping& rm
     (tile.spill ? usage.spillable_bytes : usage.needed_bytes) += tile.bytes;
     usage.tiles.push_back(tile);
   }
-  return usage;
+}
+
+CapacityCheck check_capacity(const Problem& problem, const ArchSpec& arch, ResolvedMapping& rm,
+                             bool registers) {
+  CapacityCheck check;
+  const Component* buffer = arch.global_buffer();
+  rm.buffers.resize(rm.groups.size());  // reuses the tiles' storage
+  for (size_t g = 0; g < rm.groups.size(); ++g)
+    group_buffer_usage(problem, rm, static_cast<int>(g), rm.buffers[g]);
+  for (size_t g = 0; g < rm.groups.size(); ++g) {
+    const GroupBuffer& usage = rm.buffers[g];
+    if (usage.tiles.empty()) continue;
+    const double capacity = buffer ? buffer->capacity_bytes : 0;
+    if (usage.needed_bytes <= capacity) continue;
+    check.group = static_cast<int>(g);
+    return check;
+  }
+  if (!registers) return check;
+  for (size_t e = 0; e < problem.einsums.size(); ++e) {
+    const ResolvedEinsum& re = rm.einsums[e];
+    const PeArray& array = arch.arrays[re.array];
+    if (array.register_file_entries <= 0) continue;
+    const double words = register_tile_words(problem, problem.einsums[e], re);
+    if (words > static_cast<double>(array.register_file_entries)) {
+      check.einsum = static_cast<int>(e);
+      check.register_words = words;
+      return check;
+    }
+  }
+  return check;
+}
+
+double register_tile_words(const Problem& problem, const ProblemEinsum& pe, const ResolvedEinsum& re) {
+  double ext[64];
+  tile_extents(pe, re, kRegisterLevel, ext);
+  double words = 0;
+  for (const ProblemAccess& a : pe.accesses) words += access_elements(problem, a, ext, true);
+  return words;
 }
 
 namespace {
@@ -205,12 +312,15 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
     re.loops.clear();
   }
   rm.groups.clear();
-  rm.buffers.clear();
   std::vector<const EinsumMapping*> einsum_mapping(problem.einsums.size(), nullptr);
   const SourceLocation& where = mapping.loc;
 
   for (size_t gi = 0; gi < mapping.groups.size(); ++gi) {
     const MappingGroup& g = mapping.groups[gi];
+    if (g.serialized_units && mapping.schedule == GroupSchedule::Overlapped)  // as files say
+      throw Error(g.loc, "group " + g.name +
+                             ": 'units: serialized' needs 'schedule: sequential' (overlapped "
+                             "groups share their arrays' busy time)");
     ResolvedGroup rg;
     rg.name = g.name;
     rg.serialized_units = g.serialized_units;
@@ -257,68 +367,36 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
       re.level_end[2] = static_cast<uint32_t>(re.loops.size());
       resolve_loops(problem, pe, em.register_loops, re.loops, false, "register");
       re.level_end[3] = static_cast<uint32_t>(re.loops.size());
-      for (size_t i = re.level_end[1]; i < re.level_end[2]; ++i) {
-        const ResolvedLoop& loop = re.loops[i];
-        if (loop.slot >= 0 && loop.factor > 1 && pe.variables[loop.slot].iterative)
-          throw Error(em.loc, "einsum " + em.einsum + ": rank " + pe.variables[loop.slot].rank +
-                                  " is iterative (" + em.einsum + "[" +
-                                  pe.variables[loop.slot].name + "+1] depends on " + em.einsum +
-                                  "[" + pe.variables[loop.slot].name + "]) and cannot be spatial");
-      }
-      re.cols_used = 1;
-      for (const Loop& l : em.spatial_cols) re.cols_used *= l.factor;
-      re.rows_used = 1;
-      for (const Loop& l : em.spatial_rows) re.rows_used *= l.factor;
-      if (re.cols_used > array->cols)
-        throw Error(em.loc,
-                    fmt::format("einsum {}: spatial factor {} across the columns exceeds the "
-                                "{} columns of {}",
-                                em.einsum, re.cols_used, array->cols, array->name));
-      if (re.rows_used > array->rows)
-        throw Error(em.loc,
-                    fmt::format("einsum {}: spatial factor {} across the rows exceeds the {} "
-                                "row{} of {}",
-                                em.einsum, re.rows_used, array->rows, array->rows == 1 ? "" : "s",
-                                array->name));
-      // Coverage, and the factors without padding (innermost level first).
-      double covered[64];
-      for (size_t v = 0; v < pe.variables.size(); ++v) covered[v] = 1.0;
-      for (size_t i = re.loops.size(); i-- > 0;) {
-        ResolvedLoop& loop = re.loops[i];
-        if (loop.slot < 0) continue;
-        const double extent = static_cast<double>(pe.variables[loop.slot].extent);
-        const double remaining = std::max(1.0, extent / covered[loop.slot]);
-        loop.effective = std::min(static_cast<double>(loop.factor), remaining);
-        covered[loop.slot] *= static_cast<double>(loop.factor);
-      }
-      // The outermost loop over a rank may pad its last iteration, not run empty ones.
-      double outermost[64];
-      for (size_t v = 0; v < pe.variables.size(); ++v) outermost[v] = 0;
-      for (size_t i = 0; i < re.loops.size(); ++i) {
-        const ResolvedLoop& loop = re.loops[i];
-        const bool spatial = i >= re.level_end[1] && i < re.level_end[2];  // may underuse the array
-        if (loop.slot >= 0 && outermost[loop.slot] == 0)
-          outermost[loop.slot] = spatial ? 1.0 : static_cast<double>(loop.factor);
-      }
-      for (size_t s = 0; s < pe.variables.size(); ++s)
-        if (outermost[s] > 1 && (outermost[s] - 1) * (covered[s] / outermost[s]) >=
-                                    static_cast<double>(pe.variables[s].extent))
+      const LoopCheck check = finish_resolved_loops(pe, *array, re);
+      const ProblemVariable* v = check.slot >= 0 ? &pe.variables[check.slot] : nullptr;
+      switch (check.problem) {
+        case LoopProblem::None: break;
+        case LoopProblem::IterativeSpatial:
+          throw Error(em.loc, "einsum " + em.einsum + ": rank " + v->rank + " is iterative (" +
+                                  em.einsum + "[" + v->name + "+1] depends on " + em.einsum + "[" +
+                                  v->name + "]) and cannot be spatial");
+        case LoopProblem::TooManyColumns:
+          throw Error(em.loc,
+                      fmt::format("einsum {}: spatial factor {} across the columns exceeds the "
+                                  "{} columns of {}",
+                                  em.einsum, re.cols_used, array->cols, array->name));
+        case LoopProblem::TooManyRows:
+          throw Error(em.loc,
+                      fmt::format("einsum {}: spatial factor {} across the rows exceeds the {} "
+                                  "row{} of {}",
+                                  em.einsum, re.rows_used, array->rows, array->rows == 1 ? "" : "s",
+                                  array->name));
+        case LoopProblem::OuterFactorTooLarge:
           throw Error(em.loc,
                       fmt::format("einsum {}: the loops over rank {} multiply to {}, more than a "
                                   "whole tile above its size {} (its outermost factor {} is too "
                                   "large)",
-                                  em.einsum, pe.variables[s].rank, covered[s],
-                                  pe.variables[s].extent, outermost[s]));
-      for (size_t s = 0; s < pe.variables.size(); ++s)
-        if (covered[s] < static_cast<double>(pe.variables[s].extent))
+                                  em.einsum, v->rank, check.covered, v->extent, check.outermost));
+        case LoopProblem::NotCovered:
           throw Error(em.loc, fmt::format("einsum {}: the loops over rank {} multiply to {}, less "
                                           "than its size {}",
-                                          em.einsum, pe.variables[s].rank, covered[s],
-                                          pe.variables[s].extent));
-      re.temporal_iterations = 1;
-      for (size_t i = 0; i < re.loops.size(); ++i)
-        if (re.loops[i].slot >= 0 && (i < re.level_end[1] || i >= re.level_end[2]))
-          re.temporal_iterations *= static_cast<double>(re.loops[i].factor);
+                                          em.einsum, v->rank, check.covered, v->extent));
+      }
       rg.einsums.push_back(e);
     }
     for (size_t i = 0; i < g.dram_loops.size(); ++i)
@@ -396,17 +474,17 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
     }
   }
 
-  if (!options.check_capacity) return;
+  if (!options.check_capacity) {
+    rm.buffers.clear();
+    return;
+  }
   // Capacities.
+  const CapacityCheck check = check_capacity(problem, arch, rm);
   const Component* buffer = arch.global_buffer();
-  rm.buffers.clear();
-  for (size_t g = 0; g < rm.groups.size(); ++g)
-    rm.buffers.push_back(group_buffer_usage(problem, rm, static_cast<int>(g)));
-  for (size_t g = 0; g < rm.groups.size(); ++g) {
+  if (check.group >= 0) {
+    const size_t g = static_cast<size_t>(check.group);
     const GroupBuffer& usage = rm.buffers[g];
-    if (usage.tiles.empty()) continue;
     const double capacity = buffer ? buffer->capacity_bytes : 0;
-    if (usage.needed_bytes <= capacity) continue;
     // Name the Einsum at which the tiles stop fitting (evaluation order).
     const std::vector<int>& position = problem.position;
     std::vector<BufferTile> tiles = usage.tiles;
@@ -436,21 +514,14 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
                             format_bytes(usage.needed_bytes), join(parts), format_bytes(capacity),
                             buffer ? " in " + buffer->name : " (the architecture has none)"));
   }
-  for (size_t e = 0; e < problem.einsums.size(); ++e) {
-    const ResolvedEinsum& re = rm.einsums[e];
-    const PeArray& array = arch.arrays[re.array];
-    if (array.register_file_entries <= 0) continue;
-    const ProblemEinsum& pe = problem.einsums[e];
-    double ext[64];
-    tile_extents(pe, re, kRegisterLevel, ext);
-    double words = 0;
-    for (const ProblemAccess& a : pe.accesses) words += access_elements(problem, a, ext, true);
-    if (words > static_cast<double>(array.register_file_entries))
-      throw Error(einsum_mapping[e]->loc,
-                  fmt::format("einsum {}: its register tiles do not fit the register file of "
-                              "{}: {} needed, {} available per PE",
-                              pe.name, array.name, format_bytes(words * problem.word_bytes),
-                              format_bytes(array.register_file_entries * problem.word_bytes)));
+  if (check.einsum >= 0) {
+    const ProblemEinsum& pe = problem.einsums[check.einsum];
+    const PeArray& array = arch.arrays[rm.einsums[check.einsum].array];
+    throw Error(einsum_mapping[check.einsum]->loc,
+                fmt::format("einsum {}: its register tiles do not fit the register file of "
+                            "{}: {} needed, {} available per PE",
+                            pe.name, array.name, format_bytes(check.register_words * problem.word_bytes),
+                            format_bytes(array.register_file_entries * problem.word_bytes)));
   }
 }
 

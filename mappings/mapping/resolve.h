@@ -95,6 +95,40 @@ void resolve_mapping(const Problem& problem, const ArchSpec& arch, const Mapping
 // dies there). Used by resolve_mapping and by the mappers to choose tile sizes.
 GroupBuffer group_buffer_usage(const Problem& problem, const ResolvedMapping& mapping, int group);
 
+void group_buffer_usage(const Problem& problem, const ResolvedMapping& mapping, int group,
+                        GroupBuffer& into);  // the same, reusing `into`'s storage
+
+// The checks resolve_mapping makes, for a caller that builds a ResolvedMapping itself (the
+// mapping search decodes its candidates straight into one): they say which check failed,
+// and resolve_mapping turns that into the message.
+enum class LoopProblem {
+  None,
+  IterativeSpatial,     // a spatial loop over an iterative rank (`slot`)
+  TooManyColumns,       // cols_used > the array's columns
+  TooManyRows,          // rows_used > its rows
+  OuterFactorTooLarge,  // the outermost loop over rank `slot` runs a whole empty tile
+  NotCovered,           // the loops over rank `slot` multiply to less than its extent
+};
+struct LoopCheck {
+  LoopProblem problem = LoopProblem::None;
+  int slot = -1;
+  double covered = 0, outermost = 0;  // of that slot's loops, for the message
+};
+// `re.loops` (slot, factor), `level_end` and `cols_end` set: checks the loops and fills
+// every loop's `effective`, `cols_used`, `rows_used` and `temporal_iterations`.
+LoopCheck finish_resolved_loops(const ProblemEinsum& pe, const PeArray& array, ResolvedEinsum& re);
+struct CapacityCheck {
+  int group = -1;   // the first group whose tiles do not fit the global buffer
+  int einsum = -1;  // else the first Einsum whose register tiles do not fit its register file
+  double register_words = 0;
+};
+// Fills `rm.buffers` (reusing their storage) and checks the capacities (the register files
+// too unless `registers` is false).
+CapacityCheck check_capacity(const Problem& problem, const ArchSpec& arch, ResolvedMapping& rm,
+                             bool registers = true);
+// Words an Einsum's register tiles hold per PE.
+double register_tile_words(const Problem& problem, const ProblemEinsum& pe, const ResolvedEinsum& re);
+
 // Operation names an Einsum's operators map to on an array, with the fallbacks used when
 // the array lacks the operation itself (sub -> add, mul -> mac, min -> max). Returns the
 // name to use, or "" if the array supports none of them.

@@ -42,6 +42,15 @@ class AnalyticalModel : public Model {
   Stats evaluate(const Mapping& mapping) const override;  // resolves (and checks) first
   Stats evaluate(const ResolvedMapping& mapping) const;   // the fast path
 
+  // What the mapping search needs of one evaluation, without building Stats: the same
+  // numbers, bit for bit, as Stats::cycles, latency_of, energy_of and Stats::utilization of
+  // evaluate(mapping). Throws the Errors evaluate would.
+  struct Summary {
+    double cycles = 0, latency_s = 0, energy_pj = 0;
+    std::vector<double> utilization;  // per array, ArchSpec::arrays order
+  };
+  void summarize(const ResolvedMapping& mapping, Summary& into) const;
+
   const Problem& problem() const { return problem_; }
   const ArchSpec& arch() const { return arch_; }
 
@@ -56,6 +65,18 @@ class AnalyticalModel : public Model {
     std::vector<Action> actions;  // compute_cost's, by key
   };
   int key(const std::string& component, const std::string& action);
+  struct Work;  // the numbers of one evaluation (scratch, one per thread)
+  void compute(const ResolvedMapping& mapping, Work& work) const;
+  struct EnergyKey {
+    int key = -1;
+    bool priced = false;  // the component and its energy for the action exist
+    double pj = 0;
+    double instances = 0;  // > 0: charged per instance (register_file_energy one_instance)
+  };
+  struct EnergyEntry {  // one component, its keys by action name
+    std::vector<EnergyKey> keys;
+    double leakage = 0;  // instances x leakage_pw, when the architecture charges leakage
+  };
 
   const Problem& problem_;
   const ArchSpec& arch_;
@@ -64,6 +85,8 @@ class AnalyticalModel : public Model {
   // Stats once per evaluation.
   std::vector<std::pair<std::string, std::string>> keys_;
   std::vector<int> rf_read_, rf_write_;  // per array, -1 without a register file
+  std::vector<const Component*> rf_;     // per array
+  std::vector<EnergyEntry> energy_order_;  // components by name
   int buffer_read_ = -1, buffer_write_ = -1, dram_read_ = -1, dram_write_ = -1;
 };
 

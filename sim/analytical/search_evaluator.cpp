@@ -27,12 +27,33 @@ class AnalyticalSearchEvaluator : public SearchEvaluator {
       const Stats stats = model_.evaluate(mapping);  // as `cascade run` evaluates a file
       s.latency_s = latency_of(arch_, stats);
       s.energy_j = energy_of(arch_, stats).total_pj * 1e-12;
-      s.utilization = stats.utilization;
+      for (const PeArray& a : arch_.arrays) {
+        const auto it = stats.utilization.find(a.name);
+        s.utilization.push_back(it == stats.utilization.end() ? 0 : it->second);
+      }
       s.valid = true;
     } catch (const Error& e) {
       s.error = e.what();
     }
     return s;
+  }
+  void evaluate(const ResolvedMapping& mapping, SearchScore& s) override {
+    s.valid = false;
+    s.error.clear();
+    try {
+      // AnalyticalModel::evaluate(Mapping) checks operation support after resolving.
+      for (size_t e = 0; e < mapping.einsums.size(); ++e)
+        if (ii_[e][mapping.einsums[e].array] < 0)
+          throw Error("einsum " + problem_.einsums[e].name + ": " +
+                      arch_.arrays[mapping.einsums[e].array].name + " does not support its operations");
+      model_.summarize(mapping, summary_);
+      s.latency_s = summary_.latency_s;
+      s.energy_j = summary_.energy_pj * 1e-12;
+      s.utilization = summary_.utilization;
+      s.valid = true;
+    } catch (const Error& e) {
+      s.error = e.what();
+    }
   }
 
  private:
@@ -40,6 +61,7 @@ class AnalyticalSearchEvaluator : public SearchEvaluator {
   const ArchSpec& arch_;
   AnalyticalModel model_;
   std::vector<std::vector<double>> ii_;
+  AnalyticalModel::Summary summary_;
 };
 
 }  // namespace

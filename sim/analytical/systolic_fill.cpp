@@ -1,6 +1,7 @@
 #include "sim/analytical/systolic_fill.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace cascade {
 
@@ -24,8 +25,10 @@ double systolic_busy_cycles(const Problem& problem, const ResolvedMapping& rm, i
   double runs = 1, per_run = 1;
   for (uint32_t i = 0; i < re.level_end[kDramLevel]; ++i)
     if (re.loops[i].slot >= 0) runs *= static_cast<double>(re.loops[i].factor);
-  std::vector<int> temporal_slots;
-  std::vector<double> temporal_factors;
+  thread_local std::vector<int> temporal_slots;  // reused: no allocation per evaluation
+  thread_local std::vector<double> temporal_factors;
+  temporal_slots.clear();
+  temporal_factors.clear();
   for (uint32_t i = re.level_end[kDramLevel]; i < re.loops.size(); ++i) {
     if (i >= re.level_end[kBufferLevel] && i < re.level_end[kSpatialLevel]) continue;
     temporal_slots.push_back(re.loops[i].slot);

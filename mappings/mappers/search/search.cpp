@@ -9,16 +9,18 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
-#include <thread>
-#include <unordered_set>
+#include <utility>
 
 #include "arch/support/names.h"
+#include "mappings/mappers/search/search_pool.h"
 #include "mappings/mappers/search/search_space.h"
 
 namespace cascade {
 
+using search_detail::BatchPool;
 using search_detail::Genome;
 using search_detail::SearchSpace;
+using search_detail::Verdict;
 
 namespace {
 
@@ -50,13 +52,40 @@ bool better(double la, double ea, double lb, double eb) {
   return la < lb * (1 - 1e-9) || (la <= lb * (1 + 1e-9) && ea < eb);
 }
 
-struct Candidate {
-  Genome genome;
-  Mapping mapping;
-  SearchScore score;
-  std::string constraint;  // the violated one
-  bool pruned = false, duplicate = false;
-  double bound = 0;
+// The hashes of the genomes generated so far (open addressing, linear probing: no allocation
+// per genome; 0 marks a free slot, so a hash of 0 is kept apart).
+class HashSet {
+ public:
+  bool insert(uint64_t h) {  // false: seen before
+    if (h == 0) return !std::exchange(zero_, true);
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = slot(h, mask);; i = (i + 1) & mask) {
+      if (slots_[i] == h) return false;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  static size_t slot(uint64_t h, size_t mask) { return ((h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull >> 32) & mask; }
+  void grow() {
+    std::vector<uint64_t> old(std::max<size_t>(1024, slots_.size() * 2), 0);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (uint64_t h : old)
+      if (h != 0) {
+        size_t i = slot(h, mask);
+        while (slots_[i] != 0) i = (i + 1) & mask;
+        slots_[i] = h;
+      }
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
+  bool zero_ = false;
 };
 
 }  // namespace
@@ -101,56 +130,84 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
     for (size_t a = 0; a < arch.arrays.size(); ++a)
       ii[e][a] = std::max(0.0, evaluators[0]->issue_interval(static_cast<int>(e), static_cast<int>(a)));
 
+  // The minimum utilizations, by array index, and their words.
+  struct MinUtilization {
+    int array;
+    double minimum;
+    std::string words;
+  };
+  std::vector<MinUtilization> min_utilization;
+  for (const auto& u : options.constraints.utilization)
+    min_utilization.push_back({static_cast<int>(arch.find_array(u.array) - arch.arrays.data()), u.minimum,
+                               fmt::format("min_utilization {} >= {} ({})", u.array, u.minimum, u.loc.str())});
+
   std::mt19937_64 rng(options.seed);
-  std::unordered_set<uint64_t> seen;
+  HashSet seen;
   std::vector<Scored> elite;  // the best few, best first
   std::vector<Scored> front;  // Pareto front, latency ascending
+  struct Near {
+    Genome genome;
+    double shortfall, bound;
+  };
+  std::vector<Near> near;  // excluded by min_utilization alone, closest first
   std::map<std::string, int64_t> by_constraint;
   std::map<std::string, std::string> first_error;
   const size_t kElite = 8, kBatch = 256;
 
   // Phase 1: the structures, most fused first, with every Einsum's default choices.
-  std::vector<Genome> enumerated;
+  const Genome base = space.default_genome();
+  // Kept as what changes from `base` (set_enumerated writes one into a genome).
+  struct Structure {
+    uint16_t loop_a = 0, loop_b = 0;  // DRAM loops of the first group
+    uint32_t cuts = 0;                // bit i: a group starts at position i + 1
+    uint16_t overlapped = 0;
+  };
+  std::vector<Structure> enumerated;
+  const int cuts = static_cast<int>(std::min<size_t>(problem.order.size() > 0 ? problem.order.size() - 1 : 0, 12));
   {
-    const size_t n = problem.order.size();
-    const Genome base = space.default_genome();
     const auto& dram = space.dram_options();
     for (size_t a = 0; a < dram.size(); ++a)
       for (size_t b = 0; b < dram.size(); ++b) {
         // The second loop: none, or a whole rank at the DRAM level (FuseMax's M1).
         if (b > 0 && dram[b].factor != problem.bindings.shape(dram[b].rank)) continue;
-        Genome g = base;
-        g.loop_a[0] = static_cast<uint16_t>(a);
-        g.loop_b[0] = static_cast<uint16_t>(b);
-        enumerated.push_back(g);
+        enumerated.push_back({static_cast<uint16_t>(a), static_cast<uint16_t>(b), 0, 0});
       }
-    const int cuts = static_cast<int>(std::min<size_t>(n > 0 ? n - 1 : 0, 12));
     std::vector<uint32_t> masks;
     for (uint32_t m = 1; m < (1u << cuts); ++m) masks.push_back(m);
     std::stable_sort(masks.begin(), masks.end(), [](uint32_t x, uint32_t y) {
       return __builtin_popcount(x) < __builtin_popcount(y);
     });
     for (uint32_t m : masks)
-      for (uint16_t overlapped : {0, 1}) {
-        Genome g = base;
-        for (int i = 0; i < cuts; ++i) g.cut[i + 1] = (m >> i) & 1;
-        g.overlapped = overlapped;
-        enumerated.push_back(g);
-      }
+      for (uint16_t overlapped : {0, 1}) enumerated.push_back({0, 0, m, overlapped});
   }
+  auto set_enumerated = [&](const Structure& st, Genome& g) {
+    g = base;
+    g.loop_a[0] = st.loop_a;
+    g.loop_b[0] = st.loop_b;
+    for (int i = 0; i < cuts; ++i) g.cut[i + 1] = (st.cuts >> i) & 1;
+    g.overlapped = st.overlapped;
+  };
   const auto genes = space.genes();
   size_t next_enumerated = 0;
-  auto mutate = [&](Genome g) {
+  // Mutates 1-3 genes; false when no gene changed (the parent again).
+  auto mutate = [&](Genome& g) {
     std::uniform_int_distribution<int> count(1, 3);
     const int k = count(rng);
+    bool changed = false;
     for (int i = 0; i < k; ++i) {
       const auto& r = genes[std::uniform_int_distribution<size_t>(0, genes.size() - 1)(rng)];
       const size_t values = space.values(g, r);
       if (values <= 1) continue;
-      space.gene(g, r) = static_cast<uint16_t>(std::uniform_int_distribution<size_t>(0, values - 1)(rng));
-      if (r.kind == 4) g.spatial[r.index] = 0;  // the spatial options depend on the array
+      uint16_t& gene = space.gene(g, r);
+      const uint16_t value = static_cast<uint16_t>(std::uniform_int_distribution<size_t>(0, values - 1)(rng));
+      changed = changed || value != gene;
+      gene = value;
+      if (r.kind == 4) {  // the spatial options depend on the array
+        changed = changed || g.spatial[r.index] != 0;
+        g.spatial[r.index] = 0;
+      }
     }
-    return g;
+    return changed;
   };
 
   auto out_of_budget = [&] {
@@ -159,65 +216,117 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
              options.budget_seconds;
     return result.generated >= options.budget_candidates;
   };
+
+  // Evaluation of one candidate (in parallel): the genome's constraints, the lower bounds,
+  // the decoded mapping's constraints and checks, the model.
+  std::vector<ResolvedMapping> resolved(static_cast<size_t>(threads));
+  auto evaluate = [&](int t, const Genome& g, double best_cycles, Verdict& v) {
+    v.constraint.clear();
+    v.pruned = v.evaluated = false;
+    v.reason = nullptr;
+    v.bound = v.shortfall = 0;
+    v.score.valid = false;
+    v.constraint = space.violated(g);
+    if (!v.constraint.empty()) return;
+    v.bound = space.lower_bound_cycles(g, ii);
+    if (v.bound > best_cycles * (1 + 1e-9)) {
+      v.pruned = true;
+      return;
+    }
+    // A utilization of at least the minimum needs cycles <= busy PE-cycles / minimum; the
+    // busy PE-cycles are exact and the model's cycles at least the bound, so below this
+    // upper bound the constraint excludes the candidate before its evaluation.
+    if (v.bound > 0)
+      for (const MinUtilization& u : min_utilization) {
+        const double most = space.occupancy(g, ii, u.array) / (v.bound * (1 - 1e-6));
+        if (most < u.minimum) {
+          v.constraint = u.words;
+          v.shortfall += u.minimum - most;
+        }
+      }
+    if (v.shortfall > 0) return;
+    ResolvedMapping& rm = resolved[static_cast<size_t>(t)];
+    switch (space.resolve(g, rm, v.constraint)) {
+      case SearchSpace::Decoded::Constraint: return;
+      case SearchSpace::Decoded::DoesNotFit:
+        v.evaluated = true;
+        v.reason = &kFit;
+        return;
+      case SearchSpace::Decoded::Invalid:
+        v.evaluated = true;
+        v.reason = &kInvalid;
+        return;
+      case SearchSpace::Decoded::Ok: break;
+    }
+    v.evaluated = true;
+    evaluators[t]->evaluate(rm, v.score);
+    if (!v.score.valid) {
+      const std::string reason = reason_of(v.score.error);
+      v.reason = reason == kFit ? &kFit : reason == kOp ? &kOp : &kInvalid;
+      return;
+    }
+    for (const MinUtilization& u : min_utilization)
+      if (v.score.utilization[u.array] < u.minimum) {
+        v.constraint = u.words;
+        v.shortfall += u.minimum - v.score.utilization[u.array];
+      }
+  };
+  BatchPool pool(threads, kBatch, evaluate);
+
   int64_t stale = 0;  // consecutive duplicates: the reachable space is exhausted
   while (!out_of_budget() && stale < 20000) {
     // Generate a batch (sequentially: the order fixes the result).
-    std::vector<Candidate> batch;
-    const double best_cycles = elite.empty() ? INFINITY : elite.front().latency * arch.clock_hz;
-    while (batch.size() < kBatch && !out_of_budget() && stale < 20000) {
-      Candidate c;
-      if (next_enumerated < enumerated.size()) c.genome = enumerated[next_enumerated++];
-      else if (elite.empty()) c.genome = mutate(space.default_genome());
-      else {
+    std::vector<search_detail::Candidate>& batch = pool.next_batch();
+    size_t count = 0;
+    while (count < kBatch && !out_of_budget() && stale < 20000) {
+      Genome& genome = batch[count].genome;
+      // An unchanged parent was seen (the base genome is the first enumerated one): a
+      // duplicate without hashing it.
+      bool changed = true;
+      if (next_enumerated < enumerated.size()) set_enumerated(enumerated[next_enumerated++], genome);
+      else if (elite.empty() && near.empty()) {
+        genome = base;
+        changed = mutate(genome);
+      } else if (elite.empty()) {
+        // Nothing valid yet under a min_utilization: climb from the closest to it.
+        const size_t i = std::min(near.size() - 1, static_cast<size_t>(std::geometric_distribution<int>(0.5)(rng)));
+        genome = near[i].genome;
+        changed = mutate(genome);
+      } else {
         // A parent among the best few, the best more often.
         const size_t i = std::min(elite.size() - 1, static_cast<size_t>(std::geometric_distribution<int>(0.5)(rng)));
-        c.genome = mutate(elite[i].genome);
+        genome = elite[i].genome;
+        changed = mutate(genome);
       }
-      if (!seen.insert(c.genome.hash()).second) {
+      if (!changed || !seen.insert(genome.hash())) {
         ++result.duplicates;
         ++stale;
         continue;
       }
       stale = 0;
       ++result.generated;
-      c.constraint = space.violated(c.genome);
-      if (c.constraint.empty()) {
-        c.bound = space.lower_bound_cycles(c.genome, ii);
-        if (c.bound > best_cycles * (1 + 1e-9)) c.pruned = true;
-      }
-      batch.push_back(std::move(c));
+      ++count;
     }
-    // Evaluate (in parallel): decode, the mapping's own constraints, the model.
-    auto work = [&](int t) {
-      for (size_t i = static_cast<size_t>(t); i < batch.size(); i += static_cast<size_t>(threads)) {
-        Candidate& c = batch[i];
-        if (!c.constraint.empty() || c.pruned) continue;
-        c.mapping = space.decode(c.genome);
-        c.constraint = space.violated(c.mapping);
-        if (!c.constraint.empty()) continue;
-        c.score = evaluators[t]->evaluate(c.mapping);
-        if (c.score.valid)
-          for (const auto& u : options.constraints.utilization) {
-            const auto it = c.score.utilization.find(u.array);
-            const double got = it == c.score.utilization.end() ? 0 : it->second;
-            if (got < u.minimum)
-              c.constraint = fmt::format("min_utilization {} >= {} ({})", u.array, u.minimum, u.loc.str());
-          }
-      }
-    };
-    if (threads == 1) work(0);
-    else {
-      std::vector<std::thread> pool;
-      for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
-      for (std::thread& th : pool) th.join();
-    }
+    pool.run(count, elite.empty() ? INFINITY : elite.front().latency * arch.clock_hz);
     // Merge in generation order.
-    for (Candidate& c : batch) {
+    for (size_t k = 0; k < count; ++k) {
+      const Genome& genome = batch[k].genome;
+      const Verdict& c = batch[k].verdict;
       if (c.pruned) {
         ++result.pruned;
         continue;
       }
-      if (!c.constraint.empty() && !c.score.valid) {
+      if (c.shortfall > 0 && elite.empty()) {
+        // Kept as parents while nothing is valid (the smallest shortfall, then the bound).
+        const auto pos = std::find_if(near.begin(), near.end(), [&](const Near& n) {
+          return c.shortfall < n.shortfall || (c.shortfall == n.shortfall && c.bound < n.bound);
+        });
+        if (static_cast<size_t>(pos - near.begin()) < kElite) {
+          near.insert(pos, Near{genome, c.shortfall, c.bound});
+          if (near.size() > kElite) near.pop_back();
+        }
+      }
+      if (!c.constraint.empty() && !c.evaluated) {
         ++result.rejected[kConstraint];
         ++by_constraint[c.constraint];
         continue;
@@ -228,30 +337,30 @@ SearchResult search_mappings(const Problem& problem, const ArchSpec& arch,
         ++by_constraint[c.constraint];
         continue;
       }
-      if (!c.score.valid) {
-        const std::string reason = reason_of(c.score.error);
-        ++result.rejected[reason];
-        first_error.emplace(reason, c.score.error);
+      if (c.reason) {
+        ++result.rejected[*c.reason];
+        // The words: the first such candidate again, as `cascade run` would evaluate it.
+        if (!first_error.count(*c.reason))
+          first_error.emplace(*c.reason, evaluators[0]->evaluate(space.decode(genome)).error);
         continue;
       }
       ++result.valid;
-      if (c.score.latency_s * arch.clock_hz < c.bound * (1 - 1e-6)) ++result.bound_violations;
-      Scored s{c.genome, c.score.latency_s, c.score.energy_j};
+      const double latency = c.score.latency_s, energy = c.score.energy_j;
+      if (latency * arch.clock_hz < c.bound * (1 - 1e-6)) ++result.bound_violations;
       const auto pos = std::find_if(elite.begin(), elite.end(), [&](const Scored& e) {
-        return better(s.latency, s.energy, e.latency, e.energy);
+        return better(latency, energy, e.latency, e.energy);
       });
       if (static_cast<size_t>(pos - elite.begin()) < kElite) {
-        elite.insert(pos, s);
+        elite.insert(pos, Scored{genome, latency, energy});
         if (elite.size() > kElite) elite.pop_back();
       }
       bool dominated = false;
-      for (const Scored& f : front)
-        dominated = dominated || (f.latency <= s.latency && f.energy <= s.energy);
+      for (const Scored& f : front) dominated = dominated || (f.latency <= latency && f.energy <= energy);
       if (!dominated) {
-        std::erase_if(front, [&](const Scored& f) { return s.latency <= f.latency && s.energy <= f.energy; });
-        front.insert(std::upper_bound(front.begin(), front.end(), s,
-                                      [](const Scored& a, const Scored& b) { return a.latency < b.latency; }),
-                     s);
+        std::erase_if(front, [&](const Scored& f) { return latency <= f.latency && energy <= f.energy; });
+        const auto at = std::upper_bound(front.begin(), front.end(), latency,
+                                         [](double l, const Scored& f) { return l < f.latency; });
+        front.insert(at, Scored{genome, latency, energy});
       }
     }
     if (options.progress)

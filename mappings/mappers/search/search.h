@@ -14,10 +14,14 @@
 // Strategy: first the structures (fusion x schedule x DRAM tiling) with every Einsum's
 // default choices, enumerated with the most fused first; then seeded local search (1-3 genes
 // of one of the best candidates mutated at a time). A candidate whose compute or DRAM lower
-// bound already exceeds the best latency found is dropped without evaluation. Candidates are
-// generated sequentially from one seeded generator and evaluated in batches (in parallel
-// with threads > 1); results merge in generation order, so a seed and a budget in
-// candidates give the same mapping with any number of threads.
+// bound already exceeds the best latency found is dropped without evaluation, and so is one
+// whose utilization cannot reach a min_utilization even at its lower-bound cycles. Candidates are generated sequentially from one seeded generator and evaluated in batches
+// of 256 by a pool of threads started once per search; results merge in generation order,
+// so a seed and a budget in candidates give the same mapping with any number of threads.
+// A candidate is decoded straight into a ResolvedMapping (search_decode.cpp) and priced
+// without building a Mapping or Stats; only the Pareto front (and the first rejected
+// candidate of each kind, for the error's words) go through Mapping and resolve_mapping.
+// experiments/search/bench-results.md has the speed.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,7 @@
 #include "arch/arch_spec.h"
 #include "mappings/mappers/mapper.h"
 #include "mappings/mapping/mapping.h"
+#include "mappings/mapping/resolve.h"
 #include "mappings/problem/problem.h"
 
 namespace cascade {
@@ -37,8 +42,8 @@ namespace cascade {
 struct SearchScore {
   bool valid = false;
   double latency_s = 0, energy_j = 0;
-  std::map<std::string, double> utilization;  // per array
-  std::string error;                          // why it is not valid
+  std::vector<double> utilization;  // per array (ArchSpec::arrays order)
+  std::string error;                // why it is not valid
 };
 
 // Prices mappings of one problem on one architecture. One per thread.
@@ -48,7 +53,12 @@ class SearchEvaluator {
   // Cycles per iteration point of Einsum `einsum` on array `array` per PE; < 0 when the
   // array cannot run it. Used for lower bounds; must not exceed what evaluate() charges.
   virtual double issue_interval(int einsum, int array) const = 0;
+  // A mapping as `cascade run` evaluates a file: resolved and checked first.
   virtual SearchScore evaluate(const Mapping& mapping) = 0;
+  // The search's fast path: a mapping the search decoded straight into its resolved form,
+  // every check of resolve_mapping passed except operation support. The same score as
+  // evaluate() of the Mapping it stands for, bit for bit (tests/sim/model/test_search_decode.cpp).
+  virtual void evaluate(const ResolvedMapping& mapping, SearchScore& into) = 0;
 };
 using SearchEvaluatorFactory =
     std::function<std::unique_ptr<SearchEvaluator>(const Problem&, const ArchSpec&)>;

@@ -210,6 +210,7 @@ SearchSpace::SearchSpace(const Problem& problem, const ArchSpec& arch,
         else excluded_.push_back(fmt::format("DRAM loop {}: {}: constraint", v.rank, f));
       }
     }
+  build_tables();
 }
 
 size_t SearchSpace::tensor_options(int tensor) const {
@@ -277,6 +278,7 @@ std::vector<std::vector<int>> SearchSpace::groups(const Genome& g) const {
 }
 
 std::string SearchSpace::violated(const Genome& g) const {
+  if (constraints_.fuse.empty()) return "";
   const std::vector<std::vector<int>> gs = groups(g);
   std::vector<int> group_of(problem_.einsums.size());
   for (size_t i = 0; i < gs.size(); ++i)
@@ -292,22 +294,29 @@ std::string SearchSpace::violated(const Genome& g) const {
   return "";
 }
 
+std::string SearchSpace::factor_violation(const SearchConstraints::Factor& c) const {
+  return fmt::format("{} DRAM factor of {} {}{}", c.forbid ? "forbidden" : "fixed", c.rank,
+                     join_numbers(c.values), where(c.loc));
+}
+
+std::string SearchSpace::order_violation(const SearchConstraints::Order& c) const {
+  return "order of " + c.einsum + " [" + join(c.ranks) + "]" + where(c.loc);
+}
+
 std::string SearchSpace::violated(const Mapping& m) const {
   for (const MappingGroup& g : m.groups) {
     for (const auto& c : constraints_.factors) {
       int64_t factor = 1;
       for (const Loop& l : g.dram_loops)
         if (l.rank == c.rank) factor = l.factor;
-      if (contains(c.values, factor) == c.forbid)
-        return fmt::format("{} DRAM factor of {} {}{}", c.forbid ? "forbidden" : "fixed", c.rank,
-                           join_numbers(c.values), where(c.loc));
+      if (contains(c.values, factor) == c.forbid) return factor_violation(c);
     }
     for (const EinsumMapping& em : g.einsums)
       for (const auto& c : constraints_.orders) {
         if (c.einsum != em.einsum) continue;
         bool ok = em.buffer_loops.size() >= c.ranks.size();
         for (size_t i = 0; ok && i < c.ranks.size(); ++i) ok = em.buffer_loops[i].rank == c.ranks[i];
-        if (!ok) return "order of " + c.einsum + " [" + join(c.ranks) + "]" + where(c.loc);
+        if (!ok) return order_violation(c);
       }
   }
   return "";
@@ -335,7 +344,9 @@ Mapping SearchSpace::decode(const Genome& g) const {
       for (const Loop& l : group.dram_loops) twice = twice || l.rank == d.rank;
       if (used && !twice) group.dram_loops.push_back({d.rank, d.factor, {}});
     }
-    group.serialized_units = g.serialized[p0] != 0;
+    // Overlapped groups share their arrays' busy time: only a sequential schedule has
+    // serialized groups (as resolve_mapping and mapping files require).
+    group.serialized_units = g.serialized[p0] != 0 && !g.overlapped;
     for (int e : members) {
       group_of[e] = static_cast<int>(i);
       const ProblemEinsum& pe = problem_.einsums[e];
@@ -373,51 +384,58 @@ Mapping SearchSpace::decode(const Genome& g) const {
 
 double SearchSpace::lower_bound_cycles(const Genome& g,
                                        const std::vector<std::vector<double>>& ii) const {
-  const std::vector<std::vector<int>> gs = groups(g);
+  // The groups: runs of the evaluation order, cut where cut[p] is set.
+  thread_local std::vector<int> group_of, first_position, counted;
+  thread_local std::vector<double> busy, dram_words, most;
+  const size_t n = problem_.order.size();
+  group_of.resize(problem_.einsums.size());
+  first_position.clear();
+  for (size_t p = 0; p < n; ++p) {
+    if (p == 0 || g.cut[p]) first_position.push_back(static_cast<int>(p));
+    group_of[problem_.order[p]] = static_cast<int>(first_position.size()) - 1;
+  }
+  const size_t groups = first_position.size();
   const double bh = static_cast<double>(problem_.batch * problem_.heads);
   const Component* dram = arch_.dram();
   const double bytes_per_cycle =
       dram && dram->bandwidth_bytes_per_s > 0 && arch_.clock_hz > 0
           ? dram->bandwidth_bytes_per_s / arch_.clock_hz : 0;
-  std::vector<int> group_of(problem_.einsums.size());
-  for (size_t i = 0; i < gs.size(); ++i)
-    for (int e : gs[i]) group_of[e] = static_cast<int>(i);
-  std::vector<double> busy(arch_.arrays.size() * gs.size(), 0), dram_words(gs.size(), 0);
-  std::vector<int> counted(problem_.tensors.size(), -1);  // the group that counted it
-  for (size_t i = 0; i < gs.size(); ++i)
-    for (int e : gs[i]) {
-      const ProblemEinsum& pe = problem_.einsums[e];
-      const EinsumOptions& o = options_[e];
-      const int a = o.units[g.unit[e]];
-      const PeArray& array = arch_.arrays[a];
-      const Spatial& sp = o.spatial[g.unit[e]][g.spatial[e]];
-      double used = 1;
-      if (sp.fill) {
-        double all = 1;
-        for (const ProblemVariable* v : wide_ranks(pe)) all *= static_cast<double>(v->extent);
-        used = std::min(static_cast<double>(array.pes()), all);
-      } else if (!sp.cols.empty())
-        used *= static_cast<double>(std::min(array.cols, pe.variables[pe.slot_of_rank(sp.cols)].extent));
-      if (!sp.fill && !sp.rows.empty())
-        used *= static_cast<double>(std::min(array.rows, pe.variables[pe.slot_of_rank(sp.rows)].extent));
-      busy[i * arch_.arrays.size() + a] += ii[e][a] * pe.points * bh / used;
-      // DRAM: a cascade input is read, an output written, a tensor between groups written
-      // and read at least once.
-      for (const ProblemAccess& acc : pe.accesses) {
-        const ProblemTensor& t = problem_.tensors[acc.tensor];
-        const bool between = !acc.write && t.producer >= 0 && group_of[t.producer] != group_of[e];
-        const bool leaves = acc.write && !t.output && [&] {
-          for (int c : t.consumers) if (group_of[c] != group_of[e]) return true;
-          return false;
-        }();
-        if (((!acc.write && t.input) || (acc.write && t.output) || between || leaves) &&
-            counted[acc.tensor] != static_cast<int>(i)) {
-          counted[acc.tensor] = static_cast<int>(i);
-          dram_words[i] += t.elements * bh;
+  const size_t arrays = arch_.arrays.size();
+  busy.assign(arrays * groups, 0);
+  dram_words.assign(groups, 0);
+  counted.assign(problem_.tensors.size(), -1);  // the group that counted it
+  most.resize(problem_.tensors.size());         // the most of it that group's accesses touch
+  for (size_t p = 0; p < n; ++p) {
+    const int e = problem_.order[p];
+    const int i = group_of[e];
+    const ProblemEinsum& pe = problem_.einsums[e];
+    const int a = options_[e].units[g.unit[e]];
+    const double used = tables_[e].spatial[g.unit[e]][g.spatial[e]].pes_used;
+    busy[static_cast<size_t>(i) * arrays + a] += ii[e][a] * pe.points * bh / used;
+    // DRAM: a cascade input is read, an output written, a tensor between groups written
+    // and read at least once: what the group's accesses touch of it (the most any one
+    // touches; AV reads only the last slice of the iterative RNV[m1+1, ...]).
+    for (size_t k = 0; k < pe.accesses.size(); ++k) {
+      const ProblemAccess& acc = pe.accesses[k];
+      const ProblemTensor& t = problem_.tensors[acc.tensor];
+      const bool between = !acc.write && t.producer >= 0 && group_of[t.producer] != i;
+      const bool leaves = acc.write && !t.output && [&] {
+        for (int c : t.consumers) if (group_of[c] != i) return true;
+        return false;
+      }();
+      if ((!acc.write && t.input) || (acc.write && t.output) || between || leaves) {
+        if (counted[acc.tensor] != i) {
+          counted[acc.tensor] = i;
+          most[acc.tensor] = 0;
+        }
+        const double touched = tables_[e].footprint[k];
+        if (touched > most[acc.tensor]) {
+          dram_words[i] += (touched - most[acc.tensor]) * bh;
+          most[acc.tensor] = touched;
         }
       }
     }
-  const size_t arrays = arch_.arrays.size();
+  }
   auto dram_cycles = [&](double words) {
     return bytes_per_cycle > 0 ? words * problem_.word_bytes / bytes_per_cycle : 0;
   };
@@ -425,15 +443,15 @@ double SearchSpace::lower_bound_cycles(const Genome& g,
     double most = 0, words = 0;
     for (size_t a = 0; a < arrays; ++a) {
       double sum = 0;
-      for (size_t i = 0; i < gs.size(); ++i) sum += busy[i * arrays + a];
+      for (size_t i = 0; i < groups; ++i) sum += busy[i * arrays + a];
       most = std::max(most, sum);
     }
-    for (double w : dram_words) words += w;
+    for (size_t i = 0; i < groups; ++i) words += dram_words[i];
     return std::max(most, dram_cycles(words));
   }
   double total = 0;
-  for (size_t i = 0; i < gs.size(); ++i) {
-    const int p0 = position_[gs[i].front()];
+  for (size_t i = 0; i < groups; ++i) {
+    const int p0 = first_position[i];
     double most = 0, sum = 0;
     for (size_t a = 0; a < arrays; ++a) {
       most = std::max(most, busy[i * arrays + a]);
@@ -442,6 +460,17 @@ double SearchSpace::lower_bound_cycles(const Genome& g,
     total += std::max(g.serialized[p0] ? sum : most, dram_cycles(dram_words[i]));
   }
   return total;
+}
+
+double SearchSpace::occupancy(const Genome& g, const std::vector<std::vector<double>>& ii,
+                              int array) const {
+  // AnalyticalModel's sum, in its order (cascade order).
+  const double bh = static_cast<double>(problem_.batch * problem_.heads);
+  const double pes = static_cast<double>(arch_.arrays[array].pes());
+  double busy = 0;
+  for (size_t e = 0; e < problem_.einsums.size(); ++e)
+    if (options_[e].units[g.unit[e]] == array) busy += ii[e][array] * (problem_.einsums[e].points * bh) / pes;
+  return busy;
 }
 
 }  // namespace cascade::search_detail

@@ -11,6 +11,7 @@
 #include "arch/arch_spec.h"
 #include "mappings/mappers/search/search.h"
 #include "mappings/mapping/mapping.h"
+#include "mappings/mapping/resolve.h"
 #include "mappings/problem/problem.h"
 
 namespace cascade::search_detail {
@@ -35,8 +36,9 @@ struct DramLoopOption {
 };
 
 // Genes, per position p of the evaluation order: cut[p] (a new group starts at p, p > 0),
-// and the group genes read from a group's first position; per Einsum (cascade index) unit,
-// spatial and order; per tensor placement; one schedule gene.
+// and the group genes read from a group's first position (serialized only under the
+// sequential schedule); per Einsum (cascade index) unit, spatial and order; per tensor
+// placement; one schedule gene.
 struct Genome {
   std::vector<uint16_t> cut;
   std::vector<uint16_t> loop_a, loop_b;  // DRAM loops of a group starting here
@@ -79,11 +81,42 @@ class SearchSpace {
   std::string violated(const Mapping& m) const;
   // A lower bound on the cycles of the decoded mapping: the busiest array's compute
   // (points x II / PEs used) and DRAM's unavoidable traffic (inputs read, outputs written,
-  // tensors between groups written and read once) per group, summed (sequential) or
-  // maxed (overlapped).
+  // tensors between groups written and read once, each as much as its accesses touch) per
+  // group, summed (sequential) or maxed (overlapped).
   double lower_bound_cycles(const Genome& g, const std::vector<std::vector<double>>& ii) const;
+  // Busy PE-cycles per PE of array `array` (the numerator of its utilization): exact, since
+  // it depends only on which Einsums the array runs.
+  double occupancy(const Genome& g, const std::vector<std::vector<double>>& ii, int array) const;
+
+  // The fast path (search_decode.cpp): decodes straight into what
+  // resolve_mapping(decode(g)) gives (group names left empty), checking first what
+  // violated(decode(g)) checks (`constraint` gets its words), then what resolve_mapping
+  // checks, operation support aside; says which kind of check failed, never why in words.
+  enum class Decoded { Ok, Constraint, DoesNotFit, Invalid };
+  Decoded resolve(const Genome& g, ResolvedMapping& rm, std::string& constraint) const;
 
  private:
+  // Slot tables for resolve(), by Einsum (built once).
+  struct SpatialSlots {
+    int cols = -1, rows = -1;  // slots of the spatial ranks (-1: none)
+    bool fill = false;
+    double pes_used = 1;  // the PEs the lower bound counts as used
+  };
+  struct EinsumTables {
+    std::vector<int> dram_slot, exact_slot;  // per DRAM option: dram_loop_slot, slot_of_rank
+    int batch_slot = -1, head_slot = -1;     // of the batch and head loops (the same both ways)
+    std::vector<std::vector<SpatialSlots>> spatial;  // per unit option, per spatial option
+    std::vector<std::vector<int>> orders;            // `first` per order option, as slots
+    std::vector<int> rest;                           // output ranks, then reduced (slots >= 2)
+    std::vector<int> wide;                           // wide_ranks(), as slots
+    std::vector<bool> registers_overflow;            // per unit option
+    std::vector<double> footprint;  // per access: elements it touches per (batch, head)
+  };
+  void build_tables();
+  std::string factor_violation(const SearchConstraints::Factor& c) const;
+  std::string order_violation(const SearchConstraints::Order& c) const;
+  std::vector<EinsumTables> tables_;
+
   const Problem& problem_;
   const ArchSpec& arch_;
   const SearchConstraints& constraints_;

@@ -114,6 +114,19 @@ TEST(BadMapping, OtherChecks) {
   EXPECT_NE(tiny_error(replace(kTinyMapping, "unit: array_1d", "unit: array_3d"))
                 .find("unknown unit 'array_3d' (arrays of tiny: array_2d, array_1d)"),
             std::string::npos);
+  // A Mapping (from any mapper) is held to the rule files are: serialized units need the
+  // sequential schedule (under `overlapped` the model would charge such a group no fill).
+  {
+    Mapping m = parse_mapping_text(kTinyMapping, "ok.yaml");
+    m.schedule = GroupSchedule::Overlapped;
+    m.groups.front().serialized_units = true;
+    const ArchSpec a = arch("tiny");
+    const Cascade c = parse_cascade_text(kTinyCascade, "tiny.yaml");
+    const Problem p = make_problem(c, resolve_bindings(c, {{"P", "4"}}), 1, 1, a.word_bytes());
+    EXPECT_NE(error_message([&] { resolve_mapping(p, a, m); })
+                  .find("'units: serialized' needs 'schedule: sequential'"),
+              std::string::npos);
+  }
   // YAML problems carry file:line:col.
   const std::string y =
       tiny_error(replace(kTinyMapping, "buffer_loops: [M: 2]", "bufer_loops: [M: 2]"));
