@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Pareto plot of a sweep's database (`cascade sweep FILE --db DB`).
 
-The front over (latency, energy, area), all minimised, is computed here on its own (every
-pair compared: a point is dropped when another is no worse in all three and better in one),
-the same rule as `cascade sweep report`, which tests/cli/sweep_pareto.sh holds it to. Two
+The front over (latency, energy, area), all minimised, is computed here on its own (a point
+is dropped when another is no worse in all three and better in one), the same rule as
+`cascade sweep report`, which tests/cli/sweep_pareto.sh holds it to. Two
 panels, latency and energy against area, both logarithmic; every successful point in grey,
 the front's points coloured by --color (a setting of the sweep's points, default the first
 one that varies) and joined in area order.
@@ -26,8 +26,14 @@ def dominates(a, b):
 
 
 def pareto_front(points):
-    """The points no other point dominates, in index order (O(n^2): small fronts, clear)."""
-    return [p for p in points if not any(dominates(q, p) for q in points if q is not p)]
+    """The points no other point dominates, in index order. Scanned in (latency, energy, area)
+    order, a point can only be dominated by one before it, and then by a front member: each
+    point is compared with the front so far (O(n * front), not O(n^2): sweeps reach 10^6)."""
+    front = []
+    for p in sorted(points, key=lambda p: tuple(p[f] for f in FIGURES)):
+        if not any(dominates(q, p) for q in front):
+            front.append(p)
+    return sorted(front, key=lambda p: p["index"])
 
 
 def load(db, sweep):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # From a sweep file to a Pareto plot in two commands (configs/sweeps/README.md), and the
-# front two implementations find: `cascade sweep report` (C++, sorted scan) and
-# experiments/sweeps/pareto.py (Python, every pair compared) must name the same points.
+# front two implementations find: `cascade sweep report` (C++) and
+# experiments/sweeps/pareto.py (Python, written apart) must name the same points.
 #   sweep_pareto.sh CASCADE SOURCE_DIR WORK_DIR
 set -euo pipefail
 cascade="$1"; src="$2"; work="$3"
