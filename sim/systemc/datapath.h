@@ -43,14 +43,18 @@ struct DatapathCounts {
   double points = 0;       // Einsum points evaluated
   double loaded = 0;       // elements copied out of DRAM
   double stored = 0;       // elements copied into DRAM
+  double fast_points = 0;  // of `points`, those the fast path evaluated (datapath_fast.h)
 };
 
 class Datapath {
  public:
   // `plan` must outlive the datapath. `inputs` holds every cascade input with the executor's
-  // extents; `options` are the executor's (storage, accumulation, exp).
+  // extents; `options` are the executor's (storage, accumulation, exp). `fast` false, or the
+  // environment variable CASCADE_DATA_GENERIC set to anything but "" or "0", evaluates every
+  // Einsum through the generic per-point path (for tests and benchmarks of the fast path,
+  // which must give the same bits).
   Datapath(const Problem& problem, const Plan& plan, const TensorMap& inputs,
-           const ExecutionOptions& options);
+           const ExecutionOptions& options, bool fast = true);
   ~Datapath();
   Datapath(const Datapath&) = delete;
   Datapath& operator=(const Datapath&) = delete;
