@@ -94,6 +94,7 @@ struct Datapath::Impl {
     for (size_t e = 0; e < problem.einsums.size(); ++e) {
       const EinsumCode& c = code[e];
       Copy& home = tensors[c.out_tensor].place(tensors[c.out_tensor].home);
+      if (c.fast && fast.unmark_outputs(c, tensors[c.out_tensor].home)) continue;
       std::vector<int64_t> lo(c.extents.size(), 0), hi;
       for (int64_t x : c.extents) hi.push_back(x - 1);
       slots.assign(c.extents.size(), 0);

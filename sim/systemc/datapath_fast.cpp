@@ -106,9 +106,19 @@ bool FastEvaluator::evaluate(const EinsumCode& c, const std::vector<int64_t>& lo
       }
     } while (step(slots_.data(), outer, outer_lo.data(), outer_hi.data()));
   } catch (const Bail&) {
+    mark_ = -1;
     return false;
   }
   return true;
+}
+
+bool FastEvaluator::unmark_outputs(const EinsumCode& c, int place) {
+  std::vector<int64_t> lo(c.extents.size(), 0), hi;
+  for (int64_t x : c.extents) hi.push_back(x - 1);
+  mark_ = place;
+  const bool done = evaluate(c, lo, hi, true, true);
+  mark_ = -1;
+  return done;
 }
 
 FastEvaluator::Mask FastEvaluator::restrict_to(const EinsumCode& c, const std::vector<int>& conditions,
@@ -188,6 +198,12 @@ void FastEvaluator::row(const EinsumCode& c, const std::vector<int64_t>& lo, con
     if (std::min(a, b) < 0 || std::max(a, b) >= out.sizes[d]) throw Bail{};  // writes out of range
     o0 += i0 * out.strides[d];
     os += iv * out.strides[d];
+  }
+  if (mark_ >= 0) {  // unmark_outputs
+    uint8_t* marks = out.place(mark_).valid.data();
+    for (int64_t k = om.first; k <= om.last; ++k)
+      if (om.on(k)) marks[o0 + os * k] = 0;
+    return;
   }
   double* value = target.value.data();
   uint8_t* valid = target.valid.data();

@@ -50,6 +50,10 @@ class FastEvaluator {
   // format). False: a read or write the generic path must report (see the top).
   bool evaluate(const EinsumCode& c, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
                 bool first, bool last);
+  // Marks every element `c` writes (where its output conditions hold) invalid in the output
+  // tensor's copy at `place`, nothing else. False: some are out of range (nothing is then
+  // promised; the caller marks them point by point).
+  bool unmark_outputs(const EinsumCode& c, int place);
 
  private:
   struct Mask;
@@ -68,6 +72,7 @@ class FastEvaluator {
   ExecutionOptions options_;
   std::vector<int64_t> slots_;
   int v_ = -1;     // the row's slot
+  int mark_ = -1;  // unmark_outputs: the place whose valid bits a row clears
   int64_t n_ = 0;  // lanes in the row
   std::vector<double> values_;   // per node, then the accumulator row
   std::vector<uint8_t> masks_;   // per node (a reduction's inner mask), then output and term
