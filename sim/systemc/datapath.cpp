@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -12,6 +13,7 @@
 #include "mappings/analysis/operator_counts.h"
 #include "mappings/cascade/index_program.h"
 #include "sim/systemc/datapath_code.h"
+#include "sim/systemc/datapath_fast.h"
 
 namespace cascade {
 
@@ -45,9 +47,14 @@ struct Datapath::Impl {
   std::vector<Recurrence> recurrences;
   std::vector<int> member_of;             // per Einsum: its recurrence, -1 for none
   std::map<int, int64_t> member_iteration;  // a member's deferred run: its DRAM iteration
+  bool use_fast = true;
+  FastEvaluator fast;
 
-  Impl(const Problem& p, const Plan& pl, const TensorMap& inputs, const ExecutionOptions& o)
-      : problem(p), plan(pl), options(o) {
+  Impl(const Problem& p, const Plan& pl, const TensorMap& inputs, const ExecutionOptions& o,
+       bool fast_path)
+      : problem(p), plan(pl), options(o), fast(tensors, o) {
+    const char* generic = std::getenv("CASCADE_DATA_GENERIC");
+    use_fast = fast_path && !(generic && *generic && std::string(generic) != "0");
     const Cascade& cascade = problem.cascade;
     for (const ProblemTensor& pt : problem.tensors) {
       TensorData t;
@@ -87,6 +94,7 @@ struct Datapath::Impl {
     for (size_t e = 0; e < problem.einsums.size(); ++e) {
       const EinsumCode& c = code[e];
       Copy& home = tensors[c.out_tensor].place(tensors[c.out_tensor].home);
+      if (c.fast && fast.unmark_outputs(c, tensors[c.out_tensor].home)) continue;
       std::vector<int64_t> lo(c.extents.size(), 0), hi;
       for (int64_t x : c.extents) hi.push_back(x - 1);
       slots.assign(c.extents.size(), 0);
@@ -143,6 +151,7 @@ struct Datapath::Impl {
                const std::vector<int64_t>& extents, int einsum_index, EinsumCode& c) {
     compile_einsum({problem, plan, options.accumulate, tensors}, einsum, names, extents,
                    einsum_index, c);
+    c.fast = use_fast && fast_covers(c, tensors);
   }
 
   // The DRAM-level tiling of Einsum e in its group.
@@ -333,6 +342,27 @@ struct Datapath::Impl {
       first = first && lo[s] == 0;
       last = last && hi[s] == c.extents[s] - 1;
     }
+    double points = 1;
+    for (size_t s = 2; s < c.extents.size(); ++s) points *= static_cast<double>(hi[s] - lo[s] + 1);
+    counts.points += points;
+    if (c.fast) {
+      if (fast.evaluate(c, lo, hi, first, last)) {
+        counts.fast_points += points;
+        return;
+      }
+      // A read or write the generic path reports, with the operation's name.
+      generic(c, lo, hi, first, last);
+      throw Error(c.loc, fmt::format("data mode: Einsum {}: the fast path found an element that "
+                                     "is not there, the generic path did not (a datapath bug)",
+                                     c.name));
+    }
+    generic(c, lo, hi, first, last);
+  }
+
+  // The per-point evaluation of evaluate().
+  void generic(const EinsumCode& c, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
+               bool first, bool last) {
+    slots.assign(c.extents.size(), 0);
     TensorData& out = tensors[c.out_tensor];
     Copy& target = out.place(c.out_place);
     const NumberFormat f = options.accumulate;
@@ -373,9 +403,6 @@ struct Datapath::Impl {
       target.value[static_cast<size_t>(off)] = round_to(out.format, v);
       target.valid[static_cast<size_t>(off)] = 1;
     });
-    double points = 1;
-    for (size_t s = 2; s < c.extents.size(); ++s) points *= static_cast<double>(hi[s] - lo[s] + 1);
-    counts.points += points;
   }
 
   // Offsets of `tensor` that Einsum c's points in [lo, hi] read or write.
@@ -478,8 +505,8 @@ struct Datapath::Impl {
 };
 
 Datapath::Datapath(const Problem& problem, const Plan& plan, const TensorMap& inputs,
-                   const ExecutionOptions& options)
-    : impl_(std::make_unique<Impl>(problem, plan, inputs, options)) {}
+                   const ExecutionOptions& options, bool fast)
+    : impl_(std::make_unique<Impl>(problem, plan, inputs, options, fast)) {}
 Datapath::~Datapath() = default;
 void Datapath::run(int op) { impl_->run(op); }
 const DatapathCounts& Datapath::counts() const { return impl_->counts; }

@@ -19,7 +19,9 @@
 // (sim/functional/executor.h, points 1-5), written per point over the tile rather than per
 // Einsum over the whole space: it shares the number formats (round_to, exp_in), the index
 // evaluator (IndexProgram) and the hoisting rule (split_summed_product), not the executor's
-// code. A reduction split over DRAM-level tiles keeps its partial sums in the accumulation
+// code. The Einsums it can, a fast path evaluates a row of points at a time with the same
+// sequence of rounded operations per point (sim/systemc/datapath_fast.h); the rest go
+// point by point. A reduction split over DRAM-level tiles keeps its partial sums in the accumulation
 // format where its output lives (and moves them with the tile, through DRAM if the plan
 // spills them); the last tile applies the hoisted factors and rounds to the storage format.
 // The result equals the executor's bit for bit when the tiles visit each reduction in
@@ -43,14 +45,18 @@ struct DatapathCounts {
   double points = 0;       // Einsum points evaluated
   double loaded = 0;       // elements copied out of DRAM
   double stored = 0;       // elements copied into DRAM
+  double fast_points = 0;  // of `points`, those the fast path evaluated (datapath_fast.h)
 };
 
 class Datapath {
  public:
   // `plan` must outlive the datapath. `inputs` holds every cascade input with the executor's
-  // extents; `options` are the executor's (storage, accumulation, exp).
+  // extents; `options` are the executor's (storage, accumulation, exp). `fast` false, or the
+  // environment variable CASCADE_DATA_GENERIC set to anything but "" or "0", evaluates every
+  // Einsum through the generic per-point path (for tests and benchmarks of the fast path,
+  // which must give the same bits).
   Datapath(const Problem& problem, const Plan& plan, const TensorMap& inputs,
-           const ExecutionOptions& options);
+           const ExecutionOptions& options, bool fast = true);
   ~Datapath();
   Datapath(const Datapath&) = delete;
   Datapath& operator=(const Datapath&) = delete;

@@ -85,6 +85,7 @@ struct EinsumCode {
   // factor; per slot, what the loops below the DRAM level cover (padded).
   std::vector<int> dram_slot;
   std::vector<int64_t> dram_factor, span;
+  bool fast = false;  // evaluated by the fast path (datapath_fast.h)
 };
 
 // What compiling an Einsum reads: the problem, the plan (where each access is staged), the

@@ -110,6 +110,59 @@ TEST(CycleData, OutputsEqualTheExecutorsBitForBit) {
     }
 }
 
+// The fast path (sim/systemc/datapath_fast.h) against the generic per-point path: every
+// tensor, intermediates included, bit for bit, on every design above in fp32 and in bf16
+// throughout with hardware exp, and on the first six in fp16 throughout and in bf16 storage
+// with fp32 accumulation and hardware exp; and the fast path really evaluates the
+// contractions and maps.
+TEST(CycleData, TheFastPathEqualsTheGenericPathBitForBit) {
+  struct Numbers {
+    NumberFormat storage, accumulate;
+    ExpMode exp;
+  };
+  const Numbers setups[] = {{NumberFormat::FP32, NumberFormat::FP32, ExpMode::Exact},
+                            {NumberFormat::BF16, NumberFormat::FP32, ExpMode::Hardware},
+                            {NumberFormat::FP16, NumberFormat::FP16, ExpMode::Exact},
+                            {NumberFormat::BF16, NumberFormat::BF16, ExpMode::Hardware}};
+  double fast_points = 0, points = 0;
+  for (const Numbers& n : setups)
+    for (size_t i = 0; i < kDesigns.size(); ++i) {
+      const auto& [arch_name, cascade_name, mapper, seq] = kDesigns[i];
+      if (n.storage != n.accumulate && i >= 6) continue;  // the fusemax and flat designs only
+      SCOPED_TRACE(arch_name + " " + cascade_name + " " + mapper + " " + std::to_string(seq) + " " +
+                   to_string(n.storage) + "/" + to_string(n.accumulate) + " " + to_string(n.exp));
+      DataRun r = prepare(arch_name, cascade_name, mapper, seq, n.storage);
+      r.options.accumulate = n.accumulate;
+      r.options.exp = n.exp;
+      std::vector<TensorMap> values;
+      std::vector<DatapathCounts> counts;
+      for (bool fast : {true, false}) {
+        Datapath datapath(r.point.problem, r.plan, r.inputs, r.options, fast);
+        for (size_t op = 0; op < r.plan.ops.size(); ++op) datapath.run(static_cast<int>(op));
+        values.push_back(datapath.results());
+        counts.push_back(datapath.counts());
+      }
+      EXPECT_EQ(counts[1].fast_points, 0);
+      EXPECT_EQ(counts[0].points, counts[1].points);
+      // It leaves to the generic path the Einsums that read their own previous step (the
+      // softmax recurrences RM, RD, RNV: one row per step; linear-causal's S and Z) and
+      // non-affine indices (the neighborhood windows' start(p)); the contractions and maps
+      // of the softmax cascades are nearly all of their points.
+      EXPECT_GT(counts[0].fast_points, 0);
+      if (cascade_name.rfind("softmax", 0) == 0) {
+        EXPECT_GT(counts[0].fast_points, 0.95 * counts[0].points)
+            << counts[0].fast_points << " of " << counts[0].points;
+      }
+      fast_points += counts[0].fast_points;
+      points += counts[0].points;
+      std::vector<std::string> names;
+      for (const auto& [name, tensor] : values[1]) names.push_back(name);
+      for (const TensorDifference& d : compare_bitwise(values[1], values[0], names))
+        EXPECT_EQ(d.differing, 0) << d.first;
+    }
+  EXPECT_GT(fast_points, 0.75 * points);
+}
+
 // The first operation of `kind` (of a tensor, if given) in the first slice.
 int find_op(const DataRun& r, PlanOp::Kind kind, const std::string& tensor = "") {
   for (size_t i = 0; i < r.plan.ops.size(); ++i) {
