@@ -14,8 +14,11 @@
 //   in_b_i[j]  storage format      north operand of column j for OpMac, widened
 //   in_x_i[j]  fp32                north operand of column j for OpAdd, OpMax, OpSubExp,
 //                                  OpLoad (e.g. the column's running max for exp(acc - m))
-// After an OpExp (OpSubExp) in_ready_o stays low for 7 (8) cycles, so that no operation
-// reaches a PE while its exp runs.
+// in_ready_o is PE (0, 0)'s ready_o (with no stall): after an OpExp (OpSubExp) it stays
+// low for 7 (8) cycles with pe_2d, so that no operation reaches a PE while its exp runs
+// (every PE sees the operations in the same order and spacing, one cycle later per hop).
+// The PE module is pe_2d unless the macro CASCADE_PE_MODULE names another one with its
+// ports and operations (hdl/README.md, "Bring your own kernel"; pe_2d_fastexp: 3 (4)).
 // Output (handshake out_valid_o && out_ready_i): out_y_o[j] of column j, with the
 // operation and sel that produced it. While out_valid_o && !out_ready_i the whole tile
 // stalls (every register holds, in_ready_o is low).
@@ -27,6 +30,10 @@
 // Or with the output-stationary drain (below): OpMac with sel = {1, R - 1} at k = K - 1 and
 // no row reads; C[r][j] leaves on drain_y_o[j] in cycle K + 2R - 2 + j - r: 2R + C + K - 2
 // cycles for R rows and C columns used, as the per-PE model (sim/systemc/systolic.h).
+`ifndef CASCADE_PE_MODULE
+`define CASCADE_PE_MODULE pe_2d
+`endif
+
 module tile_2d
   import fp32_pkg::*;
   import tile_pkg::*;
@@ -55,21 +62,11 @@ module tile_2d
 );
   localparam int unsigned CtrlW = 1 + 4 + 1 + 8;  // valid, op, flag, sel
 
-  logic       en, fire;
-  logic [3:0] hold_q;
+  logic       en, fire, pe00_ready;
 
   assign en         = !(out_valid_o && !out_ready_i);
-  assign in_ready_o = en && (hold_q == 4'd0);
+  assign in_ready_o = en && pe00_ready;
   assign fire       = in_valid_i && in_ready_o;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      hold_q <= 4'd0;
-    end else if (en) begin
-      if (fire)                hold_q <= 4'(op_cycles(in_op_i) - 1);
-      else if (hold_q != 4'd0) hold_q <= hold_q - 4'd1;
-    end
-  end
 
   // PE ports, [row][col]; a_w[i][j] enters PE (i, j) from the west, v_w[i][j] from the north.
   // (split_var: the north edge is combinational from the input, the south edge feeds
@@ -134,8 +131,8 @@ module tile_2d
 
   for (genvar i = 0; i < N; i++) begin : g_row
     for (genvar j = 0; j < N; j++) begin : g_col
-      logic        ready_unused, done_unused;
-      pe_2d #(
+      logic        ready, done_unused;
+      `CASCADE_PE_MODULE #(
         .StorageFormat(StorageFormat)
       ) u_pe (
         .clk_i,
@@ -143,7 +140,7 @@ module tile_2d
         .en_i   (en),
         .row_i  (8'(i)),
         .valid_i(valid_w[i][j]),
-        .ready_o(ready_unused),
+        .ready_o(ready),
         .op_i   (op_w[i][j]),
         .flag_i (flag_w[i][j]),
         .sel_i  (sel_w[i][j]),
@@ -158,8 +155,14 @@ module tile_2d
         .acc_o  (acc_w[j][i]),
         .done_o (done_unused)
       );
-      logic unused_pe;
-      assign unused_pe = ^{ready_unused, done_unused};
+      if (i == 0 && j == 0) begin : g_ready
+        assign pe00_ready = ready;
+        logic unused_pe;
+        assign unused_pe = done_unused;
+      end else begin : g_unused
+        logic unused_pe;
+        assign unused_pe = ^{ready, done_unused};
+      end
     end
   end
 

@@ -83,11 +83,16 @@ def kernel_list():
              yaml=["add_2d"], note="Aladdin fp16 adder; RTL: fp32"),
         dict(name="fp32_exp_seq", top="fp32_exp_seq", params={}, files=["fp32_exp_seq.sv"],
              yaml=[], note="the YAML prices exp as 6 MACs + 1 add: no area of its own"),
+        dict(name="fp32_exp_pwl_seq", top="fp32_exp_pwl_seq", params={}, files=["fp32_exp_pwl_seq.sv"],
+             yaml=[], note="the fast exp (--exp fast, pe_2d_fastexp): 8-segment linear 2^f, 4 cycles"),
         dict(name="fp32_div", top="fp32_div", params={}, files=["fp32_div.sv"],
              yaml=["divide_1d"], note="Accelergy divide_32b; RTL: fp32, radix-2, 1 bit/cycle"),
         dict(name="pe_2d", top="pe_2d", params={"StorageFormat": 0},
              files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv"],
              yaml=["mac_2d", "max_2d"], note="fp16 MAC + 16-bit max; RTL: fp32 mul + add + max, exp sequencer, no register file"),
+        dict(name="pe_2d_fastexp", top="pe_2d_fastexp", params={"StorageFormat": 0},
+             files=mul_add + ["fp32_exp_pwl_seq.sv", "pe_2d_fastexp.sv"],
+             yaml=["mac_2d", "max_2d"], note="as pe_2d, with the fast exp sequencer"),
         dict(name="softmax_lane", top="softmax_lane",
              params={"StorageFormat": 0, "NarrowResults": 1},
              files=mul_add + ["fp32_exp_seq.sv", "fp32_div.sv", "softmax_lane.sv"],
@@ -231,7 +236,7 @@ def tile_extrapolation(results, spec):
     p_ff, _, p_ge, _ = estimate(pm)
 
     def outside_ffs(n):
-        # hold counter (4); skew lines: west row i 32 x i, north column j (1+4+1+8+32) x j,
+        # (no hold counter: in_ready_o is PE (0, 0)'s ready_o); skew lines: west row i 32 x i, north column j (1+4+1+8+32) x j,
         # south column j 32 x (N-1-j); the output-stationary drain per column: hand-over
         # flags, shadow and chain registers (N - 1 each: the last shadow and the first chain
         # stage are never read, so synthesis removes them), load and busy flags, the tap (the
@@ -239,7 +244,7 @@ def tile_extrapolation(results, spec):
         # no input register.
         tap = min(max(1, (n - 1).bit_length()), 7)
         drain = (n - 1) * (1 + 32 + 32) + 1 + 1 + tap + 7
-        return 4 + (32 + 46 + 32) * n * (n - 1) // 2 + n * drain
+        return (32 + 46 + 32) * n * (n - 1) // 2 + n * drain
     rest_ge = t_ge - n * n * p_ge
     rest_ff = t_ff - n * n * p_ff
     big = 256

@@ -197,7 +197,8 @@ void add_number_options(CLI::App& command, NumberOptions& o, const std::string& 
                      text("Accumulation format (default: fp32 for bf16/fp16 storage, else the "
                           "storage format)"));
   command.add_option("--exp", o.exp,
-                     text("Exp as exact (std::exp) or hardware (2^i * poly(f), as the RTL)"))
+                     text("Exp as exact (std::exp), hardware (2^i * poly(f), as the RTL's pe_2d) or "
+                          "fast (2^i * piecewise-linear(f), as pe_2d_fastexp)"))
       ->capture_default_str();
 }
 

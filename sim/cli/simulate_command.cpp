@@ -33,6 +33,7 @@ struct SimulateOptions {
   NumberOptions numbers;
   std::string seed = "1";
   std::string fidelity = "cycle";
+  std::string rtl_pe;
 };
 
 // Data mode's verdict: the cycle model's outputs against the functional executor's.
@@ -91,10 +92,11 @@ int run_simulate(SimulateOptions o) {
   settings.execution = execution_options(o.numbers);
   if (o.fidelity != "cycle" && o.fidelity != "rtl")
     throw Error("--fidelity must be cycle or rtl, got '" + o.fidelity + "'");
+  if (!o.rtl_pe.empty() && o.fidelity != "rtl") throw Error("--rtl-pe needs --fidelity rtl");
 #ifdef CASCADE_HAVE_RTL
   std::unique_ptr<RtlGemmEngine> rtl;
   if (o.fidelity == "rtl") {
-    rtl = std::make_unique<RtlGemmEngine>();
+    rtl = std::make_unique<RtlGemmEngine>(o.rtl_pe.empty() ? "default" : o.rtl_pe);
     o.model.per_pe = true;
     o.model.gemm_engine = rtl.get();
   }
@@ -196,6 +198,11 @@ Command add_simulate_command(CLI::App& app) {
                    "N (4, 8; 16 when built with CASCADE_RTL_TILE16); data mode's values still "
                    "come from the datapath")
       ->capture_default_str();
+  simulate->add_option("--rtl-pe", o->rtl_pe,
+                       "With --fidelity rtl: the tile's PE, one of the Verilated variants: "
+                       "default (hdl/pe_2d.sv), fastexp (hdl/pe_2d_fastexp.sv), user (the "
+                       "build's -DCASCADE_RTL_PE=your_pe.sv); only the GEMMs run on the tile, "
+                       "so pair fastexp with --exp fast for data mode's exp (default: default)");
   simulate->add_option("--json", o->json,
                        "Write the report as JSON: run --json's schema (from the cycle model's "
                        "Stats) plus \"simulation\" (analytical cycles, difference, stalls, "

@@ -42,22 +42,35 @@ double hardware_exp(double x, NumberFormat compute) {
   return x;
 }
 
+double fast_exp(double x, NumberFormat compute) {
+  switch (compute) {
+    case NumberFormat::FP64: return fast_exp_as<NumberFormat::FP64>(x);
+    case NumberFormat::FP32: return fast_exp_as<NumberFormat::FP32>(x);
+    case NumberFormat::BF16: return fast_exp_as<NumberFormat::BF16>(x);
+    case NumberFormat::FP16: return fast_exp_as<NumberFormat::FP16>(x);
+  }
+  return x;
+}
+
 ExpMode parse_exp_mode(const std::string& name) {
   if (name == "exact") return ExpMode::Exact;
   if (name == "hardware") return ExpMode::Hardware;
-  throw Error("unknown exp mode '" + name + "' (valid: exact, hardware)");
+  if (name == "fast") return ExpMode::Fast;
+  throw Error("unknown exp mode '" + name + "' (valid: exact, hardware, fast)");
 }
 
 const char* to_string(ExpMode mode) {
   switch (mode) {
     case ExpMode::Exact: return "exact";
     case ExpMode::Hardware: return "hardware";
+    case ExpMode::Fast: return "fast";
   }
   return "?";
 }
 
 double exp_in(ExpMode mode, NumberFormat compute, double x) {
   if (mode == ExpMode::Hardware) return hardware_exp(x, compute);
+  if (mode == ExpMode::Fast) return fast_exp(x, compute);
   return round_to(compute, std::exp(x));
 }
 

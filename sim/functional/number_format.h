@@ -204,13 +204,63 @@ inline double hardware_exp_as(double x) {
 double hardware_exp(double x, NumberFormat compute);
 
 // ---------------------------------------------------------------------------------------
-enum class ExpMode { Exact, Hardware };
+// The fast exp (`--exp fast`): the hardware exp with 2^f piecewise linear on 8 segments
+// instead of the degree-5 polynomial, bit for bit the RTL's fp32_exp_pwl_seq (hdl/, in
+// pe_2d_fastexp) with compute = FP32. In this order, each step rounded to `compute`:
+//   t = round(x * log2(e))      log2(e) rounded to compute (as the hardware exp)
+//   specials: NaN -> NaN; |t| >= 2048 (also t = +-inf) -> +inf for t > 0, +0 for t < 0
+//   i = floor(t), f = round(t - i), f in [0, 1] (f may round up to 1)
+//   k = min(floor(8 f), 7)      segment (f = 1 takes the last one)
+//   p = round(round(b_k * f) + a_k)   a_k, b_k: kExpFastA/B rounded to compute
+//   result = round(2^i * p)     gradual underflow, overflow to inf
+// Cost: 2 MACs + 1 add (x*log2e, the line, t - i), against the hardware exp's 6 MACs + 1
+// add; the RTL PE takes 4 cycles for exp, 5 for exp(x - m) (hardware: 8, 9).
+// Segment k's line is the chord of 2^f on [k/8, (k+1)/8] scaled by 1 / (1 + e_k/2), e_k the
+// chord's largest relative error, so the error alternates between about +-4.69e-4 in each
+// segment; the coefficients are fp32 values (experiments/rtl/fast_exp_fit.py fits them).
+// fast_exp_max_relative_error() bounds |p(f)/2^f - 1| with exact arithmetic; the fp32
+// datapath adds the hardware exp's rounding of t (experiments/rtl/results-exp-accuracy-*.md
+// has the measured errors).
+namespace detail {
+inline constexpr double kExpFastA[8] = {
+    0x1.ffc2820000000p-1, 0x1.fb91500000000p-1, 0x1.f26caa0000000p-1, 0x1.e377ec0000000p-1,
+    0x1.cdb8e40000000p-1, 0x1.b014460000000p-1, 0x1.8949be0000000p-1, 0x1.57ef8a0000000p-1};
+inline constexpr double kExpFastB[8] = {
+    0x1.728bb60000000p-1, 0x1.9415400000000p-1, 0x1.b8a7d80000000p-1, 0x1.e089d40000000p-1,
+    0x1.0603f20000000p+0, 0x1.1dbad60000000p+0, 0x1.3797320000000p+0, 0x1.53cabe0000000p+0};
+}  // namespace detail
 
-// "exact", "hardware"; anything else throws cascade::Error naming the valid modes.
+constexpr double fast_exp_max_relative_error() { return 4.7e-4; }
+
+template <NumberFormat F>
+inline double fast_exp_as(double x) {
+  constexpr double kLog2E = round_as<F>(detail::kLog2E);
+  if (std::isnan(x)) return x;
+  const double t = round_as<F>(x * kLog2E);
+  if (!(std::fabs(t) < 2048.0)) return t > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+  std::int64_t i = static_cast<std::int64_t>(t);  // truncation, then floor:
+  i -= static_cast<double>(i) > t ? 1 : 0;
+  const double f = round_as<F>(t - static_cast<double>(i));
+  const int k = f >= 1.0 ? 7 : static_cast<int>(f * 8.0);
+  const double p = round_as<F>(round_as<F>(round_as<F>(detail::kExpFastB[k]) * f) +
+                               round_as<F>(detail::kExpFastA[k]));
+  const double scaled = (i >= -1022 && i <= 1023)
+                            ? p * std::bit_cast<double>(static_cast<std::uint64_t>(i + 1023) << 52)
+                            : std::ldexp(p, static_cast<int>(i));
+  return round_as<F>(scaled);
+}
+
+double fast_exp(double x, NumberFormat compute);
+
+// ---------------------------------------------------------------------------------------
+enum class ExpMode { Exact, Hardware, Fast };
+
+// "exact", "hardware", "fast"; anything else throws cascade::Error naming the valid modes.
 ExpMode parse_exp_mode(const std::string& name);
 const char* to_string(ExpMode mode);
 
-// Exact: round_to(compute, std::exp(x)). Hardware: hardware_exp(x, compute).
+// Exact: round_to(compute, std::exp(x)). Hardware: hardware_exp(x, compute). Fast:
+// fast_exp(x, compute).
 double exp_in(ExpMode mode, NumberFormat compute, double x);
 
 // The activation functions of value expressions, each a fixed sequence of rounded steps in
@@ -227,6 +277,8 @@ template <ExpMode M, NumberFormat F>
 inline double exp_as(double x) {
   if constexpr (M == ExpMode::Exact) {
     return round_as<F>(std::exp(x));
+  } else if constexpr (M == ExpMode::Fast) {
+    return fast_exp_as<F>(x);
   } else {
     return hardware_exp_as<F>(x);
   }

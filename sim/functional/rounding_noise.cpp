@@ -66,9 +66,24 @@ double RoundingNoise::hardware_exp(double x, NumberFormat accumulate, const Nois
   return std::ldexp(p, static_cast<int>(i));
 }
 
+// The fast exp's steps (number_format.h, fast_exp_as), each rounding replaced by noise.
+double RoundingNoise::fast_exp(double x, NumberFormat accumulate, const NoiseFormat& r) {
+  if (std::isnan(x)) return x;
+  const double t = perturb(x * round_to(accumulate, detail::kLog2E), r);
+  if (!(std::fabs(t) < 2048.0)) return t > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+  const double i = std::floor(t);
+  const double frac = t - i;
+  const int k = std::min(7, static_cast<int>(frac * 8.0));
+  const double p = perturb(perturb(round_to(accumulate, detail::kExpFastB[k]) * frac, r) +
+                               round_to(accumulate, detail::kExpFastA[k]),
+                           r);
+  return std::ldexp(p, static_cast<int>(i));
+}
+
 double RoundingNoise::function(Function function, double a, double b, ExpMode exp,
                                NumberFormat accumulate, const NoiseFormat& r) {
   auto exp_noisy = [&](double x) {
+    if (exp == ExpMode::Fast) return fast_exp(x, accumulate, r);
     return exp == ExpMode::Exact ? perturb(std::exp(x), r) : hardware_exp(x, accumulate, r);
   };
   switch (function) {

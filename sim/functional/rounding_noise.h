@@ -37,6 +37,7 @@ class RoundingNoise {
   // as in the datapath) and its rounded steps perturbed instead; t - i and the scaling by
   // 2^i are exact there (no noise).
   double hardware_exp(double x, NumberFormat accumulate, const NoiseFormat& r);
+  double fast_exp(double x, NumberFormat accumulate, const NoiseFormat& r);
 
  private:
   double uniform_sign();  // uniform in [-1, 1), SplitMix64

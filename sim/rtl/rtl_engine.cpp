@@ -1,6 +1,7 @@
 #include "sim/rtl/rtl_engine.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "arch/support/error.h"
 #include "sim/rtl/rtl_tile.h"
@@ -16,7 +17,11 @@ std::string rtl_tile_sizes_text() {
   return text;
 }
 
-RtlGemmEngine::RtlGemmEngine() = default;
+std::string rtl_tile_variants_text() { return rtl::tile_variants_text(); }
+
+RtlGemmEngine::RtlGemmEngine(std::string pe_variant) : variant_(std::move(pe_variant)) {
+  rtl::check_variant(variant_);
+}
 RtlGemmEngine::~RtlGemmEngine() = default;
 
 void RtlGemmEngine::check_array(const std::string& array, int64_t rows, int64_t cols) const {
@@ -29,7 +34,7 @@ void RtlGemmEngine::check_array(const std::string& array, int64_t rows, int64_t 
 
 void RtlGemmEngine::elaborate(int unit, int64_t rows, int64_t cols) {
   check_array("unit " + std::to_string(unit), rows, cols);
-  tiles_[unit] = rtl::make_tile("rtl_tile_" + std::to_string(unit), static_cast<int>(rows));
+  tiles_[unit] = rtl::make_tile("rtl_tile_" + std::to_string(unit), static_cast<int>(rows), variant_);
 }
 
 SystolicRun RtlGemmEngine::run(int unit, NumberFormat accumulate, Dataflow dataflow,

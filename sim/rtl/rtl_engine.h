@@ -22,7 +22,9 @@ class RtlTile;
 
 class RtlGemmEngine : public GemmEngine {
  public:
-  RtlGemmEngine();
+  // The tile's PE variant: "default", "fastexp" or "user" (rtl_tile_variants(); else Error
+  // naming the built ones).
+  explicit RtlGemmEngine(std::string pe_variant = "default");
   ~RtlGemmEngine() override;
   std::string name() const override { return "the Verilated systolic tile"; }
   void check_array(const std::string& array, int64_t rows, int64_t cols) const override;
@@ -35,6 +37,7 @@ class RtlGemmEngine : public GemmEngine {
   int64_t per_pe_runs() const { return per_pe_runs_; }
 
  private:
+  std::string variant_;
   std::map<int, std::unique_ptr<rtl::RtlTile>> tiles_;  // per unit
   int64_t gemms_ = 0, per_pe_runs_ = 0;
 };
@@ -42,5 +45,7 @@ class RtlGemmEngine : public GemmEngine {
 // The Verilated tile sizes of this build ("4 x 4, 8 x 8").
 std::vector<int> rtl_tile_sizes();
 std::string rtl_tile_sizes_text();
+// The PE variants of this build's tiles ("default, fastexp (user with ...)").
+std::string rtl_tile_variants_text();
 
 }  // namespace cascade

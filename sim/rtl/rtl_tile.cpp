@@ -6,10 +6,16 @@
 #include <cmath>
 #include <cstring>
 
-#include "Vtile_2d_sc_n4.h"
-#include "Vtile_2d_sc_n8.h"
+#include "Vtile_2d_sc_default_n4.h"
+#include "Vtile_2d_sc_default_n8.h"
+#include "Vtile_2d_sc_fastexp_n4.h"
+#include "Vtile_2d_sc_fastexp_n8.h"
 #ifdef CASCADE_RTL_TILE16
-#include "Vtile_2d_sc_n16.h"
+#include "Vtile_2d_sc_default_n16.h"
+#endif
+#ifdef CASCADE_RTL_USER_PE
+#include "Vtile_2d_sc_user_n4.h"
+#include "Vtile_2d_sc_user_n8.h"
 #endif
 #include "arch/support/error.h"
 
@@ -245,17 +251,49 @@ class Tile final : public RtlTile {
 
 std::vector<int> tile_sizes() { return {CASCADE_RTL_TILE_SIZES}; }
 
-std::unique_ptr<RtlTile> make_tile(const std::string& name, int n) {
-  if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_n4>>(name.c_str());
-  if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_n8>>(name.c_str());
-#ifdef CASCADE_RTL_TILE16
-  if (n == 16) return std::make_unique<Tile<16, Vtile_2d_sc_n16>>(name.c_str());
+std::vector<std::string> tile_variants() {
+  std::vector<std::string> v = {"default", "fastexp"};
+#ifdef CASCADE_RTL_USER_PE
+  v.push_back("user");
 #endif
+  return v;
+}
+
+std::string tile_variants_text() {
+  std::string text;
+  for (const std::string& v : tile_variants()) text += (text.empty() ? "" : ", ") + v;
+  return text + " (user with -DCASCADE_RTL_PE=your_pe.sv)";
+}
+
+void check_variant(const std::string& variant) {
+  const std::vector<std::string> v = tile_variants();
+  if (std::find(v.begin(), v.end(), variant) == v.end())
+    throw Error("--rtl-pe: no Verilated tile with PE '" + variant + "' in this build (built: " +
+                tile_variants_text() + ")");
+}
+
+std::unique_ptr<RtlTile> make_tile(const std::string& name, int n, const std::string& variant) {
+  check_variant(variant);
+  if (variant == "default") {
+    if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_default_n4>>(name.c_str());
+    if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_default_n8>>(name.c_str());
+#ifdef CASCADE_RTL_TILE16
+    if (n == 16) return std::make_unique<Tile<16, Vtile_2d_sc_default_n16>>(name.c_str());
+#endif
+  } else if (variant == "fastexp") {
+    if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_fastexp_n4>>(name.c_str());
+    if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_fastexp_n8>>(name.c_str());
+#ifdef CASCADE_RTL_USER_PE
+  } else if (variant == "user") {
+    if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_user_n4>>(name.c_str());
+    if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_user_n8>>(name.c_str());
+#endif
+  }
   std::string sizes;
   for (int s : tile_sizes()) sizes += (sizes.empty() ? "" : ", ") + std::to_string(s) + " x " + std::to_string(s);
   throw Error("no Verilated systolic tile of " + std::to_string(n) + " x " + std::to_string(n) +
-              " in this build (built: " + sizes +
-              "; 16 x 16 with -DCASCADE_RTL_TILE16=ON)");
+              " with PE '" + variant + "' in this build (built: " + sizes +
+              "; 16 x 16 with -DCASCADE_RTL_TILE16=ON, default PE only)");
 }
 
 }  // namespace cascade::rtl

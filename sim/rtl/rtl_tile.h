@@ -1,5 +1,6 @@
 // The Verilated systolic tile (hdl/tile_2d.sv, bf16 operands, fp32 accumulation) as a
-// SystemC module: RtlTile2D wraps the `verilate(... SYSTEMC ...)` model of one size N and
+// SystemC module: RtlTile2D wraps the `verilate(... SYSTEMC ...)` model of one size N (and
+// PE variant, tile_variants()) and
 // clocks it inside the caller's SystemC simulation. run() takes a GEMM the way the per-PE
 // model SystolicArray::run(OutputStationary, ...) does and returns a SystolicRun: the same
 // folds (R = min(N, M) rows and C = min(N, N_cols) columns used, the tiles in row-major
@@ -80,8 +81,15 @@ class RtlTile : public sc_core::sc_module {
 
 // The tile sizes this build Verilated (4 and 8; 16 with CASCADE_RTL_TILE16).
 std::vector<int> tile_sizes();
-// A tile of size n (one of tile_sizes(); else Error naming them), created while the
-// simulation elaborates.
-std::unique_ptr<RtlTile> make_tile(const std::string& name, int n);
+// The PE variants this build Verilated the tile with (`--rtl-pe`): "default" (pe_2d),
+// "fastexp" (pe_2d_fastexp) and, with -DCASCADE_RTL_PE=file.sv, "user"; the text lists them.
+std::vector<std::string> tile_variants();
+std::string tile_variants_text();
+// Error naming the built variants unless `variant` is one.
+void check_variant(const std::string& variant);
+// A tile of size n (one of tile_sizes(); else Error naming them) with the PE `variant`,
+// created while the simulation elaborates.
+std::unique_ptr<RtlTile> make_tile(const std::string& name, int n,
+                                   const std::string& variant = "default");
 
 }  // namespace cascade::rtl

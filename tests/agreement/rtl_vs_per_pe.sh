@@ -3,12 +3,13 @@
 # tile inside the SystemC model) against `--per-pe` (the same runs on the per-PE C++ model):
 # the same total cycles and the same time per unit and cause, to the cycle; the RTL ran
 # GEMMs; data mode's output equals the functional executor's.
-# Usage: rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+# Usage: [RTL_PE=default|fastexp|user] rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+# (RTL_PE: the tile's PE variant, `--rtl-pe`; default: default)
 set -euo pipefail
 cascade=$1
 shift
 per_pe=$("$cascade" simulate "$@" --per-pe --quiet --data)
-rtl=$("$cascade" simulate "$@" --fidelity rtl --quiet --data)
+rtl=$("$cascade" simulate "$@" --fidelity rtl --rtl-pe "${RTL_PE:-default}" --quiet --data)
 lines() { grep -E '^  cycles |^    (array|dram)[a-z_0-9]* +busy ' <<<"$1"; }
 if [[ "$(lines "$per_pe")" != "$(lines "$rtl")" ]]; then
   echo "--fidelity rtl and --per-pe differ:"
@@ -22,4 +23,4 @@ if ! grep -qE '^  rtl +[1-9][0-9]* output-stationary GEMM runs' <<<"$rtl"; then
   exit 1
 fi
 grep -q "equals the functional executor's bit for bit" <<<"$rtl" || { echo "data mode: output differs"; exit 1; }
-echo "ok: --fidelity rtl equals --per-pe cycle for cycle"
+echo "ok: --fidelity rtl (PE ${RTL_PE:-default}) equals --per-pe cycle for cycle"

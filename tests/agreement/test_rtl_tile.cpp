@@ -9,11 +9,15 @@
 //
 // One SystemC simulation per process: the first test to ask runs every case in one
 // sc_start; the tests then read its outcomes (ctest runs the executable once).
+// `test_rtl_tile [gtest flags] [--rtl-pe VARIANT]` runs the tiles of one PE variant
+// (rtl::tile_variants(): default, fastexp, user); ctest runs each built variant. Only the
+// exp differs between the shipped PEs, so every variant's GEMM must equal the per-PE model.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <systemc>
@@ -25,6 +29,8 @@
 
 namespace cascade {
 namespace {
+
+std::string g_variant = "default";  // --rtl-pe
 
 struct Case {
   std::string name;
@@ -114,7 +120,7 @@ class Bench : public sc_core::sc_module {
   Bench(sc_core::sc_module_name name, std::vector<Outcome>& outcomes)
       : sc_core::sc_module(name), outcomes_(outcomes) {
     for (int n : rtl::tile_sizes())
-      if (n <= 8) tiles_.push_back(rtl::make_tile("tile" + std::to_string(n), n));
+      if (n <= 8) tiles_.push_back(rtl::make_tile("tile" + std::to_string(n), n, g_variant));
     SC_THREAD(run);
   }
 
@@ -223,5 +229,15 @@ TEST(RtlTileAgreement, RefusesOperandsThatAreNotBf16) {
 // SystemC's library holds main() and calls sc_main.
 int sc_main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--rtl-pe" && i + 1 < argc) {
+      cascade::g_variant = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: test_rtl_tile [gtest flags] [--rtl-pe VARIANT]\n");
+      return 2;
+    }
+  }
+  cascade::rtl::check_variant(cascade::g_variant);
+  std::printf("PE variant: %s\n", cascade::g_variant.c_str());
   return RUN_ALL_TESTS();
 }

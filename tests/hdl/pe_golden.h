@@ -14,8 +14,19 @@ enum PeOp : uint8_t {
   kOpLoad = 7, kOpColSum = 8, kOpColMax = 9, kOpColDot = 10, kOpReadRow = 11
 };
 inline bool is_column_op(uint8_t op) { return op >= kOpColSum && op <= kOpReadRow; }
-// Cycles an operation occupies a PE (its latency).
-inline int op_cycles(uint8_t op) { return op == kOpExp ? 8 : op == kOpSubExp ? 9 : 1; }
+// The PE's exp: the executor's hardware exp (pe_2d), or with CASCADE_PE_EXP_FAST its fast
+// exp (pe_2d_fastexp, or a user's PE built with -DCASCADE_RTL_PE_EXP=fast), and its cycles.
+#ifdef CASCADE_PE_EXP_FAST
+inline uint32_t pe_exp_golden(uint32_t x) { return bits_of(fast_exp_as<NumberFormat::FP32>(f32(x))); }
+inline constexpr int kPeExpCycles = 4;
+#else
+inline uint32_t pe_exp_golden(uint32_t x) { return exp_golden(x); }
+inline constexpr int kPeExpCycles = 8;
+#endif
+// Cycles an operation occupies a PE (its latency); exp(x - m) one more than exp.
+inline int op_cycles(uint8_t op) {
+  return op == kOpExp ? kPeExpCycles : op == kOpSubExp ? kPeExpCycles + 1 : 1;
+}
 
 struct PeGolden {
   bool fp16 = false;  // storage format of OpNarrow
@@ -27,8 +38,8 @@ struct PeGolden {
       case kOpMac: acc = mac_golden(a, b, flag ? 0u : acc); return b;
       case kOpAdd: acc = flag ? sub_golden(acc, b) : add_golden(acc, b); return b;
       case kOpMax: acc = max_golden(acc, b); return b;
-      case kOpExp: acc = exp_golden(acc); return b;
-      case kOpSubExp: acc = exp_golden(sub_golden(acc, b)); return b;
+      case kOpExp: acc = pe_exp_golden(acc); return b;
+      case kOpSubExp: acc = pe_exp_golden(sub_golden(acc, b)); return b;
       case kOpNarrow: acc = narrow_golden(acc, fp16); return b;
       case kOpLoad: acc = b; return b;
       case kOpColSum: return add_golden(b, acc);

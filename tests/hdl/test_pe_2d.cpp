@@ -2,6 +2,9 @@
 // for bit: every operation on random fp32 and storage-format operands with special values,
 // random operation streams with their latencies and the ready/valid handshake, and the
 // hardware exp against the executor's hardware_exp_as<FP32> on millions of inputs.
+// The same file tests pe_2d_fastexp (test_pe_2d_fastexp) and a user's PE (test_pe_2d_user,
+// -DCASCADE_RTL_PE=...): built with CASCADE_PE_EXP_FAST, the exp is the executor's
+// fast_exp_as<FP32> in 4 cycles (pe_golden.h); the models keep the names Vpe_2d_bf16/fp16.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -141,19 +144,20 @@ TEST(Pe2d, MacEveryCycle) {
   EXPECT_EQ(pe.io().acc_o, 0u);
 }
 
-// The hardware exp against hardware_exp_as<FP32> on millions of inputs: the range where
-// results go from 0 to inf, points where t = x log2(e) crosses an integer, tiny and
+// The PE's exp against the executor's (hardware_exp_as<FP32>, or fast_exp_as<FP32>) on
+// millions of inputs: the range where results go from 0 to inf, points where t = x log2(e)
+// crosses a multiple of 1/8 (an integer; a segment boundary of the fast exp), tiny and
 // subnormal arguments, raw random patterns (NaNs, infinities, huge) and special values.
-TEST(Pe2d, ExpEqualsTheExecutorsHardwareExp) {
+TEST(Pe2d, ExpEqualsTheExecutorsExp) {
   Pe<Vpe_2d_bf16> pe;
   Rng rng(10);
   long checked = 0, mismatches = 0;
   auto check = [&](uint32_t x) {
     pe.issue(kOpLoad, false, 0, 0, x);
     const int latency = pe.run(kOpExp, false, 0, 0, 0);
-    const uint32_t golden = exp_golden(x);
+    const uint32_t golden = pe_exp_golden(x);
     ++checked;
-    if (latency != 8 || !same_result(pe.io().acc_o, golden)) {
+    if (latency != kPeExpCycles || !same_result(pe.io().acc_o, golden)) {
       if (++mismatches <= 5)
         ADD_FAILURE() << std::hex << "exp(" << x << "): rtl " << pe.io().acc_o << ", golden "
                       << golden << std::dec << ", latency " << latency;
@@ -167,9 +171,9 @@ TEST(Pe2d, ExpEqualsTheExecutorsHardwareExp) {
     switch (i % 6) {
       case 0: case 1: check(bits_of(-104.0 + 194.0 * u)); break;         // [-104, 90]
       case 2: check(bits_of(-1.0 + 2.0 * u)); break;                     // |x| <= 1
-      case 3: {                                                           // t near an integer
-        const int k = static_cast<int>(r % 280) - 152;
-        const uint32_t x = bits_of(k * 0.6931471805599453);
+      case 3: {                                                           // t near k/8
+        const int k = static_cast<int>(r % 2240) - 1216;
+        const uint32_t x = bits_of(k * 0.6931471805599453 / 8);
         check(x + static_cast<uint32_t>((r >> 20) % 9) - 4);
         break;
       }
@@ -185,7 +189,7 @@ TEST(Pe2d, ExpEqualsTheExecutorsHardwareExp) {
               seconds, pe.cycles() / seconds / 1e6);
 }
 
-// exp(acc - b) in 9 cycles, the subtraction rounded first.
+// exp(acc - b) in one cycle more than exp (9 cycles for pe_2d), the subtraction rounded first.
 TEST(Pe2d, SubExp) {
   Pe<Vpe_2d_bf16> pe;
   Rng rng(11);
@@ -197,8 +201,8 @@ TEST(Pe2d, SubExp) {
     const uint32_t x = (i % 2) ? partner_fp32(rng, m ^ 0x80000000u) : random_fp32(rng);
     pe.issue(kOpLoad, false, 0, 0, x);
     const int latency = pe.run(kOpSubExp, false, 0, 0, m);
-    const uint32_t golden = exp_golden(sub_golden(x, m));
-    if ((latency != 9 || !same_result(pe.io().acc_o, golden)) && ++mismatches <= 5)
+    const uint32_t golden = pe_exp_golden(sub_golden(x, m));
+    if ((latency != kPeExpCycles + 1 || !same_result(pe.io().acc_o, golden)) && ++mismatches <= 5)
       ADD_FAILURE() << std::hex << "exp(" << x << " - " << m << "): rtl " << pe.io().acc_o
                     << ", golden " << golden << std::dec << ", latency " << latency;
   }
@@ -233,14 +237,14 @@ TEST(Pe2d, HandshakeAndEnable) {
   Pe<Vpe_2d_bf16> pe;
   pe.issue(kOpLoad, false, 0, 0, 0x3F800000u);
   pe.issue(kOpExp, false, 0, 0, 0);
-  for (int c = 1; c < 8; ++c) {
+  for (int c = 1; c < kPeExpCycles; ++c) {
     EXPECT_FALSE(pe.io().ready_o) << c;
     EXPECT_FALSE(pe.io().done_o) << c;
     pe.tick();
   }
   EXPECT_TRUE(pe.io().ready_o);
   EXPECT_TRUE(pe.io().done_o);
-  EXPECT_EQ(pe.io().acc_o, exp_golden(0x3F800000u));
+  EXPECT_EQ(pe.io().acc_o, pe_exp_golden(0x3F800000u));
   pe.tick();
   EXPECT_FALSE(pe.io().done_o);
   // en_i low: an offered operation and the registers hold
@@ -249,7 +253,7 @@ TEST(Pe2d, HandshakeAndEnable) {
   pe.io().op_i = kOpLoad;
   pe.io().b_i = 0x40000000u;
   pe.tick();
-  EXPECT_EQ(pe.io().acc_o, exp_golden(0x3F800000u));
+  EXPECT_EQ(pe.io().acc_o, pe_exp_golden(0x3F800000u));
   pe.io().en_i = 1;
   pe.tick();
   EXPECT_EQ(pe.io().acc_o, 0x40000000u);

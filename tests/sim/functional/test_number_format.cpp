@@ -132,13 +132,16 @@ TEST(NumberFormatNames, ExpModeParseAndPrint) {
   EXPECT_EQ(parse_exp_mode("hardware"), ExpMode::Hardware);
   EXPECT_STREQ(to_string(ExpMode::Exact), "exact");
   EXPECT_STREQ(to_string(ExpMode::Hardware), "hardware");
+  EXPECT_EQ(parse_exp_mode("fast"), ExpMode::Fast);
+  EXPECT_STREQ(to_string(ExpMode::Fast), "fast");
   try {
-    parse_exp_mode("fast");
+    parse_exp_mode("fastest");
     FAIL() << "no exception";
   } catch (const Error& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("exact"), std::string::npos) << message;
     EXPECT_NE(message.find("hardware"), std::string::npos) << message;
+    EXPECT_NE(message.find("fast"), std::string::npos) << message;
   }
 }
 
