@@ -101,21 +101,23 @@ class alignas(64) IndexProgram {
 static_assert(sizeof(IndexProgram) == 128, "see the note on the hot fields");
 
 // A compiled `where` condition (or a partition bound): lhs - rhs compared to 0.
+// Whether `lhs op rhs` holds, given d = lhs - rhs.
+inline bool compares(CompareOp op, int64_t d) {
+  switch (op) {
+    case CompareOp::Less: return d < 0;
+    case CompareOp::LessEqual: return d <= 0;
+    case CompareOp::Greater: return d > 0;
+    case CompareOp::GreaterEqual: return d >= 0;
+    case CompareOp::Equal: return d == 0;
+    case CompareOp::NotEqual: return d != 0;
+  }
+  return false;
+}
+
 struct ConditionProgram {
   IndexProgram difference;  // lhs - rhs
   CompareOp op = CompareOp::Less;
-  bool holds(const int64_t* slot_values) const {
-    const int64_t d = difference.evaluate(slot_values);
-    switch (op) {
-      case CompareOp::Less: return d < 0;
-      case CompareOp::LessEqual: return d <= 0;
-      case CompareOp::Greater: return d > 0;
-      case CompareOp::GreaterEqual: return d >= 0;
-      case CompareOp::Equal: return d == 0;
-      case CompareOp::NotEqual: return d != 0;
-    }
-    return false;
-  }
+  bool holds(const int64_t* slot_values) const { return compares(op, difference.evaluate(slot_values)); }
 };
 ConditionProgram compile_condition(const Condition& condition, const Cascade& cascade,
                                    const Bindings& bindings,

@@ -21,18 +21,6 @@ void for_format(NumberFormat f, Body&& body) {
   }
 }
 
-bool compares(CompareOp op, int64_t d) {
-  switch (op) {
-    case CompareOp::Less: return d < 0;
-    case CompareOp::LessEqual: return d <= 0;
-    case CompareOp::Greater: return d > 0;
-    case CompareOp::GreaterEqual: return d >= 0;
-    case CompareOp::Equal: return d == 0;
-    case CompareOp::NotEqual: return d != 0;
-  }
-  return false;
-}
-
 // As datapath.cpp's (NaN wins).
 double maximum(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
