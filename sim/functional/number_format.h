@@ -170,35 +170,46 @@ inline constexpr double kLog2E = 1.4426950408889634;  // log2(e) rounded to doub
 // (measured 7.4936e-8 on a 2^22-point grid; equals the fit's minimax error), rounded up.
 constexpr double hardware_exp_max_relative_error() { return 7.6e-8; }
 
-// Hot-loop form of hardware_exp with the compute format as a template argument.
-template <NumberFormat F>
-inline double hardware_exp_as(double x) {
+namespace detail {
+// The exp's range reduction and scaling, shared by the hardware and the fast exp, each step
+// rounded to F: t = round(x * log2(e)); NaN -> NaN; |t| >= 2048 (2^t beyond every format,
+// also t = +-inf) -> +inf or +0; i = floor(t), f = round(t - i); p = exp2_of_f(f) in [1, 2];
+// round(2^i * p), exact in double when 2^i is a normal double, else one correctly rounded
+// ldexp (double's subnormals, 0 or inf).
+template <NumberFormat F, typename Exp2OfFraction>
+inline double exp_by_exp2(double x, Exp2OfFraction exp2_of_f) {
   constexpr double kLog2E = round_as<F>(detail::kLog2E);
-  constexpr double c0 = round_as<F>(detail::kExp2C0);
-  constexpr double c1 = round_as<F>(detail::kExp2C1);
-  constexpr double c2 = round_as<F>(detail::kExp2C2);
-  constexpr double c3 = round_as<F>(detail::kExp2C3);
-  constexpr double c4 = round_as<F>(detail::kExp2C4);
-  constexpr double c5 = round_as<F>(detail::kExp2C5);
   if (std::isnan(x)) return x;
   const double t = round_as<F>(x * kLog2E);
-  // |t| >= 2048: 2^t is beyond every format (also t = +-inf, from x = +-inf or overflow).
   if (!(std::fabs(t) < 2048.0)) return t > 0 ? std::numeric_limits<double>::infinity() : 0.0;
   std::int64_t i = static_cast<std::int64_t>(t);  // truncation, then floor:
   i -= static_cast<double>(i) > t ? 1 : 0;
   const double f = round_as<F>(t - static_cast<double>(i));
-  double p = c5;
-  p = round_as<F>(round_as<F>(p * f) + c4);
-  p = round_as<F>(round_as<F>(p * f) + c3);
-  p = round_as<F>(round_as<F>(p * f) + c2);
-  p = round_as<F>(round_as<F>(p * f) + c1);
-  p = round_as<F>(round_as<F>(p * f) + c0);
-  // 2^i * p: exact in double when 2^i is a normal double (p is in [1, 2]); otherwise ldexp
-  // (one correctly rounded scaling into double's subnormals, 0 or inf).
+  const double p = exp2_of_f(f);
   const double scaled = (i >= -1022 && i <= 1023)
                             ? p * std::bit_cast<double>(static_cast<std::uint64_t>(i + 1023) << 52)
                             : std::ldexp(p, static_cast<int>(i));
   return round_as<F>(scaled);
+}
+}  // namespace detail
+
+// Hot-loop form of hardware_exp with the compute format as a template argument.
+template <NumberFormat F>
+inline double hardware_exp_as(double x) {
+  return detail::exp_by_exp2<F>(x, [](double f) {
+    constexpr double c0 = round_as<F>(detail::kExp2C0);
+    constexpr double c1 = round_as<F>(detail::kExp2C1);
+    constexpr double c2 = round_as<F>(detail::kExp2C2);
+    constexpr double c3 = round_as<F>(detail::kExp2C3);
+    constexpr double c4 = round_as<F>(detail::kExp2C4);
+    constexpr double c5 = round_as<F>(detail::kExp2C5);
+    double p = c5;
+    p = round_as<F>(round_as<F>(p * f) + c4);
+    p = round_as<F>(round_as<F>(p * f) + c3);
+    p = round_as<F>(round_as<F>(p * f) + c2);
+    p = round_as<F>(round_as<F>(p * f) + c1);
+    return round_as<F>(round_as<F>(p * f) + c0);
+  });
 }
 
 double hardware_exp(double x, NumberFormat compute);
@@ -234,20 +245,11 @@ constexpr double fast_exp_max_relative_error() { return 4.7e-4; }
 
 template <NumberFormat F>
 inline double fast_exp_as(double x) {
-  constexpr double kLog2E = round_as<F>(detail::kLog2E);
-  if (std::isnan(x)) return x;
-  const double t = round_as<F>(x * kLog2E);
-  if (!(std::fabs(t) < 2048.0)) return t > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-  std::int64_t i = static_cast<std::int64_t>(t);  // truncation, then floor:
-  i -= static_cast<double>(i) > t ? 1 : 0;
-  const double f = round_as<F>(t - static_cast<double>(i));
-  const int k = f >= 1.0 ? 7 : static_cast<int>(f * 8.0);
-  const double p = round_as<F>(round_as<F>(round_as<F>(detail::kExpFastB[k]) * f) +
-                               round_as<F>(detail::kExpFastA[k]));
-  const double scaled = (i >= -1022 && i <= 1023)
-                            ? p * std::bit_cast<double>(static_cast<std::uint64_t>(i + 1023) << 52)
-                            : std::ldexp(p, static_cast<int>(i));
-  return round_as<F>(scaled);
+  return detail::exp_by_exp2<F>(x, [](double f) {
+    const int k = f >= 1.0 ? 7 : static_cast<int>(f * 8.0);
+    return round_as<F>(round_as<F>(round_as<F>(detail::kExpFastB[k]) * f) +
+                       round_as<F>(detail::kExpFastA[k]));
+  });
 }
 
 double fast_exp(double x, NumberFormat compute);
