@@ -2,7 +2,6 @@
 # packages first (scripts/install-deps.sh is a no-op when everything is present).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
-FUZZ_BUILD ?= build-fuzz
 # Seconds per fuzz target: `make fuzz` and the fuzz step of `make test` (6 targets, JOBS at
 # a time under ASan + UBSan).
 FUZZ_SECONDS ?= 30
@@ -29,19 +28,25 @@ test: test-release test-asan fuzz
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The C++ suites again under AddressSanitizer + UBSan (Debug, no benchmarks, no RTL).
+# The C++ suites again under AddressSanitizer + UBSan, and the libFuzzer targets, from one
+# clang-15 tree (-O1, libFuzzer's coverage instrumentation, no benchmarks, no RTL): one
+# library build serves both (CMakeLists.txt, CASCADE_SANITIZE + CASCADE_FUZZ).
+# clang's ASan needs llvm-symbolizer for readable reports and for tests/lsan.supp to match.
+SAN_ENV = ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-15/bin/llvm-symbolizer
+SAN_CMAKE = cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-15 \
+	-DCASCADE_SANITIZE=ON -DCASCADE_FUZZ=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF $(CMAKE_ARGS)
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCASCADE_SANITIZE=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF $(CMAKE_ARGS)
+	$(SAN_CMAKE)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ctest --output-on-failure -j $(JOBS) -L sanitize
+	cd $(ASAN_BUILD) && $(SAN_ENV) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ctest --output-on-failure -j $(JOBS) -L sanitize
 
-# The libFuzzer targets (tests/fuzz: every file reader, parse -> print -> parse) built with
-# clang-15 under ASan + UBSan, each run for FUZZ_SECONDS on corpora seeded from configs/ and
-# tests/data (scripts/fuzz.sh); fails on any finding. A long run: experiments/fuzz/.
+# The libFuzzer targets (tests/fuzz: every file reader, parse -> print -> parse) under ASan +
+# UBSan, each run for FUZZ_SECONDS on corpora seeded from configs/ and tests/data
+# (scripts/fuzz.sh); fails on any finding. A long run: experiments/fuzz/.
 fuzz: deps
-	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-15 -DCASCADE_FUZZ=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF $(CMAKE_ARGS)
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
-	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
+	$(SAN_CMAKE)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target fuzzers
+	$(SAN_ENV) bash scripts/fuzz.sh $(ASAN_BUILD) $(FUZZ_SECONDS) $(JOBS)
 
 bench: build
 	@bash experiments/run-benchmarks.sh $(BUILD)
@@ -53,4 +58,4 @@ area: deps
 	/usr/bin/python3 experiments/area/area.py --yaml $(AREA_YAML)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libsqlite3-dev libzip-dev
   python3 python3-numpy python3-yaml python3-matplotlib
-  clang-15 libfuzzer-15-dev
+  clang-15 libfuzzer-15-dev llvm-15
   pybind11-dev python3-dev python3-pytest python3-torch
   libboost-mpi-dev openmpi-bin libopenmpi-dev
   slurm-wlm munge

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
+#include <utility>
 
 #include "arch/support/checked.h"
 #include "arch/support/error.h"
@@ -69,6 +71,23 @@ std::atomic<unsigned> temp_counter{0};
 bool write_in_place(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+// The file a regular-file output replaces (through a symbolic link, the file it names) and
+// a fresh temporary name beside it ending in `suffix`; a directory is refused.
+std::pair<std::string, std::string> staging_paths(const std::string& path, const std::string& option,
+                                                  const std::string& suffix) {
+  std::error_code ec;
+  std::filesystem::path target(path);
+  if (std::filesystem::is_symlink(target, ec)) target = std::filesystem::weakly_canonical(target, ec);
+  if (std::filesystem::is_directory(target, ec))
+    throw Error("cannot write " + option + " file '" + path + "': it is a directory");
+  const std::filesystem::path dir =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const std::string temp = (dir / fmt::format(".{}.tmp-{}-{}{}", target.filename().string(),
+                                              ::getpid(), temp_counter.fetch_add(1), suffix))
+                               .string();
+  return {target.string(), temp};
 }
 
 }  // namespace
@@ -155,21 +174,10 @@ void OutputFiles::commit() {
         staged.push_back({&o, "", o.path});
         continue;
       }
-      std::error_code ec;
-      // Through a symbolic link: replace the file it names, not the link.
-      std::filesystem::path target(o.path);
-      if (std::filesystem::is_symlink(target, ec)) target = std::filesystem::weakly_canonical(target, ec);
-      if (std::filesystem::is_directory(target, ec))
-        throw Error("cannot write " + o.option + " file '" + o.path + "': it is a directory");
-      const std::filesystem::path dir =
-          target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-      const std::string temp =
-          (dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
-                             temp_counter.fetch_add(1)))
-              .string();
+      const auto [target, temp] = staging_paths(o.path, o.option, "");
       Fd f{::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)};
       if (f.fd < 0) write_error(o.option, o.path, errno);
-      staged.push_back({&o, temp, target.string()});
+      staged.push_back({&o, temp, target});
       if (!write_all(f.fd, o.text) || ::fsync(f.fd) != 0) write_error(o.option, o.path, errno);
       if (::close(f.release()) != 0) write_error(o.option, o.path, errno);
     }
@@ -187,6 +195,33 @@ void write_output_file(const std::string& path, const std::string& option,
   OutputFiles out;
   out.add(path, option, text);
   out.commit();
+}
+
+StagedOutput::StagedOutput(std::string path, std::string option, const std::string& suffix)
+    : path_(std::move(path)), option_(std::move(option)) {
+  if (write_in_place(path_)) {
+    // in the temporary directory; copied into the device by commit()
+    temp_ = staging_paths((std::filesystem::temp_directory_path() / "cascade-output").string(),
+                          option_, suffix)
+                .second;
+  } else {
+    std::tie(target_, temp_) = staging_paths(path_, option_, suffix);
+  }
+}
+
+StagedOutput::~StagedOutput() {
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+void StagedOutput::commit() {
+  if (temp_.empty()) return;
+  if (!target_.empty()) {
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) write_error(option_, path_, errno);
+  } else {  // a device or FIFO: its contents written in place
+    write_output_file(path_, option_, read_input_file(temp_, option_ + " file", ~size_t{0}));
+    ::unlink(temp_.c_str());
+  }
+  temp_.clear();
 }
 
 }  // namespace cascade

@@ -51,4 +51,21 @@ class OutputFiles {
 void write_output_file(const std::string& path, const std::string& option,
                        const std::string& text);
 
+// An output another library writes by name (SystemC's VCD writer): it writes temp(), a new
+// file beside the target whose name ends in `suffix`; commit() renames it over the target
+// (a device or FIFO target gets its contents); destroyed uncommitted (the run failed), the
+// temporary file is removed and the target keeps what it had.
+class StagedOutput {
+ public:
+  StagedOutput(std::string path, std::string option, const std::string& suffix = "");
+  ~StagedOutput();
+  StagedOutput(const StagedOutput&) = delete;
+  StagedOutput& operator=(const StagedOutput&) = delete;
+  const std::string& temp() const { return temp_; }
+  void commit();
+
+ private:
+  std::string path_, option_, target_, temp_;
+};
+
 }  // namespace cascade

@@ -53,11 +53,13 @@ int run_check(const CheckOptions_& o) {
     print_warnings(other);
     // The same shapes: what --set and the inputs give, for the ranks the other cascade has.
     std::map<std::string, std::string> shared;
-    for (const auto& [name, value] : b.shapes)
+    for (const auto& shape : b.shapes) {
+      const std::string& name = shape.first;  // not a structured binding: clang 15 cannot capture one
       if (settings.count(name) || std::any_of(other.inputs.begin(), other.inputs.end(), [&](const TensorDecl& d) {
             return std::find(d.ranks.begin(), d.ranks.end(), name) != d.ranks.end();
           }))
-        shared[name] = std::to_string(value);
+        shared[name] = std::to_string(shape.second);
+    }
     for (const auto& [name, value] : settings)
       if (!name.empty() && std::islower(static_cast<unsigned char>(name[0]))) shared[name] = value;
     other_bindings = resolve_bindings(other, shared);

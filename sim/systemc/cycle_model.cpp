@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "arch/support/files.h"
@@ -187,10 +188,12 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   cycle::Controller controller("controller", shared, raw, options_.progress);
   sc_core::sc_trace_file* vcd = nullptr;
   sc_core::sc_signal<double, sc_core::SC_MANY_WRITERS> held_bytes("buffer_held_bytes", 0.0);
+  // SystemC writes the VCD under a temporary name (it appends ".vcd"); renamed over --vcd
+  // once the run ends, so a failed or killed run leaves the previous file, never half a one.
+  std::optional<StagedOutput> vcd_file;
   if (!options_.vcd.empty()) {
-    std::string base = options_.vcd;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
-      base.resize(base.size() - 4);
+    vcd_file.emplace(options_.vcd, "--vcd", ".vcd");
+    const std::string base = vcd_file->temp().substr(0, vcd_file->temp().size() - 4);
     vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
     vcd->set_time_unit(1, sc_core::SC_NS);
     for (size_t u = 0; u < units.size(); ++u)
@@ -201,6 +204,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   sc_core::sc_start();
   if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
   if (shared.failure) std::rethrow_exception(shared.failure);
+  if (vcd_file) vcd_file->commit();  // a deadlock's too: it shows where the units stopped
   if (scoreboard.completed() != plan.ops.size()) {
     std::string blocked;
     for (size_t t = 0; t < plan.ops.size(); ++t) {

@@ -140,5 +140,31 @@ TEST(OutputFiles, ASymbolicLinkKeepsPointingAtTheNewContents) {
   EXPECT_EQ(slurp(d + "/real.csv"), "new");
 }
 
+// StagedOutput (the VCD): the writer's file replaces the target only on commit().
+TEST(StagedOutput, ReplacesTheTargetOnlyWhenCommitted) {
+  const std::string d = dir_for("staged");
+  put(d + "/run.vcd", "previous");
+  {
+    StagedOutput out(d + "/run.vcd", "--vcd", ".vcd");
+    EXPECT_EQ(fs::path(out.temp()).parent_path(), fs::path(d));
+    EXPECT_EQ(out.temp().substr(out.temp().size() - 4), ".vcd");
+    put(out.temp(), "half a run");
+  }  // a failed run: never committed
+  EXPECT_EQ(slurp(d + "/run.vcd"), "previous");
+  EXPECT_FALSE(has_temporaries(d));
+  {
+    StagedOutput out(d + "/run.vcd", "--vcd", ".vcd");
+    put(out.temp(), "the whole run");
+    out.commit();
+  }
+  EXPECT_EQ(slurp(d + "/run.vcd"), "the whole run");
+  EXPECT_FALSE(has_temporaries(d));
+  StagedOutput device("/dev/null", "--vcd", ".vcd");  // a device gets the contents
+  put(device.temp(), "x");
+  EXPECT_NO_THROW(device.commit());
+  EXPECT_EQ(message_of([&] { StagedOutput(d, "--vcd"); }),
+            "error: cannot write --vcd file '" + d + "': it is a directory");
+}
+
 }  // namespace
 }  // namespace cascade
