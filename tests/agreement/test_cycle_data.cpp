@@ -127,6 +127,11 @@ TEST(CycleData, TheFastPathEqualsTheGenericPathBitForBit) {
   double fast_points = 0, points = 0;
   for (const Numbers& n : setups)
     for (size_t i = 0; i < kDesigns.size(); ++i) {
+#ifdef CASCADE_SANITIZED
+      // Under ASan/UBSan (138 s with all four): fp32 and the narrow bf16/bf16 path, which
+      // between them run every fast-path kernel; the Release run checks all four setups.
+      if (n.storage != n.accumulate || n.storage == NumberFormat::FP16) continue;
+#endif
       const auto& [arch_name, cascade_name, mapper, seq] = kDesigns[i];
       if (n.storage != n.accumulate && i >= 6) continue;  // the fusemax and flat designs only
       SCOPED_TRACE(arch_name + " " + cascade_name + " " + mapper + " " + std::to_string(seq) + " " +
