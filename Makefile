@@ -16,7 +16,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCASCADE_UNITY_BUILD=ON $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job on the default configuration.
@@ -34,7 +34,8 @@ test-release: build
 # clang's ASan needs llvm-symbolizer for readable reports and for tests/lsan.supp to match.
 SAN_ENV = ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-15/bin/llvm-symbolizer
 SAN_CMAKE = cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-15 \
-	-DCASCADE_SANITIZE=ON -DCASCADE_FUZZ=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF $(CMAKE_ARGS)
+	-DCASCADE_SANITIZE=ON -DCASCADE_FUZZ=ON -DCASCADE_BENCHMARKS=OFF -DCASCADE_RTL=OFF \
+	-DCASCADE_UNITY_BUILD=ON $(CMAKE_ARGS)
 test-asan: deps
 	$(SAN_CMAKE)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)

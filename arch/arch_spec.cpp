@@ -15,10 +15,6 @@ bool is_memory(ComponentKind kind) {
   return kind != ComponentKind::Compute;
 }
 
-SourceLocation file_only(const ArchSpec& arch) {
-  return SourceLocation{arch.file, 0, 0};
-}
-
 // ---------------------------------------------------------------------------------------
 
 }  // namespace
@@ -55,7 +51,7 @@ const Component& ArchSpec::component(const std::string& component_name) const {
   if (const Component* c = find_component(component_name)) return *c;
   std::vector<std::string> names;
   for (const Component& c : components) names.push_back(c.name);
-  throw Error(file_only(*this), "architecture '" + name + "' has no component '" + component_name +
+  throw Error(file_location(), "architecture '" + name + "' has no component '" + component_name +
                                     "'" + did_you_mean(component_name, names));
 }
 
@@ -125,7 +121,7 @@ const PeArray& ArchSpec::array(const std::string& array_name) const {
   if (const PeArray* a = find_array(array_name)) return *a;
   std::vector<std::string> names;
   for (const PeArray& a : arrays) names.push_back(a.name);
-  throw Error(file_only(*this), "architecture '" + name + "' has no array '" + array_name + "'" +
+  throw Error(file_location(), "architecture '" + name + "' has no array '" + array_name + "'" +
                                     did_you_mean(array_name, names) +
                                     " (arrays: " + join(names, ", ") + ")");
 }
@@ -160,7 +156,7 @@ int64_t ArchSpec::instances_of(const std::string& component_name) const {
 // ---------------------------------------------------------------------------------------
 
 void validate_arch(const ArchSpec& arch) {
-  const SourceLocation top = file_only(arch);
+  const SourceLocation top = arch.file_location();
   if (!(arch.clock_hz > 0) || !std::isfinite(arch.clock_hz))
     throw Error(top, "architecture '" + arch.name + "': clock_hz must be positive");
   if (arch.word_bits <= 0 || arch.word_bits % 8 != 0)

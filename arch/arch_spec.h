@@ -130,6 +130,8 @@ struct ArchSpec {
   int64_t instances_of(const std::string& component) const;
   const PeArray* array_of(const std::string& component) const;  // owning array, if any
   double word_bytes() const { return word_bits / 8.0; }
+  // Where an error about the whole architecture points: its file, no line.
+  SourceLocation file_location() const { return SourceLocation{file, 0, 0}; }
 };
 
 // Parses and validates an architecture file; errors carry file:line:col (unknown key,

@@ -23,10 +23,6 @@ std::string format_count(double v) {
   return out.str();
 }
 
-SourceLocation file_only(const ArchSpec& arch) {
-  return SourceLocation{arch.file, 0, 0};
-}
-
 // ---------------------------------------------------------------------------------------
 
 }  // namespace
@@ -39,7 +35,7 @@ EnergyReport compute_energy(const ArchSpec& arch, const ActionCounts& actions_by
   for (const auto& [component_name, actions] : actions_by_component) {
     const Component* c = arch.find_component(component_name);
     if (!c)
-      throw Error(file_only(arch), "the stats count actions of component '" + component_name +
+      throw Error(arch.file_location(), "the stats count actions of component '" + component_name +
                                        "', which architecture '" + arch.name + "' does not have" +
                                        did_you_mean(component_name, names));
     double pj = 0;
@@ -66,7 +62,7 @@ EnergyReport compute_energy(const ArchSpec& arch, const ActionCounts& actions_by
   }
   if (arch.charge_leakage) {
     if (!(cycles >= 0) || !std::isfinite(cycles))
-      throw Error(file_only(arch),
+      throw Error(arch.file_location(),
                   "leakage needs the stats' total cycles, got " + format_count(cycles));
     const double seconds = cycles / arch.clock_hz;
     for (const Component& c : arch.components) {

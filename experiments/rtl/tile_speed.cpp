@@ -18,7 +18,7 @@ class Bench : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Bench);
   explicit Bench(sc_core::sc_module_name name) : sc_core::sc_module(name) {
-    for (int n : cascade::rtl::tile_sizes())
+    for (int n : cascade::rtl::tile_sizes("default"))
       tiles_.push_back(cascade::rtl::make_tile("tile" + std::to_string(n), n));
     SC_THREAD(run);
   }

@@ -16,7 +16,7 @@ namespace cascade::cli {
 
 namespace {
 
-struct CascadeOptions {
+struct OpsOptions {
   std::string file;
   std::vector<std::string> sets;
   bool json = false;
@@ -56,7 +56,7 @@ nlohmann::json counts_json(const OperatorCounts& t) {
           {"accumulator_accesses", t.accumulator_accesses}};
 }
 
-int run_ops(const CascadeOptions& o) {
+int run_ops(const OpsOptions& o) {
   const Cascade c = parse_cascade_file(o.file);
   print_warnings(c);
   const Bindings b = resolve_bindings(c, parse_settings(o.sets));
@@ -102,7 +102,7 @@ int run_ops(const CascadeOptions& o) {
 }  // namespace
 
 Command add_ops_command(CLI::App& app) {
-  auto o = std::make_shared<CascadeOptions>();
+  auto o = std::make_shared<OpsOptions>();
   auto* ops = app.add_subcommand("ops", "Operator counts per Einsum for the given shapes");
   ops->add_option("cascade", o->file, "Cascade file")->required();
   ops->add_option("--set", o->sets, "Shapes and parameters, e.g. P=1024,M=1024");

@@ -12,7 +12,7 @@ namespace cascade::cli {
 
 namespace {
 
-struct CascadeOptions {
+struct PassesOptions {
   std::string file;
   std::vector<std::string> sets;
 };
@@ -41,7 +41,7 @@ int run_passes(const std::string& file) {
 }  // namespace
 
 Command add_passes_command(CLI::App& app) {
-  auto o = std::make_shared<CascadeOptions>();
+  auto o = std::make_shared<PassesOptions>();
   auto* passes = app.add_subcommand(
       "passes", "Pass analysis: passes over each rank and the dependency that causes each pass");
   passes->add_option("cascade", o->file, "Cascade file")->required();

@@ -11,7 +11,7 @@ namespace cascade::cli {
 
 namespace {
 
-struct CascadeOptions {
+struct PrintOptions {
   std::string file;
   std::vector<std::string> sets;
 };
@@ -26,7 +26,7 @@ int run_print(const std::string& file) {
 }  // namespace
 
 Command add_print_command(CLI::App& app) {
-  auto o = std::make_shared<CascadeOptions>();
+  auto o = std::make_shared<PrintOptions>();
   auto* print = app.add_subcommand("print", "Print the cascade as parsed (round-trips)");
   print->add_option("cascade", o->file, "Cascade file")->required();
   return {print, [o] { return run_print(o->file); }};

@@ -8,15 +8,6 @@
 
 namespace cascade {
 
-std::vector<int> rtl_tile_sizes() { return rtl::tile_sizes(); }
-
-std::string rtl_tile_sizes_text() {
-  std::string text;
-  for (int n : rtl::tile_sizes())
-    text += (text.empty() ? "" : ", ") + std::to_string(n) + " x " + std::to_string(n);
-  return text;
-}
-
 std::string rtl_tile_variants_text() { return rtl::tile_variants_text(); }
 
 RtlGemmEngine::RtlGemmEngine(std::string pe_variant) : variant_(std::move(pe_variant)) {
@@ -25,11 +16,12 @@ RtlGemmEngine::RtlGemmEngine(std::string pe_variant) : variant_(std::move(pe_var
 RtlGemmEngine::~RtlGemmEngine() = default;
 
 void RtlGemmEngine::check_array(const std::string& array, int64_t rows, int64_t cols) const {
-  const std::vector<int> sizes = rtl::tile_sizes();
+  const std::vector<int> sizes = rtl::tile_sizes(variant_);
   if (rows == cols && std::find(sizes.begin(), sizes.end(), rows) != sizes.end()) return;
   throw Error("--fidelity rtl runs the 2D array on a Verilated systolic tile; " + array + " is " +
               std::to_string(rows) + " x " + std::to_string(cols) + ", and this build has " +
-              rtl_tile_sizes_text() + " (16 x 16 with -DCASCADE_RTL_TILE16=ON)");
+              rtl::tile_sizes_text(variant_) + " with PE '" + variant_ +
+              "' (16 x 16 with -DCASCADE_RTL_TILE16=ON, default PE only)");
 }
 
 void RtlGemmEngine::elaborate(int unit, int64_t rows, int64_t cols) {

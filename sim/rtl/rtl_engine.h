@@ -1,7 +1,7 @@
 // The cycle model's GEMM engine on the Verilated systolic tile (rtl_tile.h): in per-PE mode
 // the 2D array's GEMM-shaped runs go to an RtlTile clocked inside the cycle model's own
 // SystemC simulation (`cascade simulate --fidelity rtl`). The array must be N x N for a
-// Verilated size N (rtl_tile_sizes()); accumulation is fp32. The tile has an
+// Verilated size N of its PE variant (rtl::tile_sizes()); accumulation is fp32. The tile has an
 // output-stationary drain only: weight- and input-stationary runs go to the per-PE C++
 // model (SystolicArray) instead, and are counted apart (per_pe_runs()).
 // This header does not include SystemC.
@@ -42,9 +42,6 @@ class RtlGemmEngine : public GemmEngine {
   int64_t gemms_ = 0, per_pe_runs_ = 0;
 };
 
-// The Verilated tile sizes of this build ("4 x 4, 8 x 8").
-std::vector<int> rtl_tile_sizes();
-std::string rtl_tile_sizes_text();
 // The PE variants of this build's tiles ("default, fastexp (user with ...)").
 std::string rtl_tile_variants_text();
 

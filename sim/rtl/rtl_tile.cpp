@@ -6,11 +6,11 @@
 #include <cmath>
 #include <cstring>
 
+// The models this build Verilated (sim/rtl/CMakeLists.txt: CASCADE_RTL_TILE_<VARIANT>_N<n>).
 #include "Vtile_2d_sc_default_n4.h"
 #include "Vtile_2d_sc_default_n8.h"
 #include "Vtile_2d_sc_fastexp_n4.h"
-#include "Vtile_2d_sc_fastexp_n8.h"
-#ifdef CASCADE_RTL_TILE16
+#ifdef CASCADE_RTL_TILE_DEFAULT_N16
 #include "Vtile_2d_sc_default_n16.h"
 #endif
 #ifdef CASCADE_RTL_USER_PE
@@ -249,7 +249,21 @@ class Tile final : public RtlTile {
 
 }  // namespace
 
-std::vector<int> tile_sizes() { return {CASCADE_RTL_TILE_SIZES}; }
+std::vector<int> tile_sizes(const std::string& variant) {
+  if (variant == "default") return {CASCADE_RTL_SIZES_DEFAULT};
+  if (variant == "fastexp") return {CASCADE_RTL_SIZES_FASTEXP};
+#ifdef CASCADE_RTL_USER_PE
+  if (variant == "user") return {CASCADE_RTL_SIZES_USER};
+#endif
+  return {};
+}
+
+std::string tile_sizes_text(const std::string& variant) {
+  std::string text;
+  for (int n : tile_sizes(variant))
+    text += (text.empty() ? "" : ", ") + std::to_string(n) + " x " + std::to_string(n);
+  return text;
+}
 
 std::vector<std::string> tile_variants() {
   std::vector<std::string> v = {"default", "fastexp"};
@@ -277,22 +291,19 @@ std::unique_ptr<RtlTile> make_tile(const std::string& name, int n, const std::st
   if (variant == "default") {
     if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_default_n4>>(name.c_str());
     if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_default_n8>>(name.c_str());
-#ifdef CASCADE_RTL_TILE16
+#ifdef CASCADE_RTL_TILE_DEFAULT_N16
     if (n == 16) return std::make_unique<Tile<16, Vtile_2d_sc_default_n16>>(name.c_str());
 #endif
   } else if (variant == "fastexp") {
     if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_fastexp_n4>>(name.c_str());
-    if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_fastexp_n8>>(name.c_str());
 #ifdef CASCADE_RTL_USER_PE
   } else if (variant == "user") {
     if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_user_n4>>(name.c_str());
     if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_user_n8>>(name.c_str());
 #endif
   }
-  std::string sizes;
-  for (int s : tile_sizes()) sizes += (sizes.empty() ? "" : ", ") + std::to_string(s) + " x " + std::to_string(s);
   throw Error("no Verilated systolic tile of " + std::to_string(n) + " x " + std::to_string(n) +
-              " with PE '" + variant + "' in this build (built: " + sizes +
+              " with PE '" + variant + "' in this build (built with it: " + tile_sizes_text(variant) +
               "; 16 x 16 with -DCASCADE_RTL_TILE16=ON, default PE only)");
 }
 

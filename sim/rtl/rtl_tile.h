@@ -79,15 +79,18 @@ class RtlTile : public sc_core::sc_module {
   double seconds_ = 0;
 };
 
-// The tile sizes this build Verilated (4 and 8; 16 with CASCADE_RTL_TILE16).
-std::vector<int> tile_sizes();
+// The tile sizes this build Verilated with the PE `variant` (default: 4 and 8, 16 with
+// CASCADE_RTL_TILE16; fastexp: 4; user: 4 and 8; none for an unknown variant); the text
+// lists them ("4 x 4, 8 x 8").
+std::vector<int> tile_sizes(const std::string& variant);
+std::string tile_sizes_text(const std::string& variant);
 // The PE variants this build Verilated the tile with (`--rtl-pe`): "default" (pe_2d),
 // "fastexp" (pe_2d_fastexp) and, with -DCASCADE_RTL_PE=file.sv, "user"; the text lists them.
 std::vector<std::string> tile_variants();
 std::string tile_variants_text();
 // Error naming the built variants unless `variant` is one.
 void check_variant(const std::string& variant);
-// A tile of size n (one of tile_sizes(); else Error naming them) with the PE `variant`,
+// A tile of size n (one of tile_sizes(variant); else Error naming them) with the PE `variant`,
 // created while the simulation elaborates.
 std::unique_ptr<RtlTile> make_tile(const std::string& name, int n,
                                    const std::string& variant = "default");

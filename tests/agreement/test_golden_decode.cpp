@@ -61,6 +61,11 @@ TEST(GoldenDecode, ExecutorMatchesTheGpuWithinTheCombinedBound) {
   for (const golden::Case& c : m.cases) {
     // splits x tile: several tiles per split with a partial last split; one tile per split
     for (const auto& [splits, tile] : {std::pair<int, int>{4, 32}, {3, 16}, {1, 128}}) {
+#ifdef CASCADE_SANITIZED
+      // Under ASan/UBSan (59 s with all three) the first layout, which has several tiles per
+      // split and a partial last split; the Release run checks all three.
+      if (splits != 4) continue;
+#endif
       SCOPED_TRACE(c.id() + " S=" + std::to_string(splits) + " M0=" + std::to_string(tile));
       std::map<std::string, std::string> settings;
       for (const char* k : {"E", "F", "H", "G"}) settings[k] = std::to_string(c.param_int(k));
@@ -93,7 +98,11 @@ TEST(GoldenDecode, ExecutorMatchesTheGpuWithinTheCombinedBound) {
       ++checked;
     }
   }
+#ifdef CASCADE_SANITIZED
+  EXPECT_EQ(checked, 9);
+#else
   EXPECT_EQ(checked, 27);
+#endif
 }
 
 }  // namespace

@@ -221,6 +221,11 @@ struct Bug {
 
 inline void expect_bugs_caught(const std::vector<Bug>& bugs) {
   for (const Bug& bug : bugs) {
+#ifdef CASCADE_SANITIZED
+    // Under ASan/UBSan the first bug only: every bug runs the same code (a parse and three
+    // checks); the Release run checks that each is caught.
+    if (&bug != &bugs.front()) break;
+#endif
     const Cascade good = load(bug.file);
     std::string text = replace_all(read_text(bug.file), bug.from, bug.to);
     for (const auto& [from, to] : bug.also) text = replace_all(text, from, to);
