@@ -6,11 +6,10 @@
 #include <cmath>
 #include <cstring>
 
-// The models this build Verilated (sim/rtl/CMakeLists.txt: CASCADE_RTL_TILE_<VARIANT>_N<n>).
 #include "Vtile_2d_sc_default_n4.h"
 #include "Vtile_2d_sc_default_n8.h"
 #include "Vtile_2d_sc_fastexp_n4.h"
-#ifdef CASCADE_RTL_TILE_DEFAULT_N16
+#ifdef CASCADE_RTL_TILE16
 #include "Vtile_2d_sc_default_n16.h"
 #endif
 #ifdef CASCADE_RTL_USER_PE
@@ -291,7 +290,7 @@ std::unique_ptr<RtlTile> make_tile(const std::string& name, int n, const std::st
   if (variant == "default") {
     if (n == 4) return std::make_unique<Tile<4, Vtile_2d_sc_default_n4>>(name.c_str());
     if (n == 8) return std::make_unique<Tile<8, Vtile_2d_sc_default_n8>>(name.c_str());
-#ifdef CASCADE_RTL_TILE_DEFAULT_N16
+#ifdef CASCADE_RTL_TILE16
     if (n == 16) return std::make_unique<Tile<16, Vtile_2d_sc_default_n16>>(name.c_str());
 #endif
   } else if (variant == "fastexp") {
