@@ -2,9 +2,9 @@
 # packages first (scripts/install-deps.sh is a no-op when everything is present).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
-# Seconds per fuzz target: `make fuzz` and the fuzz step of `make test` (6 targets, JOBS at
+# Seconds per fuzz target: `make fuzz` and the fuzz step of `make test` (7 targets, JOBS at
 # a time under ASan + UBSan).
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 15
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
