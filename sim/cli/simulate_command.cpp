@@ -43,6 +43,11 @@ bool report_data(const SimulatedPoint& s) {
              to_string(s.execution.storage), to_string(s.execution.accumulate),
              to_string(s.execution.exp), s.seed, with_commas(s.sim.data_counts.points),
              with_commas(s.sim.data_counts.loaded), with_commas(s.sim.data_counts.stored));
+  if (s.sim.data_counts.array_runs > 0)
+    fmt::print("    2D array   {} GEMM-shaped runs ({} points) computed PE by PE on the data's "
+               "operands\n",
+               with_commas(static_cast<double>(s.sim.data_counts.array_runs)),
+               with_commas(s.sim.data_counts.array_points));
   for (const TensorDifference& d : s.differences) {
     if (d.differing == 0) {
       fmt::print("    {:<10} equals the functional executor's bit for bit ({} elements)\n", d.tensor,
@@ -188,15 +193,16 @@ Command add_simulate_command(CLI::App& app) {
                        std::to_string(o->model.tiles_in_flight) + ")");
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
-                     "with fill_drain: per_fold)");
+                     "with fill_drain: per_fold); in data mode the array computes the values of those "
+                     "that start a reduction from zero");
   simulate
       ->add_option("--fidelity", o->fidelity,
                    "cycle: the SystemC model; rtl: the same in per-PE mode with the 2D array's "
                    "output-stationary GEMM-shaped runs executed by the Verilated systolic tile "
                    "(hdl/tile_2d.sv) clocked inside the simulation (weight/input-stationary "
                    "runs stay on the per-PE C++ model); the array must be N x N for a Verilated "
-                   "N (4, 8; 16 when built with CASCADE_RTL_TILE16); data mode's values still "
-                   "come from the datapath")
+                   "N (4, 8; 16 when built with CASCADE_RTL_TILE16); in data mode the tile "
+                   "computes the values of GEMMs with bf16 operands (--format bf16)")
       ->capture_default_str();
   simulate->add_option("--rtl-pe", o->rtl_pe,
                        "With --fidelity rtl: the tile's PE, one of the Verilated variants: "

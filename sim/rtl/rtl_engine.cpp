@@ -29,6 +29,10 @@ void RtlGemmEngine::elaborate(int unit, int64_t rows, int64_t cols) {
   tiles_[unit] = rtl::make_tile("rtl_tile_" + std::to_string(unit), static_cast<int>(rows), variant_);
 }
 
+bool RtlGemmEngine::takes_values(NumberFormat a, NumberFormat b, NumberFormat accumulate) const {
+  return a == NumberFormat::BF16 && b == NumberFormat::BF16 && accumulate == NumberFormat::FP32;
+}
+
 SystolicRun RtlGemmEngine::run(int unit, NumberFormat accumulate, Dataflow dataflow,
                                const GemmOperands& gemm, bool overlap_folds) {
   auto it = tiles_.find(unit);

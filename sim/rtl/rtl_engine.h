@@ -29,6 +29,8 @@ class RtlGemmEngine : public GemmEngine {
   std::string name() const override { return "the Verilated systolic tile"; }
   void check_array(const std::string& array, int64_t rows, int64_t cols) const override;
   void elaborate(int unit, int64_t rows, int64_t cols) override;
+  // bf16 operands summed in fp32 (the tile's formats).
+  bool takes_values(NumberFormat a, NumberFormat b, NumberFormat accumulate) const override;
   SystolicRun run(int unit, NumberFormat accumulate, Dataflow dataflow, const GemmOperands& gemm,
                   bool overlap_folds) override;
   // Over every tile: GEMMs run on the RTL and cycles clocked; runs left to SystolicArray.

@@ -159,6 +159,20 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   if (options_.inputs)
     datapath = std::make_unique<Datapath>(problem, plan, *options_.inputs, options_.execution);
   shared.datapath = datapath.get();
+  if (datapath) {  // per-PE mode: the GEMM-shaped runs compute the data's values on the array
+    if (options_.gemm_engine)
+      datapath->feed_gemms([engine = options_.gemm_engine](NumberFormat a, NumberFormat b,
+                                                           NumberFormat acc) {
+        return engine->takes_values(a, b, acc);
+      });
+    for (size_t i = 0; i < work.size(); ++i) {
+      const cycle::OpWork& w = work[i];
+      if (!w.gemm_per_pe) continue;
+      const PeArray& a = arch.arrays[plan.ops[i].unit];
+      datapath->feed_gemm(static_cast<int>(i), a.rows, a.cols, w.dataflow,
+                          systolic_geometry(a.rows, a.cols, w.dataflow, w.gemm_m, w.gemm_n, w.gemm_k));
+    }
+  }
   const int banks = buffer ? buffer->banks : 1;
   const double row_words = buffer && buffer->row_bits > 0
                                ? buffer->row_bits / static_cast<double>(arch.word_bits)

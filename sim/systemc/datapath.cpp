@@ -14,6 +14,7 @@
 #include "mappings/cascade/index_program.h"
 #include "sim/systemc/datapath_code.h"
 #include "sim/systemc/datapath_fast.h"
+#include "sim/systemc/datapath_gemm.h"
 
 namespace cascade {
 
@@ -246,6 +247,17 @@ struct Datapath::Impl {
     return true;
   }
 
+  // Read site r at the point in `slots`.
+  double read(const EinsumCode& c, const ReadSite& r) {
+    TensorData& t = tensors[r.tensor];
+    bool inside = true;
+    const int64_t off = offset_of(r.dims, t, inside);
+    if (!inside) throw Error(r.loc, "Einsum " + c.name + " reads " + t.name + " out of range");
+    const Copy& copy = t.place(r.place);
+    if (!copy.valid[static_cast<size_t>(off)]) missing(r, off);
+    return copy.value[static_cast<size_t>(off)];
+  }
+
   double value(const EinsumCode& c, int index) {
     const Node& n = c.nodes[index];
     const NumberFormat f = options.accumulate;
@@ -253,16 +265,7 @@ struct Datapath::Impl {
       case ExprOp::Number:
       case ExprOp::Parameter: return n.number;
       case ExprOp::Index: return round_to(f, static_cast<double>(c.indices[n.site].evaluate(slots.data())));
-      case ExprOp::Read: {
-        const ReadSite& r = c.reads[n.site];
-        TensorData& t = tensors[r.tensor];
-        bool inside = true;
-        const int64_t off = offset_of(r.dims, t, inside);
-        if (!inside) throw Error(r.loc, "Einsum " + c.name + " reads " + t.name + " out of range");
-        const Copy& copy = t.place(r.place);
-        if (!copy.valid[static_cast<size_t>(off)]) missing(r, off);
-        return copy.value[static_cast<size_t>(off)];
-      }
+      case ExprOp::Read: return read(c, c.reads[n.site]);
       case ExprOp::Neg: return -value(c, n.args[0]);
       case ExprOp::Add: return round_to(f, value(c, n.args[0]) + value(c, n.args[1]));
       case ExprOp::Sub: return round_to(f, value(c, n.args[0]) - value(c, n.args[1]));
@@ -467,6 +470,32 @@ struct Datapath::Impl {
     for (int e : r.members) member_iteration.erase(e);
   }
 
+  // ---- GEMM runs on the 2D array (datapath_gemm.h)
+
+  GemmFeed gemms;
+
+  // Gathers operation id's operands for the array instead of evaluating it, if it is fed.
+  bool gather(int id, const EinsumCode& c, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+    if (!gemms.fed(id)) return false;
+    TensorData& out = tensors[c.out_tensor];
+    const GemmAccess access{slots, [&](const ReadSite& r) { return read(c, r); }, [&] {
+                              bool inside = true;
+                              const int64_t off = offset_of(c.out_dims, out, inside);
+                              if (!inside) throw Error(c.loc, "Einsum " + c.name + " writes out of range");
+                              return off;
+                            },
+                            [&](std::vector<double>& out) {
+                              for (int h : c.hoisted) out.push_back(value(c, h));
+                            }};
+    const double points = gemms.gather(id, plan.ops[static_cast<size_t>(id)].einsum, c, tensors,
+                                       options.accumulate, lo, hi, access);
+    if (points <= 0) return false;
+    counts.points += points;
+    counts.array_points += points;
+    ++counts.array_runs;
+    return true;
+  }
+
   void run(int id) {
     const PlanOp& o = plan.ops[static_cast<size_t>(id)];
     if (o.slice != 0) return;
@@ -480,7 +509,7 @@ struct Datapath::Impl {
         const int r = member_of[static_cast<size_t>(o.einsum)];
         if (r < 0) {
           region(c, o.iteration, lo, hi);
-          evaluate(c, lo, hi);
+          if (!gather(id, c, lo, hi)) evaluate(c, lo, hi);
           return;
         }
         member_iteration[o.einsum] = o.iteration;
@@ -509,6 +538,26 @@ Datapath::Datapath(const Problem& problem, const Plan& plan, const TensorMap& in
     : impl_(std::make_unique<Impl>(problem, plan, inputs, options, fast)) {}
 Datapath::~Datapath() = default;
 void Datapath::run(int op) { impl_->run(op); }
+
+void Datapath::feed_gemms(std::function<bool(NumberFormat, NumberFormat, NumberFormat)> accepts) {
+  impl_->gemms.accepts = std::move(accepts);
+}
+
+void Datapath::feed_gemm(int op, int64_t rows, int64_t cols, Dataflow dataflow,
+                         const SystolicGeometry& geometry) {
+  if (impl_->plan.ops.at(static_cast<size_t>(op)).slice == 0)
+    impl_->gemms.feed(op, rows, cols, dataflow, geometry);
+}
+
+bool Datapath::take_gemm(int op, GemmOperands& operands) { return impl_->gemms.take(op, operands); }
+
+void Datapath::put_gemm(int op, const std::vector<double>& c) {
+  const EinsumCode& code = impl_->code[static_cast<size_t>(impl_->plan.ops[static_cast<size_t>(op)].einsum)];
+  impl_->gemms.put(op, c, impl_->options.accumulate, impl_->tensors[code.out_tensor].format,
+                   impl_->tensors[code.out_tensor].place(code.out_place));
+}
+
+NumberFormat Datapath::accumulate() const { return impl_->options.accumulate; }
 const DatapathCounts& Datapath::counts() const { return impl_->counts; }
 
 TensorMap Datapath::results() const {

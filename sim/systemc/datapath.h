@@ -31,12 +31,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/functional/executor.h"
 #include "sim/systemc/plan.h"
+#include "sim/systemc/systolic.h"
 
 namespace cascade {
 
@@ -46,6 +48,8 @@ struct DatapathCounts {
   double loaded = 0;       // elements copied out of DRAM
   double stored = 0;       // elements copied into DRAM
   double fast_points = 0;  // of `points`, those the fast path evaluated (datapath_fast.h)
+  double array_points = 0;  // of `points`, those the 2D array computed PE by PE (per-PE mode)
+  int64_t array_runs = 0;   // GEMM-shaped runs whose values came from the 2D array
 };
 
 class Datapath {
@@ -63,6 +67,20 @@ class Datapath {
 
   // The data action of plan operation `op` (nothing for other slices and spill traffic).
   void run(int op);
+  // Per-PE mode (datapath_gemm.h): compute operation `op` is a GEMM-shaped run the 2D array
+  // (rows x cols PEs, `dataflow`) simulates PE by PE in `geometry`'s folds. When the first
+  // slice's run starts, run(op) gathers its tile as a GEMM instead of evaluating it, if its
+  // Einsum is one (C = sum over k of A B) whose tile takes the same folds on the array, starts
+  // its reduction from zero, and `accepts` (set once: the operands' and the accumulation's
+  // formats) allows; the array unit then takes the operands (take_gemm: false if none were
+  // gathered) and returns C (put_gemm), which goes where the Einsum's output lives. Other
+  // slices' operations are ignored.
+  void feed_gemms(std::function<bool(NumberFormat a, NumberFormat b, NumberFormat accumulate)> accepts);
+  void feed_gemm(int op, int64_t rows, int64_t cols, Dataflow dataflow, const SystolicGeometry& geometry);
+  bool take_gemm(int op, GemmOperands& operands);
+  void put_gemm(int op, const std::vector<double>& c);
+  NumberFormat accumulate() const;  // the format the array must sum in for the values to agree
+
   // Every tensor as it ends up: a DRAM tensor's DRAM copy, other tensors' home copies.
   TensorMap results() const;
   const DatapathCounts& counts() const;

@@ -24,6 +24,10 @@ class GemmEngine {
   // Called once per 2D array (unit index `unit`) while the cycle model elaborates, before
   // sc_start: an engine with SystemC modules creates them here.
   virtual void elaborate(int unit, int64_t rows, int64_t cols) = 0;
+  // Data mode: whether it computes GEMMs of operands stored in `a` and `b` summed in
+  // `accumulate`; if so, the runs it gets carry the data's operands and its C is the values
+  // that flow on (datapath.h, feed_gemm), else the datapath computes them and it gets zeros.
+  virtual bool takes_values(NumberFormat a, NumberFormat b, NumberFormat accumulate) const = 0;
   // Runs `gemm` on unit `unit`'s array. Called from that unit's SystemC thread: it may let
   // simulated time pass (returning when the run is done); the unit then waits only for the
   // part of SystolicRun::cycles that has not passed yet. Throws Error for a run it cannot do.

@@ -106,6 +106,9 @@ nlohmann::json simulation_json(const SimulatedPoint& s) {
     data["exp"] = to_string(s.execution.exp);
     data["seed"] = s.seed;
     data["equal"] = s.data_equal();
+    data["points"] = s.sim.data_counts.points;
+    data["array_runs"] = s.sim.data_counts.array_runs;      // GEMM runs computed PE by PE
+    data["array_points"] = s.sim.data_counts.array_points;  // of "points"
     nlohmann::json outputs = nlohmann::json::object();
     for (const TensorDifference& d : s.differences)
       outputs[d.tensor] = {

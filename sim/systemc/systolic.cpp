@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "arch/support/error.h"
 
@@ -55,6 +56,20 @@ double SystolicArray::mac(double acc, double a, double b) const {
 
 void SystolicArray::reset() {
   for (SystolicPe& p : pe_) p = SystolicPe{};
+}
+
+SystolicGeometry systolic_geometry(int64_t rows, int64_t cols, Dataflow dataflow, int64_t m,
+                                   int64_t n, int64_t k) {
+  if (dataflow == Dataflow::InputStationary) std::swap(m, n);  // C^T = B^T A^T, weight stationary
+  SystolicGeometry g;
+  if (dataflow == Dataflow::OutputStationary) {
+    g.rows = std::min(rows, m), g.cols = std::min(cols, n), g.stream = k;
+    g.folds = ceil_div(m, g.rows) * ceil_div(n, g.cols);
+  } else {
+    g.rows = std::min(rows, k), g.cols = std::min(cols, n), g.stream = m;
+    g.folds = ceil_div(k, g.rows) * ceil_div(n, g.cols);
+  }
+  return g;
 }
 
 SystolicRun SystolicArray::run(Dataflow dataflow, const GemmOperands& g, bool overlap_folds) {

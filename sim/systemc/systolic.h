@@ -40,6 +40,16 @@ const char* to_string(Dataflow dataflow);
 double systolic_cycles(int64_t rows, int64_t cols, double stream, int64_t folds,
                        bool overlap_folds);
 
+// The folds a GEMM (C = A B, M x N x K) takes on rows x cols PEs in `dataflow`: the rows
+// and columns used, the steps per fold and the folds (SystolicArray's and the closed forms'
+// R, C, T and F). Two GEMMs of one geometry take the same cycles.
+struct SystolicGeometry {
+  int64_t rows = 0, cols = 0, stream = 0, folds = 0;
+  bool operator==(const SystolicGeometry&) const = default;
+};
+SystolicGeometry systolic_geometry(int64_t rows, int64_t cols, Dataflow dataflow, int64_t m,
+                                   int64_t n, int64_t k);
+
 // C[M][N] = A[M][K] B[K][N], row-major.
 struct GemmOperands {
   int64_t m = 0, n = 0, k = 0;

@@ -218,23 +218,27 @@ void ArrayUnit::execute(int op) {
   const double buffer = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);
   double cycles = w.compute_cycles;
   if (w.gemm_per_pe) {
+    // Data mode's first slice: the operands the datapath gathered for this run (their C is
+    // the values that flow on); otherwise zeros of the run's shape, for the timing.
     GemmOperands g;
-    g.m = w.gemm_m, g.n = w.gemm_n, g.k = w.gemm_k;
-    g.a.assign(static_cast<size_t>(g.m * g.k), 0.0);
-    g.b.assign(static_cast<size_t>(g.k * g.n), 0.0);
-    if (shared_.gemm_engine) {
+    const bool data = shared_.datapath && shared_.datapath->take_gemm(op, g);
+    if (!data) {
+      g.m = w.gemm_m, g.n = w.gemm_n, g.k = w.gemm_k;
+      g.a.assign(static_cast<size_t>(g.m * g.k), 0.0);
+      g.b.assign(static_cast<size_t>(g.k * g.n), 0.0);
+    }
+    const NumberFormat accumulate = data ? shared_.datapath->accumulate() : accumulate_;
+    try {
       // The engine may let simulated time pass (a clocked RTL model): it returns when done.
-      try {
-        cycles = static_cast<double>(
-            shared_.gemm_engine->run(index_, accumulate_, w.dataflow, g, w.overlap).cycles);
-      } catch (...) {
-        shared_.failure = std::current_exception();
-        sc_core::sc_stop();
-        return;
-      }
-    } else {
-      SystolicArray array(rows_, cols_, accumulate_);
-      cycles = static_cast<double>(array.run(w.dataflow, g, w.overlap).cycles);
+      const SystolicRun run = shared_.gemm_engine
+                                  ? shared_.gemm_engine->run(index_, accumulate, w.dataflow, g, w.overlap)
+                                  : SystolicArray(rows_, cols_, accumulate).run(w.dataflow, g, w.overlap);
+      cycles = static_cast<double>(run.cycles);
+      if (data) shared_.datapath->put_gemm(op, run.c);
+    } catch (...) {
+      shared_.failure = std::current_exception();
+      sc_core::sc_stop();
+      return;
     }
   }
   const double duration = std::max(cycles, buffer);

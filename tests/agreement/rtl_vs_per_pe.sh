@@ -2,7 +2,8 @@
 # `cascade simulate --fidelity rtl` (the 2D array's output-stationary GEMMs on the Verilated
 # tile inside the SystemC model) against `--per-pe` (the same runs on the per-PE C++ model):
 # the same total cycles and the same time per unit and cause, to the cycle; the RTL ran
-# GEMMs; data mode's output equals the functional executor's.
+# GEMMs; data mode's output equals the functional executor's, with the GEMM runs' values
+# computed by the arrays (the output-stationary ones by the Verilated tile) in both.
 # Usage: [RTL_PE=default|fastexp|user] rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
 # (RTL_PE: the tile's PE variant, `--rtl-pe`; default: default)
 set -euo pipefail
@@ -23,4 +24,11 @@ if ! grep -qE '^  rtl +[1-9][0-9]* output-stationary GEMM runs' <<<"$rtl"; then
   exit 1
 fi
 grep -q "equals the functional executor's bit for bit" <<<"$rtl" || { echo "data mode: output differs"; exit 1; }
+# The values came from the arrays: the same GEMM runs computed PE by PE on the data in both.
+array_runs() { grep -E '^    2D array +[1-9][0-9,]* GEMM-shaped runs' <<<"$1" || true; }
+if [[ -z "$(array_runs "$rtl")" || "$(array_runs "$rtl")" != "$(array_runs "$per_pe")" ]]; then
+  echo "the 2D array did not compute the same GEMM runs' values: per-PE '$(array_runs "$per_pe")', rtl '$(array_runs "$rtl")'"
+  exit 1
+fi
+array_runs "$rtl"
 echo "ok: --fidelity rtl (PE ${RTL_PE:-default}) equals --per-pe cycle for cycle"

@@ -4,15 +4,22 @@
 // arrays; the analytical model's fill/drain closed form gives the same busy cycles. The
 // per-PE runs also go through a GemmEngine that lets their cycles pass in simulated time
 // itself (as sim/rtl's Verilated tile does): the array's time stays the closed form.
+// In data mode the per-PE array computes the GEMM's values from the data's operands: C equals
+// the functional executor's bit for bit, and an engine that corrupts one result (a seeded
+// bug) changes exactly that element of the output.
 // Each case is its own ctest (one SystemC simulation per process).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <systemc>
 
 #include "mappings/cascade/parser.h"
 #include "mappings/mapping/mapping_file.h"
 #include "sim/analytical/analytical_model.h"
+#include "sim/functional/check.h"
+#include "sim/functional/executor.h"
 #include "sim/systemc/cycle_model.h"
 #include "sim/systemc/systolic.h"
 
@@ -33,6 +40,7 @@ class TimedEngine : public GemmEngine {
   std::string name() const override { return "timed per-PE model"; }
   void check_array(const std::string&, int64_t, int64_t) const override {}
   void elaborate(int, int64_t rows, int64_t cols) override { rows_ = rows, cols_ = cols; }
+  bool takes_values(NumberFormat, NumberFormat, NumberFormat) const override { return true; }
   SystolicRun run(int, NumberFormat accumulate, Dataflow dataflow, const GemmOperands& gemm,
                   bool overlap) override {
     SystolicRun r = SystolicArray(rows_, cols_, accumulate).run(dataflow, gemm, overlap);
@@ -98,27 +106,45 @@ std::string mapping_text(const GemmCase& c) {
          "\n        spatial: " + spatial + "\n";
 }
 
-class CycleGemm : public ::testing::TestWithParam<GemmCase> {};
+// The case's architecture, cascade, problem and mapping (the models keep references).
+struct GemmDesign {
+  explicit GemmDesign(const GemmCase& c)
+      : arch(parse_arch_text(arch_text(c), "gemm-array.yaml")),
+        cascade(parse_cascade_text(kGemm, "gemm.yaml")),
+        bindings(resolve_bindings(cascade, {{"M", std::to_string(c.m)},
+                                            {"N", std::to_string(c.n)},
+                                            {"K", std::to_string(c.k)}})),
+        problem(make_problem(cascade, bindings, 1, 1, arch.word_bytes())),
+        mapping(parse_mapping_text(mapping_text(c), "gemm-mapping.yaml")) {
+    arch.arrays[0].fill_drain = c.policy;
+  }
+  ArchSpec arch;
+  Cascade cascade;
+  Bindings bindings;
+  Problem problem;
+  Mapping mapping;
+};
 
-TEST_P(CycleGemm, ArrayTimeIsTheClosedForm) {
-  const GemmCase& c = GetParam();
-  ArchSpec arch = parse_arch_text(arch_text(c), "gemm-array.yaml");
-  arch.arrays[0].fill_drain = c.policy;
-  const Cascade cascade = parse_cascade_text(kGemm, "gemm.yaml");
-  const Bindings b = resolve_bindings(
-      cascade, {{"M", std::to_string(c.m)}, {"N", std::to_string(c.n)}, {"K", std::to_string(c.k)}});
-  const Problem problem = make_problem(cascade, b, 1, 1, arch.word_bytes());
-  const Mapping mapping = parse_mapping_text(mapping_text(c), "gemm-mapping.yaml");
-
-  // The closed form (systolic.h): R, C, T and the folds of this dataflow.
+// The closed form (systolic.h): R, C, T and the folds of the case's dataflow.
+double closed_form(const GemmCase& c) {
   const bool os = c.dataflow == Dataflow::OutputStationary;
   const int64_t R = std::min(c.rows, os ? c.m : c.k), C = std::min(c.cols, c.n);
   const int64_t T = os ? c.k : c.m;
   const int64_t folds = os ? ceil_div(c.m, R) * ceil_div(c.n, C) : ceil_div(c.k, R) * ceil_div(c.n, C);
-  const double closed = c.policy == FillDrain::None
-                            ? static_cast<double>(folds * T)
-                            : systolic_cycles(R, C, static_cast<double>(T), folds,
-                                              c.policy == FillDrain::Overlapped);
+  return c.policy == FillDrain::None ? static_cast<double>(folds * T)
+                                     : systolic_cycles(R, C, static_cast<double>(T), folds,
+                                                       c.policy == FillDrain::Overlapped);
+}
+
+class CycleGemm : public ::testing::TestWithParam<GemmCase> {};
+
+TEST_P(CycleGemm, ArrayTimeIsTheClosedForm) {
+  const GemmCase& c = GetParam();
+  const GemmDesign design(c);
+  const ArchSpec& arch = design.arch;
+  const Problem& problem = design.problem;
+  const Mapping& mapping = design.mapping;
+  const double closed = closed_form(c);
 
   const AnalyticalModel analytical(problem, arch);
   const Stats a = analytical.evaluate(mapping);
@@ -160,6 +186,92 @@ std::vector<GemmCase> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Gemm, CycleGemm, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<GemmCase>& i) { return name_of(i.param); });
+
+// Data mode. `engine`: none (SystolicArray), a corrupting one (the seeded bug: the array's
+// first result off by more than one), or one that takes no values (the datapath computes them).
+enum class DataEngine { None, Corrupting, Declining };
+struct DataCase {
+  GemmCase gemm;
+  NumberFormat storage;
+  DataEngine engine = DataEngine::None;
+};
+
+class ValueEngine : public TimedEngine {
+ public:
+  explicit ValueEngine(DataEngine kind) : kind_(kind) {}
+  bool takes_values(NumberFormat, NumberFormat, NumberFormat) const override {
+    return kind_ != DataEngine::Declining;
+  }
+  SystolicRun run(int unit, NumberFormat accumulate, Dataflow dataflow, const GemmOperands& gemm,
+                  bool overlap) override {
+    SystolicRun r = TimedEngine::run(unit, accumulate, dataflow, gemm, overlap);
+    if (kind_ == DataEngine::Corrupting)
+      r.c[0] += 1 + std::fabs(r.c[0]);  // still different once rounded to bf16
+    return r;
+  }
+
+ private:
+  DataEngine kind_;
+};
+
+std::string data_name(const DataCase& d) {
+  return name_of(d.gemm) + "_" + to_string(d.storage) +
+         (d.engine == DataEngine::Corrupting  ? "_corrupting_engine"
+          : d.engine == DataEngine::Declining ? "_declining_engine"
+                                              : "");
+}
+
+void PrintTo(const DataCase& d, std::ostream* out) { *out << data_name(d); }
+
+class CycleGemmData : public ::testing::TestWithParam<DataCase> {};
+
+TEST_P(CycleGemmData, TheArrayComputesTheValues) {
+  const DataCase& d = GetParam();
+  const GemmCase& c = d.gemm;
+  const GemmDesign design(c);
+  const TensorMap inputs = random_inputs(design.cascade, design.bindings, 11, 1.0);
+
+  CycleModelOptions options;
+  options.per_pe = true;
+  options.inputs = &inputs;
+  options.execution.storage = d.storage;
+  options.execution.accumulate = default_accumulation(d.storage);
+  ValueEngine engine(d.engine);
+  if (d.engine != DataEngine::None) options.gemm_engine = &engine;
+  const SystemCModel model(design.problem, design.arch, options);
+  const CycleResult r = model.simulate(design.mapping);
+
+  const bool fed = d.engine != DataEngine::Declining;
+  EXPECT_EQ(r.data_counts.array_runs, fed ? 1 : 0);
+  EXPECT_DOUBLE_EQ(r.data_counts.array_points, fed ? static_cast<double>(c.m * c.n * c.k) : 0.0);
+  // The data's GEMM takes the timing's folds: the closed form, as without data.
+  double fill = 0;
+  if (auto it = r.stats.stalls.find("array_2d.fill_drain"); it != r.stats.stalls.end()) fill = it->second;
+  EXPECT_NEAR(r.stats.busy_cycles.at("array_2d") + fill, closed_form(c), 1e-6);
+
+  const TensorMap expected = execute(design.cascade, design.bindings, inputs, options.execution);
+  const std::vector<TensorDifference> diff = compare_bitwise(expected, r.values, {"C"});
+  ASSERT_EQ(diff.size(), 1u);
+  EXPECT_EQ(diff[0].elements, c.m * c.n);
+  EXPECT_EQ(diff[0].differing, d.engine == DataEngine::Corrupting ? 1 : 0) << diff[0].first;
+}
+
+std::vector<DataCase> data_cases() {
+  std::vector<DataCase> out;
+  for (const GemmCase& c : cases())
+    if (c.per_pe && !c.timed_engine)
+      for (NumberFormat f : {NumberFormat::FP32, NumberFormat::BF16}) out.push_back({c, f});
+  const GemmCase os{16, 16, 64, 48, 40, Dataflow::OutputStationary, FillDrain::PerFold, true, true};
+  const GemmCase ws{16, 16, 64, 48, 40, Dataflow::WeightStationary, FillDrain::Overlapped, true, true};
+  for (const GemmCase& c : {os, ws}) {
+    out.push_back({c, NumberFormat::BF16, DataEngine::Corrupting});
+    out.push_back({c, NumberFormat::BF16, DataEngine::Declining});
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Gemm, CycleGemmData, ::testing::ValuesIn(data_cases()),
+                         [](const ::testing::TestParamInfo<DataCase>& i) { return data_name(i.param); });
 
 }  // namespace
 }  // namespace cascade
