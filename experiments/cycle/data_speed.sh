@@ -7,8 +7,9 @@
 # system CPU: the executor runs beside the cycle model on a second thread) and the cycle
 # model's own wall time (its "operations simulated in" line: SystemC and the datapath).
 # Writes experiments/cycle/results/data-speed-DATE.md.
-# Usage: experiments/cycle/data_speed.sh [BUILD_DIR] [SEQ...]   (a benchmark, not a test;
-# default sequence lengths 1024 4096; the generic path at 4096 takes minutes)
+# Usage: [PATHS="fast"] experiments/cycle/data_speed.sh [BUILD_DIR] [SEQ...]   (a benchmark,
+# not a test; default sequence lengths 1024 4096; PATHS default "generic fast": the generic
+# path at 4096 takes minutes, PATHS=fast leaves it out)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
@@ -25,7 +26,7 @@ rows=""
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for seq in "${seqs[@]}"; do
   declare -A wall=() cpu=() model=()
-  for path in generic fast; do
+  for path in ${PATHS:-generic fast}; do
     generic=0
     [[ $path == generic ]] && generic=1
     CASCADE_DATA_GENERIC=$generic /usr/bin/time -f 'time %e %U %S' "$cascade" simulate \
@@ -46,7 +47,11 @@ for seq in "${seqs[@]}"; do
     points=$(sed -n 's/.*slice: \([0-9,]*\) points.*/\1/p' "$log")
     echo "seq $seq $path: wall ${wall[$path]} s, cpu ${cpu[$path]} s, cycle model ${model[$path]} s" >&2
   done
-  ratio=$(awk -v g="${model[generic]}" -v f="${model[fast]}" 'BEGIN { printf "%.1f", g / f }')
+  for path in generic fast; do
+    [[ -n ${model[$path]:-} ]] || { model[$path]="-"; wall[$path]="-"; cpu[$path]="-"; }
+  done
+  ratio=$(awk -v g="${model[generic]}" -v f="${model[fast]}" \
+    'BEGIN { if (g == "-" || f == "-") print "-"; else printf "%.1f", g / f }')
   rows+="| $seq | $points | ${model[generic]} | ${model[fast]} | $ratio | ${wall[generic]} / ${cpu[generic]} | ${wall[fast]} / ${cpu[fast]} |"$'\n'
   unset wall cpu model
 done
@@ -54,9 +59,9 @@ done
   echo "# Data mode speed: the generic per-point datapath vs the fast path"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "- machine: $(lscpu | grep 'Model name' | sed 's/.*: *//'); nproc $(nproc); load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other builds ran beside it)"
+  echo "- machine: $(lscpu | grep 'Model name' | sed 's/.*: *//'); nproc $(nproc); load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg) (a shared 2-core machine)"
   echo "- compiler: $(c++ --version | head -1); build type $(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
-  echo "- command: experiments/cycle/data_speed.sh $build ${seqs[*]}, each run"
+  echo "- command: PATHS=\"${PATHS:-generic fast}\" experiments/cycle/data_speed.sh $build ${seqs[*]}, each run"
   echo "  \`[CASCADE_DATA_GENERIC=1] cascade simulate --arch fusemax --workload bert-base --seq N --data --quiet\`"
   echo "  (FuseMax, softmax-1pass, fusemax mapper, fp32, exact exp; data moves for the first (batch, head) slice);"
   echo "  every run's outputs equal the functional executor's bit for bit"
