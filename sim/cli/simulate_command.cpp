@@ -43,11 +43,16 @@ bool report_data(const SimulatedPoint& s) {
              to_string(s.execution.storage), to_string(s.execution.accumulate),
              to_string(s.execution.exp), s.seed, with_commas(s.sim.data_counts.points),
              with_commas(s.sim.data_counts.loaded), with_commas(s.sim.data_counts.stored));
-  if (s.sim.data_counts.array_runs > 0)
-    fmt::print("    2D array   {} GEMM-shaped runs ({} points) computed PE by PE on the data's "
-               "operands\n",
-               with_commas(static_cast<double>(s.sim.data_counts.array_runs)),
-               with_commas(s.sim.data_counts.array_points));
+  const DatapathCounts& n = s.sim.data_counts;
+  if (n.array_runs + n.array_declined > 0)
+    fmt::print("    2D array   {} of {} GEMM-shaped runs ({} points) computed PE by PE on the "
+               "data's operands{}\n",
+               with_commas(static_cast<double>(n.array_runs)),
+               with_commas(static_cast<double>(n.array_runs + n.array_declined)),
+               with_commas(n.array_points),
+               n.array_declined > 0 ? "; the others' values from the datapath (their tiles are "
+                                      "not one GEMM from zero, or the engine refuses the formats)"
+                                    : "");
   for (const TensorDifference& d : s.differences) {
     if (d.differing == 0) {
       fmt::print("    {:<10} equals the functional executor's bit for bit ({} elements)\n", d.tensor,

@@ -489,7 +489,10 @@ struct Datapath::Impl {
                             }};
     const double points = gemms.gather(id, plan.ops[static_cast<size_t>(id)].einsum, c, tensors,
                                        options.accumulate, lo, hi, access);
-    if (points <= 0) return false;
+    if (points <= 0) {
+      ++counts.array_declined;
+      return false;
+    }
     counts.points += points;
     counts.array_points += points;
     ++counts.array_runs;
@@ -512,6 +515,7 @@ struct Datapath::Impl {
           if (!gather(id, c, lo, hi)) evaluate(c, lo, hi);
           return;
         }
+        if (gemms.fed(id)) ++counts.array_declined;  // evaluated step by step below
         member_iteration[o.einsum] = o.iteration;
         if (recurrences[r].members.back() == o.einsum) interleave(recurrences[r]);
         return;

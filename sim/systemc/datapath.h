@@ -50,6 +50,7 @@ struct DatapathCounts {
   double fast_points = 0;  // of `points`, those the fast path evaluated (datapath_fast.h)
   double array_points = 0;  // of `points`, those the 2D array computed PE by PE (per-PE mode)
   int64_t array_runs = 0;   // GEMM-shaped runs whose values came from the 2D array
+  int64_t array_declined = 0;  // GEMM-shaped runs the array timed on zeros, the datapath computed
 };
 
 class Datapath {

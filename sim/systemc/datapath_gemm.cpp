@@ -67,10 +67,15 @@ bool gemm_form(const EinsumCode& c, GemmForm& f) {
   return true;
 }
 
-// Whether every condition of c holds on every point of [lo, hi] (over the slots it uses).
-bool conditions_hold(const EinsumCode& c, const std::vector<int64_t>& lo,
-                     const std::vector<int64_t>& hi, std::vector<int64_t>& slots) {
-  for (const ConditionProgram& condition : c.conditions) {
+// Whether every condition of c but its output conditions (a term's: a partition bound on the
+// summed rank, a mask over it) holds on every point of [lo, hi], over the slots it uses.
+bool term_conditions_hold(const EinsumCode& c, const std::vector<int64_t>& lo,
+                          const std::vector<int64_t>& hi, std::vector<int64_t>& slots) {
+  for (size_t k = 0; k < c.conditions.size(); ++k) {
+    if (std::find(c.output_conditions.begin(), c.output_conditions.end(), static_cast<int>(k)) !=
+        c.output_conditions.end())
+      continue;
+    const ConditionProgram& condition = c.conditions[k];
     const std::vector<int>& used = condition.difference.slots_used();
     const int64_t points = extent(used, lo, hi);
     for (int64_t p = 0; p < points; ++p) {
@@ -78,6 +83,12 @@ bool conditions_hold(const EinsumCode& c, const std::vector<int64_t>& lo,
       if (!condition.holds(slots.data())) return false;
     }
   }
+  return true;
+}
+
+bool output_conditions_hold(const EinsumCode& c, const std::vector<int64_t>& slots) {
+  for (int k : c.output_conditions)
+    if (!c.conditions[static_cast<size_t>(k)].holds(slots.data())) return false;
   return true;
 }
 
@@ -95,7 +106,7 @@ bool gather_gemm(const EinsumCode& c, const GemmForm& f, const std::vector<int64
   const int64_t m = a == 0 ? e0 : e1, n = a == 0 ? e1 : e0;
   std::vector<int64_t>& slots = access.slots;
   slots.assign(c.extents.size(), 0);
-  if (!conditions_hold(c, lo, hi, slots)) return false;  // a masked tile: the datapath's
+  if (!term_conditions_hold(c, lo, hi, slots)) return false;  // masked terms: the datapath's
   const int b = 1 - a;
   const ReadSite& read_a = c.reads[static_cast<size_t>(f.read[a])];
   const ReadSite& read_b = c.reads[static_cast<size_t>(f.read[b])];
@@ -104,6 +115,7 @@ bool gather_gemm(const EinsumCode& c, const GemmForm& f, const std::vector<int64
   tile.operands.a.assign(static_cast<size_t>(m * k), 0.0);
   tile.operands.b.assign(static_cast<size_t>(k * n), 0.0);
   tile.out_offsets.assign(static_cast<size_t>(m * n), 0);
+  tile.written.assign(static_cast<size_t>(m * n), 1);
   tile.last = hi[f.k] == c.extents[static_cast<size_t>(f.k)] - 1;
   tile.hoisted.clear();
   tile.factors = tile.last ? c.hoisted.size() : 0;
@@ -125,8 +137,13 @@ bool gather_gemm(const EinsumCode& c, const GemmForm& f, const std::vector<int64
     place(f.ranks[a], i, lo, hi, slots);
     for (int64_t j = 0; j < n; ++j) {
       place(f.ranks[b], j, lo, hi, slots);
-      tile.out_offsets[static_cast<size_t>(i * n + j)] = access.out_offset();
-      if (tile.last && !c.hoisted.empty()) access.hoisted(tile.hoisted);
+      // A masked output element (an output condition fails) keeps what its place holds, as
+      // in the executor; its hoisted factors are not read.
+      const bool kept = output_conditions_hold(c, slots);
+      tile.written[static_cast<size_t>(i * n + j)] = kept;
+      tile.out_offsets[static_cast<size_t>(i * n + j)] = kept ? access.out_offset() : 0;
+      if (kept && tile.factors > 0) access.hoisted(tile.hoisted);
+      if (!kept) tile.hoisted.resize(tile.hoisted.size() + tile.factors, 0.0);
     }
   }
   return true;
@@ -179,6 +196,7 @@ void GemmFeed::put(int op, const std::vector<double>& c, NumberFormat accumulate
     throw Error("data mode: operation " + std::to_string(op) + "'s GEMM returned " +
                 std::to_string(c.size()) + " values for " + std::to_string(tile.out_offsets.size()));
   for (size_t i = 0; i < c.size(); ++i) {
+    if (!tile.written[i]) continue;
     const size_t off = static_cast<size_t>(tile.out_offsets[i]);
     double v = c[i];
     for (size_t h = 0; h < tile.factors; ++h) v = round_to(accumulate, v * tile.hoisted[i * tile.factors + h]);

@@ -33,6 +33,7 @@ bool gemm_form(const EinsumCode& c, GemmForm& form);
 struct GemmTile {
   GemmOperands operands;
   std::vector<int64_t> out_offsets;  // per C element (row-major): the output's offset
+  std::vector<uint8_t> written;      // per C element: its output conditions hold
   bool last = true;  // the reduction's last tile: C rounds to the output's storage format
   // The last tile: per C element, the Einsum's hoisted factors (the executor multiplies the
   // finished sum by them in order, rounding each product), `factors` values each.
@@ -49,9 +50,9 @@ struct GemmAccess {
 };
 
 // Gathers c's tile [lo, hi] as a GEMM into `tile`, A from whichever read makes the GEMM
-// (M x N x K) one `fits` takes. False, gathering nothing, when neither does, a condition of
-// the Einsum (a mask, a partition bound) fails somewhere in the tile, or the tile starts from
-// a partial sum (lo[k] > 0).
+// (M x N x K) one `fits` takes; C elements whose output conditions fail (a mask) are not
+// written. False, gathering nothing, when neither does, a condition on the summed rank fails
+// somewhere in the tile, or the tile starts from a partial sum (lo[k] > 0).
 bool gather_gemm(const EinsumCode& c, const GemmForm& form, const std::vector<int64_t>& lo,
                  const std::vector<int64_t>& hi,
                  const std::function<bool(int64_t m, int64_t n, int64_t k)>& fits,

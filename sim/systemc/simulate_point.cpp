@@ -109,6 +109,7 @@ nlohmann::json simulation_json(const SimulatedPoint& s) {
     data["points"] = s.sim.data_counts.points;
     data["array_runs"] = s.sim.data_counts.array_runs;      // GEMM runs computed PE by PE
     data["array_points"] = s.sim.data_counts.array_points;  // of "points"
+    data["array_declined"] = s.sim.data_counts.array_declined;  // timed on zeros instead
     nlohmann::json outputs = nlohmann::json::object();
     for (const TensorDifference& d : s.differences)
       outputs[d.tensor] = {

@@ -25,7 +25,7 @@ if ! grep -qE '^  rtl +[1-9][0-9]* output-stationary GEMM runs' <<<"$rtl"; then
 fi
 grep -q "equals the functional executor's bit for bit" <<<"$rtl" || { echo "data mode: output differs"; exit 1; }
 # The values came from the arrays: the same GEMM runs computed PE by PE on the data in both.
-array_runs() { grep -E '^    2D array +[1-9][0-9,]* GEMM-shaped runs' <<<"$1" || true; }
+array_runs() { grep -E '^    2D array +[1-9][0-9,]* of [0-9,]+ GEMM-shaped runs' <<<"$1" || true; }
 if [[ -z "$(array_runs "$rtl")" || "$(array_runs "$rtl")" != "$(array_runs "$per_pe")" ]]; then
   echo "the 2D array did not compute the same GEMM runs' values: per-PE '$(array_runs "$per_pe")', rtl '$(array_runs "$rtl")'"
   exit 1

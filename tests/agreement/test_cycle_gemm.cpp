@@ -5,8 +5,8 @@
 // per-PE runs also go through a GemmEngine that lets their cycles pass in simulated time
 // itself (as sim/rtl's Verilated tile does): the array's time stays the closed form.
 // In data mode the per-PE array computes the GEMM's values from the data's operands: C equals
-// the functional executor's bit for bit, and an engine that corrupts one result (a seeded
-// bug) changes exactly that element of the output.
+// the functional executor's bit for bit (with a mask on the output too: masked elements stay
+// zero), and an engine that corrupts one result (a seeded bug) changes exactly that element.
 // Each case is its own ctest (one SystemC simulation per process).
 #include <gtest/gtest.h>
 
@@ -85,6 +85,15 @@ einsums: |
 outputs: [C]
 )";
 
+// The same GEMM with a causal-style mask on the output: masked elements stay zero.
+const char* kMaskedGemm = R"(name: masked-gemm
+inputs: {A: [M, K], B: [K, N]}
+shapes: {M: 64, N: 64, K: 64}
+einsums: |
+  C[m, n] = A[m, k] * B[k, n]   where n <= m
+outputs: [C]
+)";
+
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 std::string mapping_text(const GemmCase& c) {
@@ -108,9 +117,9 @@ std::string mapping_text(const GemmCase& c) {
 
 // The case's architecture, cascade, problem and mapping (the models keep references).
 struct GemmDesign {
-  explicit GemmDesign(const GemmCase& c)
+  explicit GemmDesign(const GemmCase& c, const char* cascade_text = kGemm)
       : arch(parse_arch_text(arch_text(c), "gemm-array.yaml")),
-        cascade(parse_cascade_text(kGemm, "gemm.yaml")),
+        cascade(parse_cascade_text(cascade_text, "gemm.yaml")),
         bindings(resolve_bindings(cascade, {{"M", std::to_string(c.m)},
                                             {"N", std::to_string(c.n)},
                                             {"K", std::to_string(c.k)}})),
@@ -194,6 +203,7 @@ struct DataCase {
   GemmCase gemm;
   NumberFormat storage;
   DataEngine engine = DataEngine::None;
+  bool masked = false;  // kMaskedGemm
 };
 
 class ValueEngine : public TimedEngine {
@@ -215,7 +225,7 @@ class ValueEngine : public TimedEngine {
 };
 
 std::string data_name(const DataCase& d) {
-  return name_of(d.gemm) + "_" + to_string(d.storage) +
+  return name_of(d.gemm) + "_" + to_string(d.storage) + (d.masked ? "_masked" : "") +
          (d.engine == DataEngine::Corrupting  ? "_corrupting_engine"
           : d.engine == DataEngine::Declining ? "_declining_engine"
                                               : "");
@@ -228,7 +238,7 @@ class CycleGemmData : public ::testing::TestWithParam<DataCase> {};
 TEST_P(CycleGemmData, TheArrayComputesTheValues) {
   const DataCase& d = GetParam();
   const GemmCase& c = d.gemm;
-  const GemmDesign design(c);
+  const GemmDesign design(c, d.masked ? kMaskedGemm : kGemm);
   const TensorMap inputs = random_inputs(design.cascade, design.bindings, 11, 1.0);
 
   CycleModelOptions options;
@@ -266,6 +276,9 @@ std::vector<DataCase> data_cases() {
   for (const GemmCase& c : {os, ws}) {
     out.push_back({c, NumberFormat::BF16, DataEngine::Corrupting});
     out.push_back({c, NumberFormat::BF16, DataEngine::Declining});
+    GemmCase plain = c;
+    plain.timed_engine = false;
+    out.push_back({plain, NumberFormat::BF16, DataEngine::None, true});
   }
   return out;
 }
