@@ -39,6 +39,7 @@
 #include "sim/functional/executor.h"
 #include "sim/systemc/plan.h"
 #include "sim/systemc/systolic.h"
+#include "sim/systemc/tensor_difference.h"
 
 namespace cascade {
 
@@ -90,14 +91,5 @@ class Datapath {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Bit-for-bit comparison of `names` in two tensor maps (NaN equals NaN).
-struct TensorDifference {
-  std::string tensor;
-  int64_t elements = 0, differing = 0;
-  std::string first;  // the first differing element, "" when equal
-};
-std::vector<TensorDifference> compare_bitwise(const TensorMap& expected, const TensorMap& actual,
-                                              const std::vector<std::string>& names);
 
 }  // namespace cascade

@@ -160,20 +160,20 @@ double GemmFeed::gather(int op, int e, const EinsumCode& c, const std::vector<Te
                         const std::vector<int64_t>& hi, const GemmAccess& access) {
   auto run = runs_.find(op);
   if (run == runs_.end()) return 0;
-  auto known = is_gemm_.find(e);
-  if (known == is_gemm_.end()) {
-    GemmForm& f = forms_[e];
+  auto known = forms_.find(e);
+  if (known == forms_.end()) {
+    GemmForm f;
     const bool gemm = gemm_form(c, f) &&
                       (!accepts || accepts(tensors[static_cast<size_t>(c.reads[f.read[0]].tensor)].format,
                                            tensors[static_cast<size_t>(c.reads[f.read[1]].tensor)].format,
                                            accumulate));
-    known = is_gemm_.emplace(e, gemm).first;
+    known = forms_.emplace(e, gemm ? std::optional<GemmForm>(f) : std::nullopt).first;
   }
   Run& r = run->second;
   auto fits = [&](int64_t m, int64_t n, int64_t k) {
     return systolic_geometry(r.rows, r.cols, r.dataflow, m, n, k) == r.geometry;
   };
-  if (!known->second || !gather_gemm(c, forms_[e], lo, hi, fits, access, r.tile)) return 0;
+  if (!known->second || !gather_gemm(c, *known->second, lo, hi, fits, access, r.tile)) return 0;
   r.gathered = true;
   const GemmOperands& g = r.tile.operands;
   return static_cast<double>(g.m * g.n * g.k);

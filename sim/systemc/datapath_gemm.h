@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "sim/systemc/datapath_code.h"
@@ -87,8 +88,7 @@ class GemmFeed {
     GemmTile tile;
   };
   std::map<int, Run> runs_;
-  std::map<int, bool> is_gemm_;  // per Einsum looked at
-  std::map<int, GemmForm> forms_;
+  std::map<int, std::optional<GemmForm>> forms_;  // per Einsum looked at: its form if a GEMM
 };
 
 }  // namespace cascade::datapath_detail
