@@ -105,15 +105,15 @@ bool buffer_fits(const Problem& problem, const ArchSpec& arch, const Mapping& ma
                  double* needed) {
   const ResolvedMapping rm = resolve_without_capacity(problem, arch, mapping);
   const double capacity = arch.global_buffer() ? arch.global_buffer()->capacity_bytes : 0;
-  bool fits = true;
+  // Overlapped groups hold their tiles at once (check_capacity): their bytes add.
+  const bool overlapped = mapping.schedule == GroupSchedule::Overlapped;
   double most = 0;
   for (size_t g = 0; g < rm.groups.size(); ++g) {
-    const GroupBuffer usage = group_buffer_usage(problem, rm, static_cast<int>(g));
-    most = std::max(most, usage.needed_bytes);
-    if (usage.needed_bytes > capacity) fits = false;
+    const double bytes = group_buffer_usage(problem, rm, static_cast<int>(g)).needed_bytes;
+    most = overlapped ? most + bytes : std::max(most, bytes);
   }
   if (needed) *needed = most;
-  return fits;
+  return most <= capacity;
 }
 
 void place(Mapping& m, const Problem& problem, const std::string& tensor, TensorHome home,

@@ -40,7 +40,8 @@ std::string largest_rank(const ProblemEinsum& pe, bool reduced,
                          const std::vector<std::string>& skip, const std::string& tiled = "",
                          int64_t tiles = 1);
 
-// Whether every group's tiles fit the global buffer (`needed`: the largest group's bytes).
+// Whether every group's tiles fit the global buffer (`needed`: the largest group's bytes, or
+// under `schedule: overlapped` all groups' together).
 bool buffer_fits(const Problem& problem, const ArchSpec& arch, const Mapping& mapping,
                  double* needed = nullptr);
 ResolvedMapping resolve_without_capacity(const Problem& problem, const ArchSpec& arch,

@@ -65,6 +65,8 @@ void analyze_data_movement(const Problem& problem, const ArchSpec& arch, const R
   dm.dram_reads = dm.dram_writes = dm.buffer_reads = dm.buffer_writes = 0;
   thread_local std::vector<double> fill;
   fill.assign(problem.tensors.size(), 0.0);
+  thread_local std::vector<double> needed;
+  needed.assign(rm.groups.size(), 0.0);
   for (size_t g = 0; g < rm.groups.size(); ++g) {
     GroupTraffic& gt = dm.groups[g];
     if (g < rm.buffers.size()) {  // the numbers, not the tiles (rm.buffers has those)
@@ -73,11 +75,14 @@ void analyze_data_movement(const Problem& problem, const ArchSpec& arch, const R
     } else {
       group_buffer_usage(problem, rm, static_cast<int>(g), gt.buffer);
     }
-    const double capacity = arch.global_buffer() ? arch.global_buffer()->capacity_bytes : 0;
-    if (gt.buffer.spillable_bytes > 0) {
-      const double room = std::max(0.0, capacity - gt.buffer.needed_bytes);
-      gt.buffer.spilled_fraction = std::max(0.0, 1.0 - room / gt.buffer.spillable_bytes);
-    }
+    needed[g] = gt.buffer.needed_bytes;
+  }
+  const double capacity = arch.global_buffer() ? arch.global_buffer()->capacity_bytes : 0;
+  for (size_t g = 0; g < rm.groups.size(); ++g) {
+    GroupTraffic& gt = dm.groups[g];
+    gt.buffer.spilled_fraction = spilled_fraction(
+        gt.buffer.spillable_bytes, spill_room(needed, static_cast<int>(g),
+                                              rm.schedule == GroupSchedule::Overlapped, capacity));
     const double spilled = gt.buffer.spilled_fraction;
     std::fill(fill.begin(), fill.end(), 0.0);
     for (int e : rm.groups[g].einsums) {

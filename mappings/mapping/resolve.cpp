@@ -261,6 +261,18 @@ void group_buffer_usage(const Problem& problem, const ResolvedMapping& rm, int g
   }
 }
 
+double spill_room(const std::vector<double>& needed, int group, bool overlapped, double capacity) {
+  double room = capacity - needed[static_cast<size_t>(group)];
+  if (overlapped)
+    for (size_t h = 0; h < needed.size(); ++h)
+      if (static_cast<int>(h) != group) room -= needed[h];
+  return std::max(0.0, room);
+}
+
+double spilled_fraction(double spillable_bytes, double room) {
+  return spillable_bytes > 0 ? std::max(0.0, 1.0 - room / spillable_bytes) : 0.0;
+}
+
 CapacityCheck check_capacity(const Problem& problem, const ArchSpec& arch, ResolvedMapping& rm,
                              bool registers) {
   CapacityCheck check;
@@ -275,6 +287,14 @@ CapacityCheck check_capacity(const Problem& problem, const ArchSpec& arch, Resol
     if (usage.needed_bytes <= capacity) continue;
     check.group = static_cast<int>(g);
     return check;
+  }
+  if (rm.schedule == GroupSchedule::Overlapped) {
+    double together = 0;
+    for (const GroupBuffer& usage : rm.buffers) together += usage.needed_bytes;
+    if (together > (buffer ? buffer->capacity_bytes : 0)) {
+      check.overlapped = true;
+      return check;
+    }
   }
   if (!registers) return check;
   for (size_t e = 0; e < problem.einsums.size(); ++e) {
@@ -513,6 +533,20 @@ void resolve_into(const Problem& problem, const ArchSpec& arch, const Mapping& m
                             problem.einsums[culprit].name, rm.groups[g].name,
                             format_bytes(usage.needed_bytes), join(parts), format_bytes(capacity),
                             buffer ? " in " + buffer->name : " (the architecture has none)"));
+  }
+  if (check.overlapped) {
+    double together = 0;
+    std::vector<std::string> parts;
+    for (size_t g = 0; g < rm.groups.size(); ++g) {
+      together += rm.buffers[g].needed_bytes;
+      parts.push_back(rm.groups[g].name + " " + format_bytes(rm.buffers[g].needed_bytes));
+    }
+    throw Error(where, fmt::format("mapping {}: its groups run overlapped (schedule: overlapped), "
+                                   "so each holds its tiles while the others run, and together "
+                                   "they do not fit the global buffer: {} needed ({}), {} available{}",
+                                   mapping.name, format_bytes(together), join(parts),
+                                   format_bytes(buffer ? buffer->capacity_bytes : 0),
+                                   buffer ? " in " + buffer->name : " (the architecture has none)"));
   }
   if (check.einsum >= 0) {
     const ProblemEinsum& pe = problem.einsums[check.einsum];

@@ -119,9 +119,19 @@ struct LoopCheck {
 LoopCheck finish_resolved_loops(const ProblemEinsum& pe, const PeArray& array, ResolvedEinsum& re);
 struct CapacityCheck {
   int group = -1;   // the first group whose tiles do not fit the global buffer
+  // else, under `schedule: overlapped` (the groups hold their tiles at once), whether the
+  // groups' tiles together do not fit
+  bool overlapped = false;
   int einsum = -1;  // else the first Einsum whose register tiles do not fit its register file
   double register_words = 0;
+  bool buffer_fits() const { return group < 0 && !overlapped; }
 };
+// Bytes of the global buffer a group's spillable tiles may use: the capacity less what the
+// group needs and, when groups overlap (each holds its tiles while the others run), less
+// what the other groups need. `needed[h]`: group h's needed bytes.
+double spill_room(const std::vector<double>& needed, int group, bool overlapped, double capacity);
+// The fraction of a group's spillable accesses that go to DRAM with `room` bytes for them.
+double spilled_fraction(double spillable_bytes, double room);
 // Fills `rm.buffers` (reusing their storage) and checks the capacities (the register files
 // too unless `registers` is false).
 CapacityCheck check_capacity(const Problem& problem, const ArchSpec& arch, ResolvedMapping& rm,

@@ -154,6 +154,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   shared.start.assign(plan.ops.size(), 0);
   shared.finish.assign(plan.ops.size(), -1);
   shared.retire_after = consumers;
+  shared.index_dependencies();
   cycle::Scoreboard scoreboard(plan.ops.size());
   std::unique_ptr<Datapath> datapath;
   if (options_.inputs)
@@ -401,7 +402,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     double accounted = 0;
     for (size_t c = 0; c < t.causes.size(); ++c) {
       accounted += by[c];
-      if (t.causes[c] != "busy") st.stalls[plan.units[u] + "." + t.causes[c]] += by[c];
+      if (t.causes[c] != "busy" && by[c] > 0) st.stalls[plan.units[u] + "." + t.causes[c]] += by[c];
     }
     const double idle = total - accounted;
     if (idle > 1e-6 * std::max(1.0, total)) st.stalls[plan.units[u] + ".idle"] += idle;

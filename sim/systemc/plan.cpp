@@ -105,9 +105,10 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
     info.slices_planned = max_slices <= 0 ? info.slices : std::min(info.slices, max_slices);
     const GroupBuffer& usage = rm.buffers[g];
     info.resident_bytes = usage.needed_bytes + usage.spillable_bytes;
-    if (usage.spillable_bytes > 0)
-      gs.spilled = std::max(
-          0.0, 1.0 - std::max(0.0, capacity - usage.needed_bytes) / usage.spillable_bytes);
+    std::vector<double> needed;
+    for (const GroupBuffer& b : rm.buffers) needed.push_back(b.needed_bytes);
+    gs.spilled = spilled_fraction(usage.spillable_bytes,
+                                  spill_room(needed, static_cast<int>(g), plan.overlapped, capacity));
     plan.groups.push_back(info);
 
     const size_t inner = gs.factor.size();

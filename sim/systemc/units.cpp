@@ -67,6 +67,25 @@ void GlobalBuffer::release(double bytes) {
   if (held_bytes) held_bytes->write(prefetch_ - free_);
 }
 
+// ---- Shared
+
+void Shared::index_dependencies() {
+  const size_t n = plan->ops.size();
+  pending.assign(n, 0);
+  dependents_begin.assign(n + 1, 0);
+  for (size_t op = 0; op < n; ++op) {
+    pending[op] = static_cast<int>(plan->ops[op].deps.size());
+    for (int d : plan->ops[op].deps) ++dependents_begin[static_cast<size_t>(d) + 1];
+  }
+  for (size_t op = 0; op < n; ++op) dependents_begin[op + 1] += dependents_begin[op];
+  dependents.assign(static_cast<size_t>(dependents_begin[n]), 0);
+  std::vector<int64_t> at(dependents_begin.begin(), dependents_begin.end() - 1);
+  for (size_t op = 0; op < n; ++op)
+    for (int d : plan->ops[op].deps)
+      dependents[static_cast<size_t>(at[static_cast<size_t>(d)]++)] = static_cast<int>(op);
+  owner.assign(n, nullptr);
+}
+
 // ---- Unit
 
 Unit::Unit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
@@ -85,10 +104,12 @@ void Unit::wait_cycles(double cycles) {
   if (cycles > 0) sc_core::wait(sc_core::sc_time(cycles, sc_core::SC_NS));
 }
 
-bool Unit::ready(int op) const {
-  for (int d : shared_.plan->ops[static_cast<size_t>(op)].deps)
-    if (!shared_.scoreboard->done(d)) return false;
-  return true;
+bool Unit::ready(int op) const { return shared_.pending[static_cast<size_t>(op)] == 0; }
+
+void Unit::enter(int op) {
+  window_.insert(op);
+  shared_.owner[static_cast<size_t>(op)] = this;
+  if (ready(op)) ready_.insert(op);
 }
 
 std::string Unit::blocked_by(int op) const {
@@ -106,6 +127,12 @@ std::string Unit::blocked_by(int op) const {
 
 void Unit::finished(int op) {
   shared_.finish[static_cast<size_t>(op)] = now();
+  for (int64_t i = shared_.dependents_begin[static_cast<size_t>(op)];
+       i < shared_.dependents_begin[static_cast<size_t>(op) + 1]; ++i) {
+    const int u = shared_.dependents[static_cast<size_t>(i)];
+    if (--shared_.pending[static_cast<size_t>(u)] == 0 && shared_.owner[static_cast<size_t>(u)])
+      shared_.owner[static_cast<size_t>(u)]->became_ready(u);
+  }
   shared_.scoreboard->complete(op);
   // A compute that was a tile's last reader frees the space its successor held.
   const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
@@ -133,7 +160,7 @@ void Unit::run() {
       return true;
     }
     if (!window_.empty()) {
-      const PlanOp& first = plan.ops[static_cast<size_t>(window_.front())];
+      const PlanOp& first = plan.ops[static_cast<size_t>(*window_.begin())];
       // Overlapped groups share the units slice by slice: the window spans the groups.
       const bool beyond = plan.overlapped
                               ? o.slice >= first.slice + shared_.tiles_in_flight
@@ -141,7 +168,7 @@ void Unit::run() {
                                     o.step >= first.step + shared_.tiles_in_flight;
       if (beyond) return false;
     }
-    window_.push_back(v);
+    enter(v);
     return true;
   };
   for (;;) {
@@ -157,7 +184,7 @@ void Unit::run() {
     }
     if (window_.empty() && stores.empty()) {
       if (held >= 0) {
-        window_.push_back(held);
+        enter(held);
         held = -1;
         continue;
       }
@@ -171,28 +198,27 @@ void Unit::run() {
     }
     int pick = -1;
     bool from_stores = false;
-    size_t at = 0;
     if (!stores.empty() && ready(stores.front())) {
       pick = stores.front();
       from_stores = true;
+    } else if (!ready_.empty()) {
+      pick = *ready_.begin();  // the oldest ready one
     }
-    for (size_t i = 0; pick < 0 && i < window_.size(); ++i)
-      if (ready(window_[i])) {
-        pick = window_[i];
-        at = i;
-      }
     if (pick < 0) {
-      const int waiting = window_.empty() ? stores.front() : window_.front();
+      const int waiting = window_.empty() ? stores.front() : *window_.begin();
       const std::string cause = blocked_by(waiting);
       const double before = now();
       sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event());
       time.add(before, now() - before, cause);
       continue;
     }
-    if (from_stores)
+    if (from_stores) {
       stores.pop_front();
-    else
-      window_.erase(window_.begin() + static_cast<std::ptrdiff_t>(at));
+    } else {
+      window_.erase(pick);
+      ready_.erase(pick);
+      shared_.owner[static_cast<size_t>(pick)] = nullptr;
+    }
     shared_.start[static_cast<size_t>(pick)] = now();
     if (shared_.datapath) {
       try {

@@ -8,6 +8,7 @@
 #include <exception>
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <systemc>
 #include <vector>
@@ -110,6 +111,14 @@ struct Shared {
   GemmEngine* gemm_engine = nullptr;  // per-PE mode's GEMMs (nullptr: SystolicArray)
   std::exception_ptr failure;         // an error of the datapath or the GEMM engine (the
                                       // simulation stops)
+  // Readiness by counting: per operation its unfinished dependencies, the operations that
+  // depend on it (CSR), and the unit whose window holds it (told when it becomes ready), so
+  // a unit finds its oldest ready operation without scanning a window of millions.
+  std::vector<int> pending;
+  std::vector<int64_t> dependents_begin;
+  std::vector<int> dependents;
+  std::vector<class Unit*> owner;
+  void index_dependencies();
 };
 
 // A unit: takes operations from its request FIFO and runs them one at a time, the oldest
@@ -122,6 +131,8 @@ class Unit : public sc_core::sc_module {
   sc_core::sc_fifo<int> requests;
   sc_core::sc_signal<bool> busy;
   UnitTime time;
+  // `op`, in this unit's window, has its dependencies done.
+  void became_ready(int op) { ready_.insert(op); }
 
  protected:
   virtual void execute(int op) = 0;
@@ -138,8 +149,8 @@ class Unit : public sc_core::sc_module {
 
  private:
   void run();
-  std::deque<int> window_;
-
+  void enter(int op);  // into the window
+  std::set<int> window_, ready_;  // the window (program order) and which of it is ready
 };
 
 class ArrayUnit : public Unit {

@@ -334,7 +334,7 @@ SearchSpace::Decoded SearchSpace::resolve(const Genome& g, ResolvedMapping& rm,
   // no register loops, so its register tiles depend on the array alone).
   for (size_t e = 0; e < einsums; ++e)
     if (tables_[e].registers_overflow[g.unit[e]]) return Decoded::DoesNotFit;
-  if (check_capacity(problem_, arch_, rm, false).group >= 0) return Decoded::DoesNotFit;
+  if (!check_capacity(problem_, arch_, rm, false).buffer_fits()) return Decoded::DoesNotFit;
   return Decoded::Ok;
 }
 

@@ -11,6 +11,7 @@
 #include "arch/support/names.h"
 #include "mappings/cascade/parser.h"
 #include "mappings/mappers/registry.h"
+#include "mappings/mapping/resolve.h"
 #include "sim/analytical/analytical_model.h"
 #include "sim/model/design_point.h"
 #include "tests/support/shipped_configs.h"
@@ -67,6 +68,51 @@ TEST(MapperFit, FlatOnAnotherCascadeSaysSo) {
   }
   for (const Mapping& m : point("flat", "softmax-3pass", "flat", 1024).candidates)
     for (const std::string& note : m.notes) EXPECT_EQ(note.find("not FLAT"), std::string::npos);
+}
+
+// Overlapped kernels hold their tiles at once. FLAT with the intermediates in DRAM (the
+// artifact's choice at 256K) runs QK, softmax and AV overlapped across heads: its query
+// block is the largest halving of P whose tiles fit the 32 MiB buffer together, though
+// each kernel's alone would fit at P1 = P. Tiles (bf16), as closed forms: QK stages a Q
+// block (P1 x E), AV its output block (P1 x F), the row kernel a row of QK and of A (M
+// each) and the row's max and sum (its intermediates: A's row, max, sum may spill). A
+// buffer one byte short of what they need together refuses the mapping, naming the
+// groups; run sequentially, it fits.
+TEST(FlatMapper, OverlappedKernelsFitTheBufferTogether) {
+  const int64_t P = 262144, M = P, E = 64, F = 64, word = 2;
+  const DesignPoint p = point("flat", "softmax-3pass", "flat", P);
+  const Mapping* materialized = nullptr;
+  for (const Mapping& m : p.candidates)
+    if (m.schedule == GroupSchedule::Overlapped) materialized = &m;
+  ASSERT_NE(materialized, nullptr);
+  int64_t blocks = 1;
+  for (const Loop& l : materialized->groups.front().dram_loops)
+    if (l.rank == "P") blocks = l.factor;
+  const double p1 = static_cast<double>(P / blocks);
+  const double together = (p1 * E + p1 * F + 2.0 * M + 2) * word;
+  const double capacity = p.arch.global_buffer()->capacity_bytes;
+  EXPECT_EQ(capacity, 32.0 * 1024 * 1024);
+  EXPECT_LE(together, capacity);
+  EXPECT_GT((2 * p1 * E + 2 * p1 * F + 2.0 * M + 2) * word, capacity) << "P1 could double";
+  EXPECT_LE(static_cast<double>(P) * E * word, capacity) << "each kernel alone fits at P1 = P";
+
+  ResolvedMapping rm = resolve_mapping(p.problem, p.arch, *materialized);
+  double needed = 0, spillable = 0;
+  for (const GroupBuffer& b : rm.buffers) needed += b.needed_bytes, spillable += b.spillable_bytes;
+  EXPECT_EQ(needed, (p1 * E + p1 * F + M) * word);
+  EXPECT_EQ(spillable, (M + 2) * word);  // the row kernel's intermediates may spill
+  EXPECT_EQ(needed + spillable, together);
+
+  ArchSpec short_by_one = p.arch;
+  for (Component& c : short_by_one.components)
+    if (c.kind == ComponentKind::Buffer) c.capacity_bytes = needed - 1;
+  const std::string e =
+      error_message([&] { resolve_mapping(p.problem, short_by_one, *materialized); });
+  EXPECT_NE(e.find("run overlapped"), std::string::npos) << e;
+  EXPECT_NE(e.find("(QK 8.00 MiB, GM-SN-SD-A 512.0 KiB, AV 8.00 MiB)"), std::string::npos) << e;
+  Mapping sequential = *materialized;
+  sequential.schedule = GroupSchedule::Sequential;
+  EXPECT_NO_THROW(resolve_mapping(p.problem, short_by_one, sequential));
 }
 
 TEST(MapperFit, FusemaxRefusesWhatItCannotPipeline) {
