@@ -395,6 +395,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     for (const Repeat& r : repeats) w += r.factor * std::max(0.0, std::min(b, r.to) - std::max(a, r.from));
     return w;
   };
+  units[static_cast<size_t>(plan.dram)]->close_waits(simulated_end);
+  // Its two streams overlap: while the channel idles, what the reads wait for is the cause
+  // (the write stream only ever waits for the computes).
+  units[static_cast<size_t>(plan.dram)]->time.disjoin("waiting_for_compute");
   for (size_t u = 0; u < units.size(); ++u) {
     const cycle::UnitTime& t = units[u]->time;
     std::vector<double> by(t.causes.size(), 0);

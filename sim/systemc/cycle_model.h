@@ -8,12 +8,16 @@
 //               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h), or by
 //               the options' GemmEngine (gemm_engine.h: sim/rtl's Verilated tile).
 //   Array1D     a vector array: a run takes II x points per PE (no movement between PEs).
-//   Dram        one channel: a transfer holds it for its bytes (rounded up to bursts) over the
-//               bandwidth; the data arrives `latency_cycles` later (pipelined).
+//   Dram        one channel: a transfer takes its bytes (rounded up to bursts) over the
+//               bandwidth; the data arrives `latency_cycles` later (pipelined). A read
+//               stream (loads) and a write stream (stores, in order) share the bandwidth,
+//               half each while both transfer; the reads run at most `tiles_in_flight`
+//               slices ahead of the oldest store not yet sent.
 //   GlobalBuffer banks and ports: a request of n words occupies ceil(n / row words) rows
 //               spread over consecutive banks; each bank serves `ports` rows per cycle and
 //               requests that share banks wait for them (bank conflicts). It also holds the
-//               space a load needs while the tile it replaces is still in use.
+//               space a load needs while the tile it replaces is still in use; a load
+//               waiting for space keeps its place among its group's, the rest go past.
 //   Scoreboard  the completion channel: an operation starts when the operations it
 //               depends on have completed.
 // A unit takes the oldest operation whose dependencies are met among those of the next

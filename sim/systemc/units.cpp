@@ -67,6 +67,48 @@ void GlobalBuffer::release(double bytes) {
   if (held_bytes) held_bytes->write(prefetch_ - free_);
 }
 
+// ---- UnitTime
+
+void UnitTime::disjoin(const std::string& last) {
+  // Sweep the interval ends; each stretch goes to the first cause covering it: busy, the
+  // others in the order first seen, `last` after them.
+  std::vector<int> rank(causes.size());
+  size_t next = 1;
+  for (size_t c = 0; c < causes.size(); ++c)
+    rank[c] = causes[c] == "busy" ? 0 : causes[c] == last ? 1 << 30 : static_cast<int>(next++);
+  struct End {
+    double at;
+    int cause;
+    int delta;
+  };
+  std::vector<End> ends;
+  ends.reserve(2 * intervals.size());
+  for (const TimeInterval& i : intervals) {
+    ends.push_back({i.start, i.cause, +1});
+    ends.push_back({i.end, i.cause, -1});
+  }
+  std::sort(ends.begin(), ends.end(), [](const End& a, const End& b) { return a.at < b.at; });
+  std::vector<int> open(causes.size(), 0);
+  std::vector<TimeInterval> out;
+  auto top = [&] {
+    int best = -1;
+    for (size_t c = 0; c < open.size(); ++c)
+      if (open[c] > 0 && (best < 0 || rank[c] < rank[static_cast<size_t>(best)])) best = static_cast<int>(c);
+    return best;
+  };
+  for (size_t k = 0; k < ends.size();) {
+    const double at = ends[k].at;
+    const int before = top();
+    for (; k < ends.size() && ends[k].at == at; ++k) open[static_cast<size_t>(ends[k].cause)] += ends[k].delta;
+    const int after = top();
+    if (before == after) continue;
+    if (before >= 0 && !out.empty() && out.back().cause == before && out.back().end < 0) out.back().end = at;
+    if (after >= 0) out.push_back({at, -1, after});
+  }
+  std::erase_if(out, [](const TimeInterval& i) { return i.end <= i.start; });
+  intervals.swap(out);
+}
+
 // ---- Shared
 
 void Shared::index_dependencies() {
@@ -81,8 +123,7 @@ void Shared::index_dependencies() {
   dependents.assign(static_cast<size_t>(dependents_begin[n]), 0);
   std::vector<int64_t> at(dependents_begin.begin(), dependents_begin.end() - 1);
   for (size_t op = 0; op < n; ++op)
-    for (int d : plan->ops[op].deps)
-      dependents[static_cast<size_t>(at[static_cast<size_t>(d)]++)] = static_cast<int>(op);
+    for (int d : plan->ops[op].deps) dependents[static_cast<size_t>(at[static_cast<size_t>(d)]++)] = static_cast<int>(op);
   owner.assign(n, nullptr);
 }
 
@@ -104,13 +145,6 @@ void Unit::wait_cycles(double cycles) {
   if (cycles > 0) sc_core::wait(sc_core::sc_time(cycles, sc_core::SC_NS));
 }
 
-bool Unit::ready(int op) const { return shared_.pending[static_cast<size_t>(op)] == 0; }
-
-void Unit::enter(int op) {
-  window_.insert(op);
-  shared_.owner[static_cast<size_t>(op)] = this;
-  if (ready(op)) ready_.insert(op);
-}
 
 std::string Unit::blocked_by(int op) const {
   const Plan& plan = *shared_.plan;
@@ -123,6 +157,22 @@ std::string Unit::blocked_by(int op) const {
     return "waiting_for_own_work";
   }
   return "waiting_for_work";
+}
+
+bool Unit::ready(int op) const { return shared_.pending[static_cast<size_t>(op)] == 0; }
+
+void Unit::became_ready(int op) {
+  if (holders_.count(op))
+    ready_holders_[shared_.plan->ops[static_cast<size_t>(op)].group].insert(op);
+  else
+    ready_window_.insert(op);
+}
+
+void Unit::enter(int op) {
+  const bool holder = may_hold_space(op);
+  (holder ? holders_ : window_).insert(op);
+  shared_.owner[static_cast<size_t>(op)] = this;
+  if (ready(op)) became_ready(op);
 }
 
 void Unit::finished(int op) {
@@ -151,22 +201,40 @@ void Unit::finished(int op) {
 void Unit::run() {
   const Plan& plan = *shared_.plan;
   const bool dram = index_ == plan.dram;
-  std::deque<int> stores;  // DRAM: its write queue (in order; it never holds up the reads)
-  int held = -1;           // read from the FIFO but beyond the window
+  // DRAM: the window's loads that may hold buffer space (may_hold_space) are kept apart. A
+  // ready one waiting for space keeps its place among its group's (letting a later one take
+  // the space first could starve the tile the group's oldest compute needs); the rest goes
+  // past it.
+  int held = -1;  // read from the FIFO but beyond the window
+  auto oldest = [&]() {
+    if (window_.empty()) return holders_.empty() ? -1 : *holders_.begin();
+    return holders_.empty() ? *window_.begin() : std::min(*window_.begin(), *holders_.begin());
+  };
   auto take = [&](int v) {
     const PlanOp& o = plan.ops[static_cast<size_t>(v)];
     if (dram && o.kind == PlanOp::Kind::Store) {
-      stores.push_back(v);
+      stores_.push_back(v);
+      store_queued_.notify(sc_core::SC_ZERO_TIME);
       return true;
     }
-    if (!window_.empty()) {
-      const PlanOp& first = plan.ops[static_cast<size_t>(*window_.begin())];
+    if (const int f = oldest(); f >= 0) {
+      const PlanOp& first = plan.ops[static_cast<size_t>(f)];
       // Overlapped groups share the units slice by slice: the window spans the groups.
       const bool beyond = plan.overlapped
                               ? o.slice >= first.slice + shared_.tiles_in_flight
                               : o.group != first.group ||
                                     o.step >= first.step + shared_.tiles_in_flight;
       if (beyond) return false;
+    }
+    // Nor more than tiles_in_flight slices ahead of the oldest store not yet sent (the
+    // reads would otherwise outrun the writes for as long as the buffer lets them).
+    int s = stores_.empty() ? -1 : stores_.front();
+    if (sending_ >= 0 && (s < 0 || sending_ < s)) s = sending_;
+    if (s >= 0) {
+      const PlanOp& store = plan.ops[static_cast<size_t>(s)];
+      if ((plan.overlapped || o.group == store.group) &&
+          o.slice >= store.slice + shared_.tiles_in_flight)
+        return false;
     }
     enter(v);
     return true;
@@ -182,7 +250,14 @@ void Unit::run() {
         break;
       }
     }
-    if (window_.empty() && stores.empty()) {
+    if (window_.empty() && holders_.empty()) {
+      if (held >= 0 && (!stores_.empty() || sending_ >= 0)) {
+        // Beyond the window of a store not yet sent: the reads wait for the writes.
+        const double before = now();
+        sc_core::wait(shared_.scoreboard->changed());
+        time.add(before, now() - before, "waiting_for_stores");
+        continue;
+      }
       if (held >= 0) {
         enter(held);
         held = -1;
@@ -196,28 +271,35 @@ void Unit::run() {
       time.add(before, now() - before, "waiting_for_issue");
       continue;
     }
-    int pick = -1;
-    bool from_stores = false;
-    if (!stores.empty() && ready(stores.front())) {
-      pick = stores.front();
-      from_stores = true;
-    } else if (!ready_.empty()) {
-      pick = *ready_.begin();  // the oldest ready one
+    // The oldest ready operation; a holder only with its space there.
+    bool space_wait = false;
+    int pick = ready_window_.empty() ? -1 : *ready_window_.begin();
+    bool holder = false;
+    for (auto& [group, ready] : ready_holders_) {
+      if (ready.empty()) continue;
+      const int h = *ready.begin();
+      if (holds_space(h) && !space_available(h)) {
+        space_wait = true;
+        continue;
+      }
+      if (pick < 0 || h < pick) pick = h, holder = true;
+    }
+    if (pick >= 0) {
+      (holder ? holders_ : window_).erase(pick);
+      if (holder)
+        ready_holders_[shared_.plan->ops[static_cast<size_t>(pick)].group].erase(pick);
+      else
+        ready_window_.erase(pick);
+      shared_.owner[static_cast<size_t>(pick)] = nullptr;
     }
     if (pick < 0) {
-      const int waiting = window_.empty() ? stores.front() : *window_.begin();
-      const std::string cause = blocked_by(waiting);
+      const int waiting = oldest();
+      const std::string cause = space_wait ? "buffer_full" : blocked_by(waiting);
       const double before = now();
-      sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event());
+      sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event() |
+                    shared_.buffer->freed());
       time.add(before, now() - before, cause);
       continue;
-    }
-    if (from_stores) {
-      stores.pop_front();
-    } else {
-      window_.erase(pick);
-      ready_.erase(pick);
-      shared_.owner[static_cast<size_t>(pick)] = nullptr;
     }
     shared_.start[static_cast<size_t>(pick)] = now();
     if (shared_.datapath) {
@@ -229,9 +311,9 @@ void Unit::run() {
         return;
       }
     }
-    busy.write(true);
+    if (!dram) busy.write(true);  // the DRAM's streams say when its channel is busy
     execute(pick);
-    busy.write(false);
+    if (!dram) busy.write(false);
   }
 }
 
@@ -283,36 +365,101 @@ DramUnit::DramUnit(sc_core::sc_module_name name, int index, size_t fifo_depth, S
       latency_(latency),
       in_flight_(static_cast<int>(std::max<size_t>(1, fifo_depth))) {
   SC_THREAD(deliver);
+  SC_THREAD(write_stream);
+}
+
+void DramUnit::transfer(double cycles) {
+  if (cycles <= 0) return;
+  if (transferring_++ == 0) {
+    busy_since_ = now();
+    busy.write(true);
+  }
+  sharing_changed_.notify();  // the other stream's rate halves
+  double left = cycles;
+  while (left > 1e-5) {  // the time resolution is 1e-6 cycles (1 fs at 1 GHz)
+    const double rate = 1.0 / transferring_, t = now();
+    sc_core::wait(sc_core::sc_time(left / rate, sc_core::SC_NS), sharing_changed_);
+    left -= (now() - t) * rate;
+  }
+  if (--transferring_ == 0) {
+    time.add(busy_since_, now() - busy_since_, "busy");
+    busy.write(false);
+  }
+  sharing_changed_.notify();  // the other stream's rate doubles
+}
+
+void DramUnit::close_waits(double end) {
+  if (store_wait_since_ >= 0) time.add(store_wait_since_, end - store_wait_since_, "waiting_for_compute");
+  store_wait_since_ = -1;
+}
+
+void DramUnit::write_stream() {
+  for (;;) {
+    while (stores_.empty() || !ready(stores_.front())) {
+      store_wait_since_ = now();  // the stores come from the computes
+      if (stores_.empty())
+        sc_core::wait(store_queued_);
+      else
+        sc_core::wait(shared_.scoreboard->changed());
+      time.add(store_wait_since_, now() - store_wait_since_, "waiting_for_compute");
+      store_wait_since_ = -1;
+    }
+    const int op = stores_.front();
+    stores_.pop_front();
+    sending_ = op;
+    shared_.start[static_cast<size_t>(op)] = now();
+    if (shared_.datapath) {
+      try {
+        shared_.datapath->run(op);
+      } catch (...) {
+        shared_.failure = std::current_exception();
+        sc_core::sc_stop();
+        return;
+      }
+    }
+    execute(op);
+    sending_ = -1;
+  }
+}
+
+bool DramUnit::may_hold_space(int op) const {
+  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+  return o.kind == PlanOp::Kind::Load && o.staged &&
+         (*shared_.work)[static_cast<size_t>(op)].replaces >= 0;
+}
+
+bool DramUnit::holds_space(int op) const {
+  return may_hold_space(op) &&
+         shared_.retire_after[static_cast<size_t>((*shared_.work)[static_cast<size_t>(op)].replaces)] > 0;
+}
+
+// The tile it replaces is still read: space for both until it retires, or, when two do not
+// fit, none until it has (holds_space is then false).
+bool DramUnit::space_available(int op) const {
+  const double hold = (*shared_.work)[static_cast<size_t>(op)].hold_bytes;
+  return hold <= shared_.buffer->prefetch_bytes() && hold <= shared_.buffer->free_bytes() + 1e-9;
 }
 
 void DramUnit::execute(int op) {
   const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
   const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
-  if (o.kind == PlanOp::Kind::Load && o.staged && w.replaces >= 0 &&
-      shared_.retire_after[static_cast<size_t>(w.replaces)] > 0) {
-    // The tile it replaces is still read: hold space for both until it retires, or, when
-    // two do not fit, wait until it has.
-    const double before = now();
-    if (w.hold_bytes <= shared_.buffer->prefetch_bytes()) {
-      shared_.buffer->allocate(w.hold_bytes);
-      shared_.held[w.replaces] = w.hold_bytes;
-    } else {
-      while (shared_.retire_after[static_cast<size_t>(w.replaces)] > 0)
-        sc_core::wait(shared_.scoreboard->changed());
-    }
-    time.add(before, now() - before, "buffer_full");
+  if (holds_space(op)) {  // Unit::run started it with the space free
+    shared_.buffer->allocate(w.hold_bytes);
+    shared_.held[w.replaces] = w.hold_bytes;
   }
   // A store reads its tile from the buffer while the channel sends it: the longer of the two.
   double conflict = 0, reading = 0;
   if (o.kind == PlanOp::Kind::Store && o.staged)
     reading = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);
-  const double t = now(), channel = w.compute_cycles;
-  time.add(t, channel, "busy");
+  const double t = now();
+  transfer(w.compute_cycles);
+  // The buffer read outlasting the channel: the part that waited for busy banks, the rest.
+  const double channel = now() - t;
   time.add(t + channel, std::max(0.0, std::min(reading - channel, reading - conflict - channel)),
            "buffer_read");
-  time.add(t + std::max(channel, reading - conflict), std::max(0.0, reading - std::max(channel, reading - conflict)),
-           "bank_conflict");
-  wait_cycles(std::max(channel, reading));
+  time.add(t + std::max(channel, reading - conflict),
+           std::max(0.0, reading - std::max(channel, reading - conflict)), "bank_conflict");
+  wait_cycles(reading - channel);
   if (o.kind == PlanOp::Kind::Load) {
     in_flight_.write({now() + latency_, op});
   } else {

@@ -48,6 +48,9 @@ struct TimeInterval {
 struct UnitTime {
   std::vector<std::string> causes;
   std::vector<TimeInterval> intervals;
+  // Makes the intervals disjoint where several processes of one unit recorded at once:
+  // busy wins, then the causes in the order first seen, then `last`.
+  void disjoin(const std::string& last);
   void add(double start, double length, const std::string& cause) {
     if (length <= 0) return;
     size_t c = 0;
@@ -129,10 +132,11 @@ class Unit : public sc_core::sc_module {
   Unit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
        NumberFormat accumulate, int64_t rows, int64_t cols);
   sc_core::sc_fifo<int> requests;
-  sc_core::sc_signal<bool> busy;
+  sc_core::sc_signal<bool, sc_core::SC_UNCHECKED_WRITERS> busy;  // DRAM: two streams write it
   UnitTime time;
-  // `op`, in this unit's window, has its dependencies done.
-  void became_ready(int op) { ready_.insert(op); }
+  void became_ready(int op);  // `op`, in this unit's window, has its dependencies done
+  // After the simulation: records a wait still open at `end` (the DRAM's write stream).
+  virtual void close_waits(double end) { (void)end; }
 
  protected:
   virtual void execute(int op) = 0;
@@ -141,7 +145,16 @@ class Unit : public sc_core::sc_module {
   // Why `op` cannot start yet: the stall cause of its first unmet dependency.
   std::string blocked_by(int op) const;
   bool ready(int op) const;
+  // A load that must hold buffer space for its tile while the tile it replaces is still
+  // read (DRAM only): whether it needs to, and whether the space is there now. Such a load
+  // waits in place; what needs no space (stores, streamed loads) goes past it.
+  virtual bool may_hold_space(int op) const { (void)op; return false; }  // fixed per op
+  virtual bool holds_space(int op) const { (void)op; return false; }
+  virtual bool space_available(int op) const { (void)op; return true; }
   void finished(int op);
+  std::deque<int> stores_;  // DRAM: its write queue, in order (DramUnit::write_stream)
+  int sending_ = -1;        // DRAM: the store on the channel
+  sc_core::sc_event store_queued_;
   Shared& shared_;
   int index_;
   NumberFormat accumulate_;
@@ -150,7 +163,9 @@ class Unit : public sc_core::sc_module {
  private:
   void run();
   void enter(int op);  // into the window
-  std::set<int> window_, ready_;  // the window (program order) and which of it is ready
+  // The window (program order), split as Unit::run explains, and of each part what is ready.
+  std::set<int> window_, holders_, ready_window_;
+  std::map<int, std::set<int>> ready_holders_;  // per group
 };
 
 class ArrayUnit : public Unit {
@@ -170,6 +185,9 @@ inline std::ostream& operator<<(std::ostream& out, const Arrival& a) {
   return out << a.op << "@" << a.cycle;
 }
 
+// The DRAM channel: a read stream (loads, Unit::run's window) and a write stream (stores, in
+// order) share its bandwidth; while both transfer each gets half (a controller interleaving
+// read and write bursts), so a long store does not hold up the loads behind it, nor they it.
 class DramUnit : public Unit {
  public:
   SC_HAS_PROCESS(DramUnit);
@@ -178,11 +196,23 @@ class DramUnit : public Unit {
 
  protected:
   void execute(int op) override;
+  bool may_hold_space(int op) const override;
+  bool holds_space(int op) const override;
+  bool space_available(int op) const override;
+
+ public:
+  void close_waits(double end) override;
 
  private:
+  void write_stream();
   void deliver();
+  // Sends `cycles` of the channel's full bandwidth, sharing it with the other stream.
+  void transfer(double cycles);
   double latency_;
   sc_core::sc_fifo<Arrival> in_flight_;
+  int transferring_ = 0;
+  double busy_since_ = 0, store_wait_since_ = -1;
+  sc_core::sc_event sharing_changed_;
 };
 
 // Pushes every operation into its unit's FIFO in program order.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The cycle model's (batch, head) extrapolation against simulating every slice: within
-# 0.5 % on FuseMax (BERT-base 1K, 768 slices), the unfused kernels (256) and FLAT (1K).
-# Not exact: bank-conflict timing carries from slice to slice, so the steady state drifts.
+# The cycle model's (batch, head) extrapolation against simulating every slice: the same
+# cycles on FuseMax (BERT-base 1K, 768 slices), the unfused kernels (256) and FLAT (1K).
+# (Reads that outran the writes once made it miss by 6.5 %; a drifting steady state, as
+# bank conflicts can make, would fail it too.)
 # Usage: simulate_extrapolation.sh CASCADE [quick]. quick (the sanitizer tree, where the
 # 768-slice runs take 35 s) runs the same cases at batch 2 (24 slices,
 # tests/data/workloads/bert-base-b2.yaml).
@@ -17,7 +18,7 @@ for args in "--arch fusemax --seq 1024" \
   extrapolated=$(cycles $args --workload "$workload")
   full=$(cycles $args --workload "$workload" --slices 0)
   if [ -z "$full" ] || [ -z "$extrapolated" ] || \
-     ! awk -v a="$extrapolated" -v b="$full" 'BEGIN { d = a / b - 1; exit !(d < 0.005 && d > -0.005) }'; then
+     [ "$extrapolated" != "$full" ]; then
     echo "FAIL ($args): extrapolated $extrapolated cycles, every slice $full"
     status=1
   else
