@@ -198,6 +198,19 @@ void Unit::finished(int op) {
   }
 }
 
+bool Unit::start(int op) {
+  shared_.start[static_cast<size_t>(op)] = now();
+  if (!shared_.datapath) return true;
+  try {
+    shared_.datapath->run(op);
+    return true;
+  } catch (...) {
+    shared_.failure = std::current_exception();
+    sc_core::sc_stop();
+    return false;
+  }
+}
+
 void Unit::run() {
   const Plan& plan = *shared_.plan;
   const bool dram = index_ == plan.dram;
@@ -301,16 +314,7 @@ void Unit::run() {
       time.add(before, now() - before, cause);
       continue;
     }
-    shared_.start[static_cast<size_t>(pick)] = now();
-    if (shared_.datapath) {
-      try {
-        shared_.datapath->run(pick);
-      } catch (...) {
-        shared_.failure = std::current_exception();
-        sc_core::sc_stop();
-        return;
-      }
-    }
+    if (!start(pick)) return;
     if (!dram) busy.write(true);  // the DRAM's streams say when its channel is busy
     execute(pick);
     if (!dram) busy.write(false);
@@ -407,16 +411,7 @@ void DramUnit::write_stream() {
     const int op = stores_.front();
     stores_.pop_front();
     sending_ = op;
-    shared_.start[static_cast<size_t>(op)] = now();
-    if (shared_.datapath) {
-      try {
-        shared_.datapath->run(op);
-      } catch (...) {
-        shared_.failure = std::current_exception();
-        sc_core::sc_stop();
-        return;
-      }
-    }
+    if (!start(op)) return;
     execute(op);
     sending_ = -1;
   }

@@ -145,6 +145,9 @@ class Unit : public sc_core::sc_module {
   // Why `op` cannot start yet: the stall cause of its first unmet dependency.
   std::string blocked_by(int op) const;
   bool ready(int op) const;
+  // Records `op`'s start and, in data mode, moves its values; false when the datapath
+  // failed (the simulation stops).
+  bool start(int op);
   // A load that must hold buffer space for its tile while the tile it replaces is still
   // read (DRAM only): whether it needs to, and whether the space is there now. Such a load
   // waits in place; what needs no space (stores, streamed loads) goes past it.
