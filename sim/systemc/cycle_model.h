@@ -9,10 +9,11 @@
 //               the options' GemmEngine (gemm_engine.h: sim/rtl's Verilated tile).
 //   Array1D     a vector array: a run takes II x points per PE (no movement between PEs).
 //   Dram        one channel: a transfer takes its bytes (rounded up to bursts) over the
-//               bandwidth; the data arrives `latency_cycles` later (pipelined). A read
-//               stream (loads) and a write stream (stores, in order) share the bandwidth,
-//               half each while both transfer; the reads run at most `tiles_in_flight`
-//               slices ahead of the oldest store not yet sent.
+//               bandwidth; the data arrives `latency_cycles` later (pipelined). Per group
+//               a read queue (one load at a time) and a write queue (stores in order; one
+//               store on the channel at a time) share the bandwidth equally while they
+//               transfer; the reads run at most `tiles_in_flight` slices ahead of the
+//               oldest store not yet sent.
 //   GlobalBuffer banks and ports: a request of n words occupies ceil(n / row words) rows
 //               spread over consecutive banks; each bank serves `ports` rows per cycle and
 //               requests that share banks wait for them (bank conflicts). It also holds the

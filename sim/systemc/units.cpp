@@ -146,9 +146,14 @@ void Unit::wait_cycles(double cycles) {
 }
 
 
-std::string Unit::blocked_by(int op) const {
+std::string Unit::blocked_by(int op) {
   const Plan& plan = *shared_.plan;
-  for (int d : plan.ops[static_cast<size_t>(op)].deps) {
+  // Resume where the last look at `op` stopped: a finished dependency stays finished (an
+  // operation after 65,536 row stores is asked on every wake-up).
+  if (op != scanned_op_) scanned_op_ = op, scanned_ = 0;
+  const std::vector<int>& deps = plan.ops[static_cast<size_t>(op)].deps;
+  for (; scanned_ < deps.size(); ++scanned_) {
+    const int d = deps[scanned_];
     if (shared_.scoreboard->done(d)) continue;
     const PlanOp& dep = plan.ops[static_cast<size_t>(d)];
     if (dep.kind != PlanOp::Kind::Compute) return "waiting_for_dram";
@@ -162,10 +167,8 @@ std::string Unit::blocked_by(int op) const {
 bool Unit::ready(int op) const { return shared_.pending[static_cast<size_t>(op)] == 0; }
 
 void Unit::became_ready(int op) {
-  if (holders_.count(op))
-    ready_holders_[shared_.plan->ops[static_cast<size_t>(op)].group].insert(op);
-  else
-    ready_window_.insert(op);
+  const int group = shared_.plan->ops[static_cast<size_t>(op)].group;
+  (holders_.count(op) ? ready_holders_ : ready_window_)[group].insert(op);
 }
 
 void Unit::enter(int op) {
@@ -198,6 +201,13 @@ void Unit::finished(int op) {
   }
 }
 
+int Unit::oldest_store() const {
+  int s = sending_;
+  for (const auto& [group, queue] : stores_)
+    if (!queue.empty() && (s < 0 || queue.front() < s)) s = queue.front();
+  return s;
+}
+
 bool Unit::start(int op) {
   shared_.start[static_cast<size_t>(op)] = now();
   if (!shared_.datapath) return true;
@@ -226,7 +236,7 @@ void Unit::run() {
   auto take = [&](int v) {
     const PlanOp& o = plan.ops[static_cast<size_t>(v)];
     if (dram && o.kind == PlanOp::Kind::Store) {
-      stores_.push_back(v);
+      stores_[o.group].push_back(v);
       store_queued_.notify(sc_core::SC_ZERO_TIME);
       return true;
     }
@@ -241,9 +251,7 @@ void Unit::run() {
     }
     // Nor more than tiles_in_flight slices ahead of the oldest store not yet sent (the
     // reads would otherwise outrun the writes for as long as the buffer lets them).
-    int s = stores_.empty() ? -1 : stores_.front();
-    if (sending_ >= 0 && (s < 0 || sending_ < s)) s = sending_;
-    if (s >= 0) {
+    if (const int s = oldest_store(); s >= 0) {
       const PlanOp& store = plan.ops[static_cast<size_t>(s)];
       if ((plan.overlapped || o.group == store.group) &&
           o.slice >= store.slice + shared_.tiles_in_flight)
@@ -264,7 +272,7 @@ void Unit::run() {
       }
     }
     if (window_.empty() && holders_.empty()) {
-      if (held >= 0 && (!stores_.empty() || sending_ >= 0)) {
+      if (held >= 0 && oldest_store() >= 0) {
         // Beyond the window of a store not yet sent: the reads wait for the writes.
         const double before = now();
         sc_core::wait(shared_.scoreboard->changed());
@@ -286,10 +294,13 @@ void Unit::run() {
     }
     // The oldest ready operation; a holder only with its space there.
     bool space_wait = false;
-    int pick = ready_window_.empty() ? -1 : *ready_window_.begin();
+    int pick = -1;
     bool holder = false;
+    for (auto& [group, ready] : ready_window_)
+      if (!ready.empty() && group_free(group) && (pick < 0 || *ready.begin() < pick))
+        pick = *ready.begin();
     for (auto& [group, ready] : ready_holders_) {
-      if (ready.empty()) continue;
+      if (ready.empty() || !group_free(group)) continue;
       const int h = *ready.begin();
       if (holds_space(h) && !space_available(h)) {
         space_wait = true;
@@ -299,10 +310,7 @@ void Unit::run() {
     }
     if (pick >= 0) {
       (holder ? holders_ : window_).erase(pick);
-      if (holder)
-        ready_holders_[shared_.plan->ops[static_cast<size_t>(pick)].group].erase(pick);
-      else
-        ready_window_.erase(pick);
+      (holder ? ready_holders_ : ready_window_)[plan.ops[static_cast<size_t>(pick)].group].erase(pick);
       shared_.owner[static_cast<size_t>(pick)] = nullptr;
     }
     if (pick < 0) {
@@ -310,7 +318,7 @@ void Unit::run() {
       const std::string cause = space_wait ? "buffer_full" : blocked_by(waiting);
       const double before = now();
       sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event() |
-                    shared_.buffer->freed());
+                    shared_.buffer->freed() | slot_freed_);
       time.add(before, now() - before, cause);
       continue;
     }
@@ -367,9 +375,27 @@ DramUnit::DramUnit(sc_core::sc_module_name name, int index, size_t fifo_depth, S
                    double latency)
     : Unit(name, index, fifo_depth, shared, NumberFormat::FP32, 1, 1),
       latency_(latency),
-      in_flight_(static_cast<int>(std::max<size_t>(1, fifo_depth))) {
+      reading_(shared.plan->groups.size(), -1) {
   SC_THREAD(deliver);
   SC_THREAD(write_stream);
+  for (size_t g = 0; g < reading_.size(); ++g) {
+    read_go_.push_back(std::make_unique<sc_core::sc_event>());
+    sc_core::sc_spawn(sc_bind(&DramUnit::read_queue, this, static_cast<int>(g)),
+                      sc_core::sc_gen_unique_name("read_queue"));
+  }
+}
+
+void DramUnit::read_queue(int group) {
+  const size_t g = static_cast<size_t>(group);
+  for (;;) {
+    while (reading_[g] < 0) sc_core::wait(*read_go_[g]);
+    const int op = reading_[g];
+    transfer((*shared_.work)[static_cast<size_t>(op)].compute_cycles);
+    in_flight_.push_back({now() + latency_, op});
+    arrival_queued_.notify(sc_core::SC_ZERO_TIME);
+    reading_[g] = -1;
+    slot_freed_.notify(sc_core::SC_ZERO_TIME);
+  }
 }
 
 void DramUnit::transfer(double cycles) {
@@ -399,17 +425,19 @@ void DramUnit::close_waits(double end) {
 
 void DramUnit::write_stream() {
   for (;;) {
-    while (stores_.empty() || !ready(stores_.front())) {
+    // The oldest ready store at the head of a group's queue.
+    int op = -1;
+    for (;;) {
+      for (auto& [group, queue] : stores_)
+        if (!queue.empty() && ready(queue.front()) && (op < 0 || queue.front() < op))
+          op = queue.front();
+      if (op >= 0) break;
       store_wait_since_ = now();  // the stores come from the computes
-      if (stores_.empty())
-        sc_core::wait(store_queued_);
-      else
-        sc_core::wait(shared_.scoreboard->changed());
+      sc_core::wait(store_queued_ | shared_.scoreboard->changed());
       time.add(store_wait_since_, now() - store_wait_since_, "waiting_for_compute");
       store_wait_since_ = -1;
     }
-    const int op = stores_.front();
-    stores_.pop_front();
+    stores_[shared_.plan->ops[static_cast<size_t>(op)].group].pop_front();
     sending_ = op;
     if (!start(op)) return;
     execute(op);
@@ -442,6 +470,11 @@ void DramUnit::execute(int op) {
     shared_.buffer->allocate(w.hold_bytes);
     shared_.held[w.replaces] = w.hold_bytes;
   }
+  if (o.kind == PlanOp::Kind::Load) {  // to its group's read queue (Unit::run saw it idle)
+    reading_[static_cast<size_t>(o.group)] = op;
+    read_go_[static_cast<size_t>(o.group)]->notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
   // A store reads its tile from the buffer while the channel sends it: the longer of the two.
   double conflict = 0, reading = 0;
   if (o.kind == PlanOp::Kind::Store && o.staged)
@@ -455,17 +488,14 @@ void DramUnit::execute(int op) {
   time.add(t + std::max(channel, reading - conflict),
            std::max(0.0, reading - std::max(channel, reading - conflict)), "bank_conflict");
   wait_cycles(reading - channel);
-  if (o.kind == PlanOp::Kind::Load) {
-    in_flight_.write({now() + latency_, op});
-  } else {
-    finished(op);
-  }
+  finished(op);
 }
 
 void DramUnit::deliver() {
   for (;;) {
-    Arrival next;
-    in_flight_.read(next);
+    while (in_flight_.empty()) sc_core::wait(arrival_queued_);
+    const Arrival next = in_flight_.front();
+    in_flight_.pop_front();
     const double arrival = next.cycle;
     const int op = next.op;
     const double t = sc_core::sc_time_stamp().to_seconds() * 1e9;

@@ -7,6 +7,7 @@
 #include <deque>
 #include <exception>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
 #include <string>
@@ -143,7 +144,9 @@ class Unit : public sc_core::sc_module {
   double now() const { return sc_core::sc_time_stamp().to_seconds() * 1e9; }
   void wait_cycles(double cycles);
   // Why `op` cannot start yet: the stall cause of its first unmet dependency.
-  std::string blocked_by(int op) const;
+  std::string blocked_by(int op);
+  int scanned_op_ = -1;  // blocked_by's place in that operation's dependencies
+  size_t scanned_ = 0;
   bool ready(int op) const;
   // Records `op`'s start and, in data mode, moves its values; false when the datapath
   // failed (the simulation stops).
@@ -154,8 +157,14 @@ class Unit : public sc_core::sc_module {
   virtual bool may_hold_space(int op) const { (void)op; return false; }  // fixed per op
   virtual bool holds_space(int op) const { (void)op; return false; }
   virtual bool space_available(int op) const { (void)op; return true; }
+  // Whether the unit can start an operation of `group` now (DRAM: its read queue is idle).
+  virtual bool group_free(int group) const { (void)group; return true; }
+  sc_core::sc_event slot_freed_;  // a group_free turned true
   void finished(int op);
-  std::deque<int> stores_;  // DRAM: its write queue, in order (DramUnit::write_stream)
+  // DRAM: its write queue, in order per group (DramUnit::write_stream); a group's stores
+  // do not wait for another's.
+  std::map<int, std::deque<int>> stores_;
+  int oldest_store() const;  // the oldest store queued or on the channel, or -1
   int sending_ = -1;        // DRAM: the store on the channel
   sc_core::sc_event store_queued_;
   Shared& shared_;
@@ -167,8 +176,8 @@ class Unit : public sc_core::sc_module {
   void run();
   void enter(int op);  // into the window
   // The window (program order), split as Unit::run explains, and of each part what is ready.
-  std::set<int> window_, holders_, ready_window_;
-  std::map<int, std::set<int>> ready_holders_;  // per group
+  std::set<int> window_, holders_;
+  std::map<int, std::set<int>> ready_window_, ready_holders_;  // per group
 };
 
 class ArrayUnit : public Unit {
@@ -188,9 +197,10 @@ inline std::ostream& operator<<(std::ostream& out, const Arrival& a) {
   return out << a.op << "@" << a.cycle;
 }
 
-// The DRAM channel: a read stream (loads, Unit::run's window) and a write stream (stores, in
-// order) share its bandwidth; while both transfer each gets half (a controller interleaving
-// read and write bursts), so a long store does not hold up the loads behind it, nor they it.
+// The DRAM channel: per group a read queue (loads from Unit::run's window, one at a time)
+// and a write queue (stores in order, one store on the channel at a time of all groups'),
+// sharing its bandwidth equally while they transfer (a controller interleaving their
+// bursts), so one kernel's long transfer does not hold up another kernel's.
 class DramUnit : public Unit {
  public:
   SC_HAS_PROCESS(DramUnit);
@@ -202,17 +212,22 @@ class DramUnit : public Unit {
   bool may_hold_space(int op) const override;
   bool holds_space(int op) const override;
   bool space_available(int op) const override;
+  bool group_free(int group) const override { return reading_[static_cast<size_t>(group)] < 0; }
 
  public:
   void close_waits(double end) override;
 
  private:
   void write_stream();
+  void read_queue(int group);
   void deliver();
-  // Sends `cycles` of the channel's full bandwidth, sharing it with the other stream.
+  // Sends `cycles` of the channel's full bandwidth, sharing it with the other transfers.
   void transfer(double cycles);
   double latency_;
-  sc_core::sc_fifo<Arrival> in_flight_;
+  std::vector<int> reading_;  // per group: the load its read queue sends, or -1
+  std::vector<std::unique_ptr<sc_core::sc_event>> read_go_;
+  std::deque<Arrival> in_flight_;  // loads sent, in order of arrival
+  sc_core::sc_event arrival_queued_;
   int transferring_ = 0;
   double busy_since_ = 0, store_wait_since_ = -1;
   sc_core::sc_event sharing_changed_;
