@@ -396,8 +396,8 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     return w;
   };
   units[static_cast<size_t>(plan.dram)]->close_waits(simulated_end);
-  // Its two streams overlap: while the channel idles, what the reads wait for is the cause
-  // (the write stream only ever waits for the computes).
+  // Its queues overlap: while the channel idles, what the reads wait for is the cause (the
+  // write queue only ever waits for the computes).
   units[static_cast<size_t>(plan.dram)]->time.disjoin("waiting_for_compute");
   for (size_t u = 0; u < units.size(); ++u) {
     const cycle::UnitTime& t = units[u]->time;

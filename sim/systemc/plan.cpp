@@ -88,6 +88,8 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
     std::vector<Recurrence> recurrences;
   };
   std::vector<GroupState> states(rm.groups.size());
+  std::vector<double> needed;  // per group, for the spill room
+  for (const GroupBuffer& b : rm.buffers) needed.push_back(b.needed_bytes);
   for (size_t g = 0; g < rm.groups.size(); ++g) {
     const MappingGroup& mg = mapping.groups[g];
     GroupState& gs = states[g];
@@ -105,8 +107,6 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
     info.slices_planned = max_slices <= 0 ? info.slices : std::min(info.slices, max_slices);
     const GroupBuffer& usage = rm.buffers[g];
     info.resident_bytes = usage.needed_bytes + usage.spillable_bytes;
-    std::vector<double> needed;
-    for (const GroupBuffer& b : rm.buffers) needed.push_back(b.needed_bytes);
     gs.spilled = spilled_fraction(usage.spillable_bytes,
                                   spill_room(needed, static_cast<int>(g), plan.overlapped, capacity));
     plan.groups.push_back(info);

@@ -56,7 +56,6 @@ double GlobalBuffer::request(double words, int first_bank, double* conflict) {
 }
 
 void GlobalBuffer::allocate(double bytes) {
-  while (free_ + 1e-9 < bytes) sc_core::wait(freed_);
   free_ -= bytes;
   if (held_bytes) held_bytes->write(prefetch_ - free_);
 }
@@ -404,7 +403,7 @@ void DramUnit::transfer(double cycles) {
     busy_since_ = now();
     busy.write(true);
   }
-  sharing_changed_.notify();  // the other stream's rate halves
+  sharing_changed_.notify();  // the others' share shrinks
   double left = cycles;
   while (left > 1e-5) {  // the time resolution is 1e-6 cycles (1 fs at 1 GHz)
     const double rate = 1.0 / transferring_, t = now();
@@ -415,7 +414,7 @@ void DramUnit::transfer(double cycles) {
     time.add(busy_since_, now() - busy_since_, "busy");
     busy.write(false);
   }
-  sharing_changed_.notify();  // the other stream's rate doubles
+  sharing_changed_.notify();  // the others' share grows
 }
 
 void DramUnit::close_waits(double end) {

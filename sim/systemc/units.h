@@ -8,7 +8,6 @@
 #include <exception>
 #include <map>
 #include <memory>
-#include <ostream>
 #include <set>
 #include <string>
 #include <systemc>
@@ -83,7 +82,8 @@ class GlobalBuffer : public sc_core::sc_prim_channel {
   // Serves `words` from `first_bank` on, starting no earlier than now; returns the cycles
   // until the last row is served and adds the wait for busy banks to *conflict.
   double request(double words, int first_bank, double* conflict);
-  // Space for a tile while the one it replaces is in use (blocks until there is room).
+  // Space for a tile while the one it replaces is in use (Unit::run starts such a load
+  // only when the space is free).
   void allocate(double bytes);
   void release(double bytes);
   double free_bytes() const { return free_; }
@@ -133,7 +133,7 @@ class Unit : public sc_core::sc_module {
   Unit(sc_core::sc_module_name name, int index, size_t fifo_depth, Shared& shared,
        NumberFormat accumulate, int64_t rows, int64_t cols);
   sc_core::sc_fifo<int> requests;
-  sc_core::sc_signal<bool, sc_core::SC_UNCHECKED_WRITERS> busy;  // DRAM: two streams write it
+  sc_core::sc_signal<bool, sc_core::SC_UNCHECKED_WRITERS> busy;  // DRAM: its queues write it
   UnitTime time;
   void became_ready(int op);  // `op`, in this unit's window, has its dependencies done
   // After the simulation: records a wait still open at `end` (the DRAM's write stream).
@@ -193,9 +193,6 @@ struct Arrival {
   double cycle = 0;
   int op = -1;
 };
-inline std::ostream& operator<<(std::ostream& out, const Arrival& a) {
-  return out << a.op << "@" << a.cycle;
-}
 
 // The DRAM channel: per group a read queue (loads from Unit::run's window, one at a time)
 // and a write queue (stores in order, one store on the channel at a time of all groups'),
