@@ -190,7 +190,8 @@ Command add_simulate_command(CLI::App& app) {
   simulate
       ->add_option("--slices", o->slices,
                    "(batch, head) slices simulated per group, the rest extrapolated at the "
-                   "rate of the middle ones (0: simulate all; default: 3 x tiles in flight + 1)");
+                   "rate of the middle ones, over a whole number of their period if they "
+                   "alternate (0: simulate all; default: 3 x tiles in flight + 1)");
   simulate
       ->add_option("--tiles-in-flight", o->tiles_in_flight,
                    "Steps a unit may run ahead of its oldest waiting operation (a controller "

@@ -12,6 +12,7 @@
 #include "arch/support/files.h"
 #include "sim/model/compute_cost.h"
 #include "sim/systemc/fold_shape.h"
+#include "sim/systemc/steady_window.h"
 #include "sim/systemc/units.h"
 
 namespace cascade {
@@ -19,6 +20,13 @@ namespace cascade {
 namespace {
 
 using cycle::OpWork;
+
+// For traces and deadlock reports (not stored per operation: FLAT 256K plans 15.7M).
+std::string operation_name(const Problem& problem, const PlanOp& op) {
+  if (op.kind == PlanOp::Kind::Compute) return problem.einsums[op.einsum].name;
+  return std::string(op.kind == PlanOp::Kind::Load ? "load " : "store ") +
+         (op.tensor >= 0 ? problem.tensors[op.tensor].name : "spill");
+}
 
 double accesses(const Component& c, double words, int word_bits) {
   const int bits = c.access_bits > 0 ? c.access_bits : word_bits;
@@ -103,7 +111,6 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       w.pe_cycles = points * cost[e].ii / static_cast<double>(array.pes());
       w.buffer_words = op.buffer_reads + op.buffer_writes;
       w.first_bank = e * 3;
-      w.name = pe.name;
       w.dataflow = shape[e].dataflow;
       if (options_.per_pe && array.rows > 1 && shape[e].gemm && policy != FillDrain::None) {
         w.gemm_per_pe = true;
@@ -116,7 +123,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
           w.gemm_m = stream, w.gemm_n = shape[e].cols * folds, w.gemm_k = shape[e].rows;
         }
       }
-      for (int d : op.deps)
+      for (int d : plan.deps(i))
         if (plan.ops[d].kind == PlanOp::Kind::Load && plan.ops[d].staged) ++consumers[d];
     } else {
       dram_traffic = dram_traffic || op.words > 0;
@@ -124,8 +131,6 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       w.compute_cycles = bytes_per_cycle > 0 ? w.bytes / bytes_per_cycle : 0;
       w.buffer_words = op.staged ? op.words : 0;
       w.first_bank = (op.tensor * 5 + static_cast<int>(op.iteration)) & 0x7fff;
-      w.name = std::string(op.kind == PlanOp::Kind::Load ? "load " : "store ") +
-               (op.tensor >= 0 ? problem.tensors[op.tensor].name : "spill");
       if (op.kind == PlanOp::Kind::Load && op.staged && op.tensor >= 0) {
         w.replaces = last_staged_load[op.tensor];
         last_staged_load[op.tensor] = static_cast<int>(i);
@@ -225,7 +230,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
     for (size_t t = 0; t < plan.ops.size(); ++t) {
       if (scoreboard.done(static_cast<int>(t)) || shared.start[t] > 0) continue;
       blocked += fmt::format("\n  {} waits for operation {} ({})", plan.units[plan.ops[t].unit],
-                             t, work[t].name);
+                             t, operation_name(problem, plan.ops[t]));
       if (blocked.size() > 2000) break;
     }
     throw Error(fmt::format("cycle model: the simulation stopped with {} of {} operations done "
@@ -235,16 +240,17 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
 
   // Results. A group's simulated slices end at e[0..N-1]; its n slices take
   // e[N-1] - start + (n - N) x the increment averaged over the middle slices [lo, hi]
-  // (the first and last tiles_in_flight are the pipeline filling and draining), and every
-  // operation of a slice in (lo, hi] stands for (n - N) / (hi - lo) more.
+  // (steady_window.h: the first and last tiles_in_flight are the pipeline filling and
+  // draining; a whole number of the increments' period), and every operation of a slice in
+  // (lo, hi] stands for (n - N) / (hi - lo) more.
   CycleResult result;
   Stats& st = result.stats;
   st.fidelity = "cycle";
   result.operations = plan.ops.size();
   const int64_t warm = options_.tiles_in_flight;
-  auto window = [&](int64_t planned, int64_t& lo, int64_t& hi) {
-    lo = warm, hi = planned - 1 - warm;
-    if (hi - lo < 1) lo = 0, hi = planned - 1;
+  auto window = [&](const std::vector<double>& end, int64_t& lo, int64_t& hi) {
+    const SteadyWindow w = steady_window(end, warm);
+    lo = w.lo, hi = w.hi;
   };
   std::map<std::pair<int, int64_t>, double> weight;  // (group, slice) -> times it counts
   struct Repeat {
@@ -271,7 +277,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       }
       const int64_t n = static_cast<int64_t>(end.size());
       int64_t lo = 0, hi = 0;
-      window(n, lo, hi);
+      window(end, lo, hi);
       gr.cycles_per_slice = hi > lo ? (end[hi] - end[lo]) / static_cast<double>(hi - lo)
                                     : end.back() - start;
       const double extra = static_cast<double>(pg.slices - pg.slices_planned);
@@ -303,7 +309,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       end[plan.ops[t].slice] = std::max(end[plan.ops[t].slice], shared.finish[t]);
     for (size_t k = 1; k < end.size(); ++k) end[k] = std::max(end[k], end[k - 1]);
     int64_t lo = 0, hi = 0;
-    window(n, lo, hi);
+    window(end, lo, hi);
     const double step = hi > lo ? (end[hi] - end[lo]) / static_cast<double>(hi - lo) : end.back();
     const double extra = static_cast<double>(slices_all - n);
     total = end.back() + extra * step;
@@ -443,7 +449,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
                       {"args", {{"name", "cascade cycle-level model"}}}});
     const double us = arch.clock_hz > 0 ? 1e6 / arch.clock_hz : 0;
     for (size_t i = 0; i < plan.ops.size(); ++i)
-      events.push_back({{"name", work[i].name}, {"ph", "X"}, {"pid", 1},
+      events.push_back({{"name", operation_name(problem, plan.ops[i])}, {"ph", "X"}, {"pid", 1},
                         {"tid", plan.ops[i].unit}, {"ts", shared.start[i] * us},
                         {"dur", (shared.finish[i] - shared.start[i]) * us},
                         {"args", {{"group", plan.groups[plan.ops[i].group].name},

@@ -49,7 +49,8 @@ namespace cascade {
 struct CycleModelOptions {
   // (batch, head) slices simulated per group; the rest are extrapolated (identical slices)
   // at the rate of the middle ones: the first and last tiles_in_flight simulated slices
-  // are the pipeline's fill and drain. -1: 3 x tiles_in_flight + 1; 0: every slice.
+  // are the pipeline's fill and drain; the rate is measured over a whole number of the
+  // slices' period (steady_window.h). -1: 3 x tiles_in_flight + 1; 0: every slice.
   int64_t slices = -1;
   int tiles_in_flight = 3;     // steps a unit may run ahead of its oldest waiting operation
   bool per_pe = false;         // Array2D simulates GEMM-shaped runs PE by PE (<= 64 x 64)

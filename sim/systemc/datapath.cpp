@@ -526,7 +526,8 @@ struct Datapath::Impl {
         return;
       case PlanOp::Kind::Store: {
         // The tile its compute finished (the store itself runs when the next tile starts).
-        const PlanOp& producer = plan.ops[static_cast<size_t>(o.deps.at(0))];
+        // A store's one dependency (plan.cpp: flush_store).
+        const PlanOp& producer = plan.ops[static_cast<size_t>(plan.deps(static_cast<size_t>(id))[0])];
         region(c, producer.iteration, lo, hi);
         copy(o.tensor, touched(c, o.tensor, lo, hi, false, true), o.staged ? kBuffer : kArray, kDram,
              counts.stored);

@@ -219,11 +219,13 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
       for (size_t l : ap.relevant) c.push_back(index[l]);
       return c;
     };
-    auto add = [&](PlanOp op) {
+    auto add = [&](PlanOp op, const std::vector<int>& deps) {
       op.group = group;
       op.slice = slice;
       op.step = slice * info.iterations + op.iteration;
-      plan.ops.push_back(std::move(op));
+      plan.ops.push_back(op);
+      plan.dep_list.insert(plan.dep_list.end(), deps.begin(), deps.end());
+      plan.dep_begin.push_back(static_cast<int64_t>(plan.dep_list.size()));
       return static_cast<int>(plan.ops.size()) - 1;
     };
     auto read_deps = [&](int tensor) {
@@ -253,8 +255,11 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
       t.einsum = e;
       t.words = words;
       t.staged = staged;
-      if (kind == PlanOp::Kind::Load) t.deps = tensor >= 0 ? read_deps(tensor) : barrier;
       return t;
+    };
+    auto load = [&](int tensor, int e, int64_t it, double words, bool staged) {
+      return add(transfer(PlanOp::Kind::Load, tensor, e, it, words, staged),
+                 tensor >= 0 ? read_deps(tensor) : barrier);
     };
     auto expect_store = [&](int tensor, double words, bool staged) {
       pending_store_compute[tensor] = -1;  // the compute that finishes the tile: set below
@@ -272,8 +277,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
       store.einsum = plan.ops[c->second].einsum;
       store.words = pending_store_words[tensor];
       store.staged = pending_store_staged[tensor];
-      store.deps = {c->second};
-      const int id = add(store);
+      const int id = add(store, {c->second});
       stores_of_tensor[{slice, tensor}].push_back(id);
       pending_store_compute.erase(c);
     };
@@ -316,11 +320,11 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
             if (array_words <= 0) continue;
             if (!ap.write) {
               write_back(ap.tensor, e, it);
-              loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, array_words, false)));
+              loads.push_back(load(ap.tensor, e, it, array_words, false));
               continue;
             }
             if (partial_sums > 0)
-              loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, partial_sums, false)));
+              loads.push_back(load(ap.tensor, e, it, partial_sums, false));
             expect_store(ap.tensor, array_words, false);
             continue;
           }
@@ -348,7 +352,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
             if (held == buffer_tile.end() || held->second != tile_coords) {
               write_back(ap.tensor, e, it);
               buffer_tile[{ap.tensor, false}] = tile_coords;
-              latest_load[ap.tensor] = add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, tile, true));
+              latest_load[ap.tensor] = load(ap.tensor, e, it, tile, true);
             }
             if (latest_load[ap.tensor] >= 0) loads.push_back(latest_load[ap.tensor]);
           } else {
@@ -358,27 +362,27 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
             if (held == buffer_tile.end() || held->second != tile_coords) {
               buffer_tile[{ap.tensor, true}] = tile_coords;
               if (written[ap.tensor].count(tile_coords))  // revisited: partial sums back
-                loads.push_back(add(transfer(PlanOp::Kind::Load, ap.tensor, e, it, tile, true)));
+                loads.push_back(load(ap.tensor, e, it, tile, true));
               written[ap.tensor].insert(tile_coords);
             }
             expect_store(ap.tensor, tile, true);
           }
         }
         if (compute.spill_reads > 0)  // the part of a spilling tensor that lives in DRAM
-          loads.push_back(add(transfer(PlanOp::Kind::Load, -1, e, it, compute.spill_reads, false)));
-        compute.deps = loads;
+          loads.push_back(load(-1, e, it, compute.spill_reads, false));
+        std::vector<int> deps = std::move(loads);
         const Recurrence* rec = ep.recurrence >= 0 ? &gs.recurrences[ep.recurrence] : nullptr;
         for (int p : rec ? rec->producers : ep.producers)
-          if (last_run[p] >= 0) compute.deps.push_back(last_run[p]);
+          if (last_run[p] >= 0) deps.push_back(last_run[p]);
         if (rec)
           for (int m : rec->members) {
             if (m == e) break;
-            if (last_run[m] >= 0) compute.deps.push_back(last_run[m]);
+            if (last_run[m] >= 0) deps.push_back(last_run[m]);
           }
-        if (last_run[e] >= 0) compute.deps.push_back(last_run[e]);
-        if (it == 0 && last_run[e] < 0) compute.deps.insert(compute.deps.end(), barrier.begin(), barrier.end());
-        if (info.serialized_units && previous_compute >= 0) compute.deps.push_back(previous_compute);
-        const int id = add(compute);
+        if (last_run[e] >= 0) deps.push_back(last_run[e]);
+        if (it == 0 && last_run[e] < 0) deps.insert(deps.end(), barrier.begin(), barrier.end());
+        if (info.serialized_units && previous_compute >= 0) deps.push_back(previous_compute);
+        const int id = add(compute, deps);
         last_run[e] = previous_compute = id;
         for (auto& [tensor, op] : pending_store_compute)
           if (op == -1 && problem.tensors[tensor].producer == e) op = id;
@@ -391,8 +395,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
         }
         if (plan.ops[id].spill_writes > 0) {
           PlanOp t = transfer(PlanOp::Kind::Store, -1, e, it, plan.ops[id].spill_writes, false);
-          t.deps = {id};
-          add(t);
+          add(t, {id});
         }
         // A streamed output leaves with its run.
         for (const AccessPlan& ap : ep.accesses)
@@ -439,7 +442,7 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
     for (PlanGroup& pg : plan.groups) pg.slice_begin.push_back(static_cast<int>(plan.ops.size()));
   }
   for (size_t t = 0; t < plan.ops.size(); ++t)
-    for (int d : plan.ops[t].deps)
+    for (int d : plan.deps(t))
       if (d < 0 || d >= static_cast<int>(t))
         throw Error(fmt::format("plan: operation {} depends on operation {}", t, d));
   return plan;

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,22 +43,21 @@
 namespace cascade {
 
 struct PlanOp {
-  enum class Kind { Compute, Load, Store };
+  enum class Kind : uint8_t { Compute, Load, Store };
   Kind kind = Kind::Compute;
+  bool staged = true;     // load/store: through the global buffer (false: to/from the array)
   int unit = 0;  // an array (compute) or the DRAM channel (Plan::dram)
   int group = 0;
+  int einsum = -1;        // compute: the Einsum; load/store: the Einsum it serves
+  int tensor = -1;        // load/store
   int64_t slice = 0;      // (batch, head) slice of the group
   int64_t iteration = 0;  // DRAM-level iteration within the slice
   int64_t step = 0;       // slice * iterations + iteration
-  int einsum = -1;        // compute: the Einsum; load/store: the Einsum it serves
-  int tensor = -1;        // load/store
   double words = 0;       // load/store: elements moved
-  bool staged = true;     // load/store: through the global buffer (false: to/from the array)
   // compute: elements the array reads from / writes to the global buffer while it runs
   double buffer_reads = 0, buffer_writes = 0;
   // compute: elements a spilling tensor sends to DRAM instead of the buffer
   double spill_reads = 0, spill_writes = 0;
-  std::vector<int> deps;  // earlier operations that must finish first
 };
 
 struct PlanGroup {
@@ -74,6 +74,14 @@ struct Plan {
   std::vector<std::string> units;  // the arrays, then "dram"
   int dram = 0;
   std::vector<PlanOp> ops;         // program order; every dependency points backwards
+  // The earlier operations each must wait for, in one list (15.7M operations at FLAT 256K:
+  // a vector each cost 56 bytes more per operation): op t's are dep_list[dep_begin[t] ..
+  // dep_begin[t + 1]).
+  std::vector<int64_t> dep_begin = {0};
+  std::vector<int> dep_list;
+  std::span<const int> deps(size_t t) const {
+    return {dep_list.data() + dep_begin[t], static_cast<size_t>(dep_begin[t + 1] - dep_begin[t])};
+  }
   std::vector<PlanGroup> groups;
   bool overlapped = false;         // groups overlap across slices (schedule: overlapped)
   ResolvedMapping resolved;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <queue>
 
 #include "sim/systemc/systolic.h"
 
@@ -75,18 +77,12 @@ void UnitTime::disjoin(const std::string& last) {
   size_t next = 1;
   for (size_t c = 0; c < causes.size(); ++c)
     rank[c] = causes[c] == "busy" ? 0 : causes[c] == last ? 1 << 30 : static_cast<int>(next++);
-  struct End {
-    double at;
-    int cause;
-    int delta;
-  };
-  std::vector<End> ends;
-  ends.reserve(2 * intervals.size());
-  for (const TimeInterval& i : intervals) {
-    ends.push_back({i.start, i.cause, +1});
-    ends.push_back({i.end, i.cause, -1});
-  }
-  std::sort(ends.begin(), ends.end(), [](const End& a, const End& b) { return a.at < b.at; });
+  // The starts in order (intervals sorted in place), the ends of the open ones from a heap:
+  // memory for the open intervals only (the DRAM unit of a 256K run has tens of millions).
+  std::sort(intervals.begin(), intervals.end(),
+            [](const TimeInterval& a, const TimeInterval& b) { return a.start < b.start; });
+  using End = std::pair<double, int>;  // (end, cause)
+  std::priority_queue<End, std::vector<End>, std::greater<End>> ends;
   std::vector<int> open(causes.size(), 0);
   std::vector<TimeInterval> out;
   auto top = [&] {
@@ -95,10 +91,16 @@ void UnitTime::disjoin(const std::string& last) {
       if (open[c] > 0 && (best < 0 || rank[c] < rank[static_cast<size_t>(best)])) best = static_cast<int>(c);
     return best;
   };
-  for (size_t k = 0; k < ends.size();) {
-    const double at = ends[k].at;
+  for (size_t k = 0; k < intervals.size() || !ends.empty();) {
+    const double at = k < intervals.size() && (ends.empty() || intervals[k].start <= ends.top().first)
+                          ? intervals[k].start
+                          : ends.top().first;
     const int before = top();
-    for (; k < ends.size() && ends[k].at == at; ++k) open[static_cast<size_t>(ends[k].cause)] += ends[k].delta;
+    for (; k < intervals.size() && intervals[k].start == at; ++k) {
+      ++open[static_cast<size_t>(intervals[k].cause)];
+      ends.push({intervals[k].end, intervals[k].cause});
+    }
+    for (; !ends.empty() && ends.top().first == at; ends.pop()) --open[static_cast<size_t>(ends.top().second)];
     const int after = top();
     if (before == after) continue;
     if (before >= 0 && !out.empty() && out.back().cause == before && out.back().end < 0) out.back().end = at;
@@ -115,14 +117,14 @@ void Shared::index_dependencies() {
   pending.assign(n, 0);
   dependents_begin.assign(n + 1, 0);
   for (size_t op = 0; op < n; ++op) {
-    pending[op] = static_cast<int>(plan->ops[op].deps.size());
-    for (int d : plan->ops[op].deps) ++dependents_begin[static_cast<size_t>(d) + 1];
+    pending[op] = static_cast<int>(plan->deps(op).size());
+    for (int d : plan->deps(op)) ++dependents_begin[static_cast<size_t>(d) + 1];
   }
   for (size_t op = 0; op < n; ++op) dependents_begin[op + 1] += dependents_begin[op];
   dependents.assign(static_cast<size_t>(dependents_begin[n]), 0);
   std::vector<int64_t> at(dependents_begin.begin(), dependents_begin.end() - 1);
   for (size_t op = 0; op < n; ++op)
-    for (int d : plan->ops[op].deps) dependents[static_cast<size_t>(at[static_cast<size_t>(d)]++)] = static_cast<int>(op);
+    for (int d : plan->deps(op)) dependents[static_cast<size_t>(at[static_cast<size_t>(d)]++)] = static_cast<int>(op);
   owner.assign(n, nullptr);
 }
 
@@ -150,7 +152,7 @@ std::string Unit::blocked_by(int op) {
   // Resume where the last look at `op` stopped: a finished dependency stays finished (an
   // operation after 65,536 row stores is asked on every wake-up).
   if (op != scanned_op_) scanned_op_ = op, scanned_ = 0;
-  const std::vector<int>& deps = plan.ops[static_cast<size_t>(op)].deps;
+  const std::span<const int> deps = plan.deps(static_cast<size_t>(op));
   for (; scanned_ < deps.size(); ++scanned_) {
     const int d = deps[scanned_];
     if (shared_.scoreboard->done(d)) continue;
@@ -189,7 +191,7 @@ void Unit::finished(int op) {
   // A compute that was a tile's last reader frees the space its successor held.
   const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
   if (o.kind != PlanOp::Kind::Compute) return;
-  for (int d : o.deps) {
+  for (int d : shared_.plan->deps(static_cast<size_t>(op))) {
     int& left = shared_.retire_after[static_cast<size_t>(d)];
     if (left <= 0 || --left > 0) continue;
     // Tile d retired: the later load that held space on its account gives it back.

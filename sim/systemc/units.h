@@ -28,15 +28,14 @@ struct OpWork {
   double pe_cycles = 0;       // compute: busy PE-cycles (points x II / PEs)
   double buffer_words = 0;    // compute: words with the global buffer; load/store: staged words
   double bytes = 0;           // load/store: bytes over the DRAM channel (bursts included)
+  double hold_bytes = 0;      // staged load: its tile's bytes in the buffer
+  int64_t gemm_m = 0, gemm_n = 0, gemm_k = 0;  // per-PE: the GEMM's shape
   int first_bank = 0;         // where its buffer rows start
   int consumers = 0;          // staged load: computes that read this tile
   int replaces = -1;          // staged load: the previous load of the same tensor's tile
-  double hold_bytes = 0;      // staged load: its tile's bytes in the buffer
+  Dataflow dataflow = Dataflow::OutputStationary;
   bool gemm_per_pe = false;   // compute: run PE by PE (per-PE mode, GEMM-shaped)
   bool overlap = false;       // per-PE: folds overlapped
-  int64_t gemm_m = 0, gemm_n = 0, gemm_k = 0;
-  Dataflow dataflow = Dataflow::OutputStationary;
-  std::string name;           // for traces
 };
 
 // Per unit: where its time went, as intervals of simulated time with their cause (busy,
@@ -56,6 +55,13 @@ struct UnitTime {
     size_t c = 0;
     while (c < causes.size() && causes[c] != cause) ++c;
     if (c == causes.size()) causes.push_back(cause);
+    // Back to back with the last one of its cause: one interval (the weights and the
+    // disjoint sweep depend only on the time covered; 256K runs record tens of millions).
+    if (!intervals.empty() && intervals.back().cause == static_cast<int>(c) &&
+        intervals.back().end == start) {
+      intervals.back().end = start + length;
+      return;
+    }
     intervals.push_back({start, start + length, static_cast<int>(c)});
   }
 };

@@ -230,12 +230,12 @@ TEST(CycleData, RecurrencesSpanningARunWaitForTheirLastMember) {
   for (size_t i = rd + 1; i < r.plan.ops.size() && consumer < 0; ++i) {
     const PlanOp& o = r.plan.ops[i];
     if (o.kind != PlanOp::Kind::Compute) continue;
-    for (int d : o.deps)
+    for (int d : r.plan.deps(i))
       if (d == rd) consumer = static_cast<int>(i);
   }
   EXPECT_GE(consumer, 0) << "nothing waits for the recurrence's last member";
   // SPD's run waits for RD's producers too (SLD): the two run interleaved, as one.
-  const std::vector<int>& deps = r.plan.ops[spd].deps;
+  const std::span<const int> deps = r.plan.deps(static_cast<size_t>(spd));
   bool waits_for_sld = false;
   for (int d : deps)
     waits_for_sld = waits_for_sld || (r.plan.ops[d].kind == PlanOp::Kind::Compute &&
@@ -286,8 +286,8 @@ TEST(CycleData, PartialSumsTravelInTheAccumulationFormat) {
       if (r.point.problem.einsums[o.einsum].name == "QK") ++reloads;
       if (r.point.problem.einsums[o.einsum].name != "SN") continue;
       ++reads;
-      ASSERT_FALSE(o.deps.empty());
-      EXPECT_EQ(r.plan.ops[o.deps.back()].kind, PlanOp::Kind::Store);  // waits for QK's store
+      ASSERT_FALSE(r.plan.deps(i).empty());
+      EXPECT_EQ(r.plan.ops[r.plan.deps(i).back()].kind, PlanOp::Kind::Store);  // waits for QK's store
     }
     EXPECT_EQ(reloads, 4);
     EXPECT_EQ(reads, 2);
