@@ -3,9 +3,10 @@
 // (the exp sequenced over both, as in pe_2d) and one iterative divider (fp32_div).
 //
 //   CmdMaxExp   x = m (running max), y = local max:  r0 = m' = max(m, y)  (exact; y on a
-//               tie, NaN if either is NaN), r1 = c = hardware exp(round(m - m')); the lane
-//               keeps c for the following CmdRescale commands.         latency 9 cycles
-//   CmdRescale  x = d (or n), y = local sum (or local numerator):
+//               tie, NaN if either is NaN), r1 = c = hardware exp(round(m - m'))
+//                                                                       latency 9 cycles
+//   CmdRescale  x = d (or n), y = local sum (or local numerator), z = c (a CmdMaxExp's r1,
+//               which the caller keeps, as FuseMax keeps PRM in the register file):
 //               r0 = round(y + round(x * c))                            latency 1 cycle
 //   CmdDivide   x = n, y = d: r0 = round(n / d), correctly rounded      latency 27 cycles
 //
@@ -33,6 +34,7 @@ module softmax_lane
   input  lane_cmd_e   cmd_i,
   input  logic [31:0] x_i,
   input  logic [31:0] y_i,
+  input  logic [31:0] z_i,
   output logic        res_valid_o,
   input  logic        res_ready_i,
   output logic [31:0] r0_o,
@@ -53,7 +55,7 @@ module softmax_lane
   logic [31:0]        seq_mul_a, seq_mul_b, seq_add_b, seq_r;
   logic signed [12:0] seq_mul_scale;
 
-  logic [31:0]        r0_q, r1_q, c_q;
+  logic [31:0]        r0_q, r1_q;
   logic               res_valid_q, div_mode_q;
 
   // the divider
@@ -91,7 +93,7 @@ module softmax_lane
       add_b     = seq_add_b;
     end else begin
       mul_a     = x_i;
-      mul_b     = c_q;
+      mul_b     = z_i;
       mul_scale = 13'sd0;
       add_b     = y_i;
     end
@@ -133,7 +135,6 @@ module softmax_lane
     if (!rst_ni) begin
       r0_q        <= '0;
       r1_q        <= '0;
-      c_q         <= '0;
       res_valid_q <= 1'b0;
       div_mode_q  <= 1'b0;
     end else begin
@@ -151,7 +152,6 @@ module softmax_lane
       end
       if (seq_done) begin
         r1_q        <= store(seq_r);
-        c_q         <= store(seq_r);
         res_valid_q <= 1'b1;
       end
     end

@@ -24,17 +24,15 @@ int latency_of(uint8_t cmd) { return cmd == kMaxExp ? 9 : cmd == kRescale ? 1 : 
 // One golden lane.
 struct LaneGolden {
   bool fp16, narrow;
-  uint32_t c = 0;
   uint32_t store(uint32_t v) const { return narrow ? narrow_golden(v, fp16) : v; }
-  // returns {r0, r1}
-  std::pair<uint32_t, uint32_t> apply(uint8_t cmd, uint32_t x, uint32_t y) {
+  // returns {r0, r1}; z is CmdRescale's c
+  std::pair<uint32_t, uint32_t> apply(uint8_t cmd, uint32_t x, uint32_t y, uint32_t z) {
     switch (cmd) {
       case kMaxExp: {
         const uint32_t m = store(max_golden(x, y));
-        c = store(exp_golden(sub_golden(x, m)));
-        return {m, c};
+        return {m, store(exp_golden(sub_golden(x, m)))};
       }
-      case kRescale: return {store(add_golden(y, store(mul_golden(x, c)))), 0};
+      case kRescale: return {store(add_golden(y, store(mul_golden(x, z)))), 0};
       default: return {store(bits_of(hardware_divide_fp32(f32(x), f32(y)))), 0};
     }
   }
@@ -58,7 +56,8 @@ class Unit {
   };
   // Runs the commands in order (each offered as soon as the unit is ready); results are
   // taken when res_ready (random stalls if `stalls`). Returns every result.
-  std::vector<Result> run(const std::vector<std::tuple<uint8_t, std::vector<uint32_t>, std::vector<uint32_t>>>& cmds,
+  std::vector<Result> run(const std::vector<std::tuple<uint8_t, std::vector<uint32_t>, std::vector<uint32_t>,
+                                                 std::vector<uint32_t>>>& cmds,
                           Rng* stalls = nullptr) {
     std::vector<Result> out;
     std::vector<long> accepted;
@@ -68,11 +67,12 @@ class Unit {
       const bool offer = next < cmds.size();
       m_.cmd_valid_i = offer;
       if (offer) {
-        const auto& [cmd, x, y] = cmds[next];
+        const auto& [cmd, x, y, z] = cmds[next];
         m_.cmd_i = cmd;
         for (int l = 0; l < lanes_; ++l) {
           m_.x_i[l] = x[l];
           m_.y_i[l] = y[l];
+          m_.z_i[l] = z[l];
         }
       }
       m_.res_ready_i = !(stalls && stalls->next() % 3 == 0);
@@ -106,7 +106,8 @@ class Unit {
   long cycle_ = 0;
 };
 
-using Cmds = std::vector<std::tuple<uint8_t, std::vector<uint32_t>, std::vector<uint32_t>>>;
+using Cmds = std::vector<std::tuple<uint8_t, std::vector<uint32_t>, std::vector<uint32_t>,
+                                    std::vector<uint32_t>>>;
 
 // Random commands on random and special operands; results and latencies.
 template <class Model>
@@ -118,7 +119,7 @@ void random_commands(int lanes, bool fp16, bool narrow, uint64_t seed, int count
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> expected;
   for (int i = 0; i < count; ++i) {
     const uint8_t cmd = static_cast<uint8_t>(rng.next() % 3);
-    std::vector<uint32_t> x(lanes), y(lanes);
+    std::vector<uint32_t> x(lanes), y(lanes), z(lanes);
     std::vector<std::pair<uint32_t, uint32_t>> e(lanes);
     for (int l = 0; l < lanes; ++l) {
       auto value = [&] {
@@ -129,9 +130,10 @@ void random_commands(int lanes, bool fp16, bool narrow, uint64_t seed, int count
       };
       x[l] = value();
       y[l] = rng.next() % 3 == 0 ? partner_fp32(rng, x[l]) : value();
-      e[l] = golden[l].apply(cmd, x[l], y[l]);
+      z[l] = value();
+      e[l] = golden[l].apply(cmd, x[l], y[l], z[l]);
     }
-    cmds.emplace_back(cmd, x, y);
+    cmds.emplace_back(cmd, x, y, z);
     expected.push_back(e);
   }
   const auto out = unit.run(cmds, stall ? &stalls : nullptr);
@@ -147,7 +149,8 @@ void random_commands(int lanes, bool fp16, bool narrow, uint64_t seed, int count
                       (cmd != kMaxExp || same_result(out[i].r1[l], expected[i][l].second));
       if (!ok && ++bad <= 5)
         ADD_FAILURE() << "command " << i << " (" << int(cmd) << ") lane " << l << std::hex << " x="
-                      << std::get<1>(cmds[i])[l] << " y=" << std::get<2>(cmds[i])[l] << ": rtl " << out[i].r0[l]
+                      << std::get<1>(cmds[i])[l] << " y=" << std::get<2>(cmds[i])[l] << " z="
+                      << std::get<3>(cmds[i])[l] << ": rtl " << out[i].r0[l]
                       << "/" << out[i].r1[l] << ", golden " << expected[i][l].first << "/" << expected[i][l].second;
     }
   }
@@ -163,8 +166,8 @@ TEST(Softmax1d, RescaleStreams) {
   Unit<Vsoftmax_1d_bf16> unit(4);
   Cmds cmds;
   const std::vector<uint32_t> one(4, 0x3F800000u), zero(4, 0u);
-  cmds.emplace_back(kMaxExp, one, zero);
-  for (int i = 0; i < 64; ++i) cmds.emplace_back(kRescale, one, one);
+  cmds.emplace_back(kMaxExp, one, zero, zero);
+  for (int i = 0; i < 64; ++i) cmds.emplace_back(kRescale, one, one, one);
   const auto out = unit.run(cmds);
   ASSERT_EQ(out.size(), cmds.size());
   for (size_t i = 2; i < out.size(); ++i) EXPECT_EQ(out[i].accepted, out[i - 1].accepted + 1) << i;
@@ -203,7 +206,7 @@ void online_softmax(int lanes, bool fp16, bool narrow, uint64_t seed) {
     for (int m = 0; m < m0; ++m)
       for (int l = 0; l < lanes; ++l) lm[l] = max_golden(lm[l], s[m][l]);
     // the 1D unit: RM' and PRM
-    auto out = unit.run({{kMaxExp, rm, lm}});
+    auto out = unit.run({{kMaxExp, rm, lm, lm}});
     std::vector<uint32_t> rm_new(lanes), prm(lanes);
     const std::vector<uint32_t> rtl_rm = out[0].r0;
     for (int l = 0; l < lanes; ++l) {
@@ -226,8 +229,9 @@ void online_softmax(int lanes, bool fp16, bool narrow, uint64_t seed) {
       for (auto& x : row) x = store(x);
     // the 1D unit: RD' and RNV'
     Cmds cmds;
-    cmds.emplace_back(kRescale, rd, sld);
-    for (int f = 0; f < features; ++f) cmds.emplace_back(kRescale, rnv[f], slnv[f]);
+    // c back from the caller (FuseMax: PRM in the register file): the unit's own r1
+    cmds.emplace_back(kRescale, rd, sld, out[0].r1);
+    for (int f = 0; f < features; ++f) cmds.emplace_back(kRescale, rnv[f], slnv[f], out[0].r1);
     out = unit.run(cmds);
     for (int l = 0; l < lanes; ++l) {
       grm[l] = rm_new[l];
@@ -243,7 +247,7 @@ void online_softmax(int lanes, bool fp16, bool narrow, uint64_t seed) {
     for (int f = 0; f < features; ++f) rnv[f] = out[1 + f].r0;
   }
   Cmds div;
-  for (int f = 0; f < features; ++f) div.emplace_back(kDivide, rnv[f], rd);
+  for (int f = 0; f < features; ++f) div.emplace_back(kDivide, rnv[f], rd, rd);
   const auto av = unit.run(div);
   for (int f = 0; f < features; ++f)
     for (int l = 0; l < lanes; ++l) {
