@@ -53,6 +53,15 @@ bool report_data(const SimulatedPoint& s) {
                n.array_declined > 0 ? "; the others' values from the datapath (their tiles are "
                                       "not one GEMM from zero, or the engine refuses the formats)"
                                     : "");
+  if (n.lane_runs + n.lane_declined > 0)
+    fmt::print("    1D unit    {} of {} runs of its softmax commands ({} points) computed lane by "
+               "lane on the data's operands{}\n",
+               with_commas(static_cast<double>(n.lane_runs)),
+               with_commas(static_cast<double>(n.lane_runs + n.lane_declined)),
+               with_commas(n.lane_points),
+               n.lane_declined > 0 ? "; the others' values from the datapath (the lanes' formats "
+                                     "and hardware exp differ from the run's, or not the plain form)"
+                                   : "");
   for (const TensorDifference& d : s.differences) {
     if (d.differing == 0) {
       fmt::print("    {:<10} equals the functional executor's bit for bit ({} elements)\n", d.tensor,
@@ -105,10 +114,13 @@ int run_simulate(SimulateOptions o) {
   if (!o.rtl_pe.empty() && o.fidelity != "rtl") throw Error("--rtl-pe needs --fidelity rtl");
 #ifdef CASCADE_HAVE_RTL
   std::unique_ptr<RtlGemmEngine> rtl;
+  std::unique_ptr<RtlVectorEngine> rtl_1d;
   if (o.fidelity == "rtl") {
     rtl = std::make_unique<RtlGemmEngine>(o.rtl_pe.empty() ? "default" : o.rtl_pe);
+    rtl_1d = std::make_unique<RtlVectorEngine>();
     o.model.per_pe = true;
     o.model.gemm_engine = rtl.get();
+    o.model.vector_engine = rtl_1d.get();
   }
 #else
   if (o.fidelity == "rtl")
@@ -148,6 +160,12 @@ int run_simulate(SimulateOptions o) {
                    ? "; none at all: per-PE mode runs GEMMs only with fill_drain per_fold or "
                      "overlapped"
                    : "");
+  if (rtl_1d)
+    fmt::print("  rtl          {} runs of the 1D array's softmax commands ({} commands) on the "
+               "Verilated 1D unit ({} cycles clocked){}\n",
+               rtl_1d->batches(), rtl_1d->commands(),
+               with_commas(static_cast<double>(rtl_1d->cycles_clocked())),
+               rtl_1d->batches() == 0 ? "; none: no Einsum of this cascade is one of its commands" : "");
 #endif
   fmt::print("  analytical   {} cycles = {:.6g} ms\n", with_commas(analytical_cycles),
              ranked.latency_s * 1e3);
@@ -199,16 +217,20 @@ Command add_simulate_command(CLI::App& app) {
                        std::to_string(o->model.tiles_in_flight) + ")");
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
-                     "with fill_drain: per_fold); in data mode the array computes the values of those "
-                     "that start a reduction from zero");
+                     "with fill_drain: per_fold), and the 1D array's online-softmax Einsums "
+                     "(max-exp, rescale, divide) lane by lane as the commands of the 1D unit "
+                     "hdl/softmax_1d.sv; in data mode the array computes the values of the GEMMs "
+                     "that start a reduction from zero, and the lanes theirs with --exp hardware");
   simulate
       ->add_option("--fidelity", o->fidelity,
                    "cycle: the SystemC model; rtl: the same in per-PE mode with the 2D array's "
                    "output-stationary GEMM-shaped runs executed by the Verilated systolic tile "
                    "(hdl/tile_2d.sv) clocked inside the simulation (weight/input-stationary "
                    "runs stay on the per-PE C++ model); the array must be N x N for a Verilated "
-                   "N (4, 8; 16 when built with CASCADE_RTL_TILE16); in data mode the tile "
-                   "computes the values of GEMMs with bf16 operands (--format bf16)")
+                   "N (4, 8; 16 when built with CASCADE_RTL_TILE16); the 1D array's softmax "
+                   "commands run on the Verilated 1D unit (hdl/softmax_1d.sv; 4, 8 or 16 lanes); "
+                   "in data mode the tile computes the values of GEMMs with bf16 operands "
+                   "(--format bf16), and the 1D unit its commands' with --exp hardware")
       ->capture_default_str();
   simulate->add_option("--rtl-pe", o->rtl_pe,
                        "With --fidelity rtl: the tile's PE, one of the Verilated variants: "

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "arch/support/error.h"
+#include "sim/rtl/rtl_softmax.h"
 #include "sim/rtl/rtl_tile.h"
 
 namespace cascade {
@@ -51,6 +52,40 @@ SystolicRun RtlGemmEngine::run(int unit, NumberFormat accumulate, Dataflow dataf
 int64_t RtlGemmEngine::cycles_clocked() const {
   int64_t c = 0;
   for (const auto& [unit, tile] : tiles_) c += tile->cycles_clocked();
+  return c;
+}
+
+RtlVectorEngine::RtlVectorEngine() = default;
+RtlVectorEngine::~RtlVectorEngine() = default;
+
+void RtlVectorEngine::check_array(const std::string& array, int64_t lanes) const {
+  const std::vector<int> counts = rtl::softmax_lane_counts();
+  if (std::find(counts.begin(), counts.end(), lanes) != counts.end()) return;
+  throw Error("--fidelity rtl runs the 1D array's softmax Einsums on the Verilated 1D unit; " +
+              array + " has " + std::to_string(lanes) + " lanes, and this build has " +
+              rtl::softmax_lane_counts_text());
+}
+
+bool RtlVectorEngine::takes_values(NumberFormat storage, NumberFormat accumulate, ExpMode exp) const {
+  return storage == NumberFormat::BF16 && SoftmaxLanes::takes_values(storage, accumulate, exp);
+}
+
+void RtlVectorEngine::elaborate(int unit, int64_t lanes) {
+  check_array("unit " + std::to_string(unit), lanes);
+  units_[unit] = rtl::make_softmax_unit("rtl_softmax_" + std::to_string(unit), static_cast<int>(lanes));
+}
+
+LaneRun RtlVectorEngine::run(int unit, const std::vector<LaneBatch>& commands) {
+  auto it = units_.find(unit);
+  if (it == units_.end()) throw Error("--fidelity rtl: no Verilated 1D unit for unit " + std::to_string(unit));
+  ++batches_;
+  commands_ += static_cast<int64_t>(commands.size());
+  return it->second->run(commands);
+}
+
+int64_t RtlVectorEngine::cycles_clocked() const {
+  int64_t c = 0;
+  for (const auto& [unit, u] : units_) c += u->cycles_clocked();
   return c;
 }
 

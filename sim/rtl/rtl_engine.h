@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/systemc/gemm_engine.h"
+#include "sim/systemc/vector_engine.h"
 
 namespace cascade {
 
@@ -42,6 +43,33 @@ class RtlGemmEngine : public GemmEngine {
   std::string variant_;
   std::map<int, std::unique_ptr<rtl::RtlTile>> tiles_;  // per unit
   int64_t gemms_ = 0, per_pe_runs_ = 0;
+};
+
+namespace rtl {
+class RtlSoftmax;
+}
+
+// The cycle model's 1D engine on the Verilated online-softmax unit (rtl_softmax.h): in
+// per-PE mode the 1D array's softmax commands (sim/systemc/lane_program.h) run on an
+// RtlSoftmax of the array's lane count (rtl::softmax_lane_counts(): 4, 8, 16) clocked inside
+// the cycle model's SystemC simulation (`cascade simulate --fidelity rtl`).
+class RtlVectorEngine : public VectorEngine {
+ public:
+  RtlVectorEngine();
+  ~RtlVectorEngine() override;
+  std::string name() const override { return "the Verilated 1D softmax unit"; }
+  void check_array(const std::string& array, int64_t lanes) const override;
+  // bf16 storage, fp32 arithmetic, the hardware exp (the Verilated unit's).
+  bool takes_values(NumberFormat storage, NumberFormat accumulate, ExpMode exp) const override;
+  void elaborate(int unit, int64_t lanes) override;
+  LaneRun run(int unit, const std::vector<LaneBatch>& commands) override;
+  int64_t batches() const { return batches_; }    // runs of commands on the RTL
+  int64_t commands() const { return commands_; }  // commands among them
+  int64_t cycles_clocked() const;
+
+ private:
+  std::map<int, std::unique_ptr<rtl::RtlSoftmax>> units_;
+  int64_t batches_ = 0, commands_ = 0;
 };
 
 // The PE variants of this build's tiles ("default, fastexp (user with ...)").

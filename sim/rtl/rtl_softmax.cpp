@@ -5,6 +5,7 @@
 
 #include "Vsoftmax_1d_sc_l16.h"
 #include "Vsoftmax_1d_sc_l4.h"
+#include "Vsoftmax_1d_sc_l8.h"
 #include "arch/support/error.h"
 
 namespace cascade::rtl {
@@ -179,12 +180,13 @@ class Unit final : public RtlSoftmax {
 
 }  // namespace
 
-std::vector<int> softmax_lane_counts() { return {4, 16}; }
+std::vector<int> softmax_lane_counts() { return {4, 8, 16}; }
 
-std::string softmax_lane_counts_text() { return "4, 16"; }
+std::string softmax_lane_counts_text() { return "4, 8, 16"; }
 
 std::unique_ptr<RtlSoftmax> make_softmax_unit(const std::string& name, int lanes) {
   if (lanes == 4) return std::make_unique<Unit<4, Vsoftmax_1d_sc_l4>>(name.c_str());
+  if (lanes == 8) return std::make_unique<Unit<8, Vsoftmax_1d_sc_l8>>(name.c_str());
   if (lanes == 16) return std::make_unique<Unit<16, Vsoftmax_1d_sc_l16>>(name.c_str());
   throw Error("no Verilated 1D softmax unit of " + std::to_string(lanes) +
               " lanes in this build (built: " + softmax_lane_counts_text() + ")");

@@ -62,7 +62,7 @@ class RtlSoftmax : public sc_core::sc_module {
   int64_t clocked_ = 0;
 };
 
-// The lane counts this build Verilated the unit with (4 and 16), and as text ("4, 16").
+// The lane counts this build Verilated the unit with (4, 8, 16), and as text ("4, 8, 16").
 std::vector<int> softmax_lane_counts();
 std::string softmax_lane_counts_text();
 // A unit of `lanes` lanes (one of softmax_lane_counts(); else Error naming them), created

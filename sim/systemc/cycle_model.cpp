@@ -12,6 +12,7 @@
 #include "arch/support/files.h"
 #include "sim/model/compute_cost.h"
 #include "sim/systemc/fold_shape.h"
+#include "sim/systemc/lane_program.h"
 #include "sim/systemc/steady_window.h"
 #include "sim/systemc/units.h"
 
@@ -42,6 +43,8 @@ SystemCModel::SystemCModel(const Problem& problem, const ArchSpec& arch, CycleMo
   if (options_.tiles_in_flight < 1)
     throw Error("--tiles-in-flight must be at least 1, got " +
                 std::to_string(options_.tiles_in_flight));
+  if (options_.vector_engine && !options_.per_pe)
+    throw Error("a vector engine runs per-PE mode's 1D commands: it needs per-PE mode");
   if (options_.gemm_engine) {
     if (!options_.per_pe) throw Error("a GEMM engine runs per-PE mode's GEMMs: it needs per-PE mode");
     for (const PeArray& a : arch.arrays)
@@ -92,6 +95,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   for (const PlanOp& op : plan.ops)
     if (op.kind == PlanOp::Kind::Compute) runs_planned[op.einsum] += 1;
 
+  // Per-PE mode: the 1D arrays' Einsums the softmax unit runs as its commands, and the
+  // arrays that run them (lane_program.h).
+  const std::vector<LaneRole> roles = options_.per_pe ? lane_roles(problem) : std::vector<LaneRole>();
+  std::vector<bool> lane_array(arch.arrays.size(), false);
   std::vector<OpWork> work(plan.ops.size());
   std::vector<int> last_staged_load(problem.tensors.size(), -1);
   std::vector<int> consumers(plan.ops.size(), 0);
@@ -112,6 +119,17 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       w.buffer_words = op.buffer_reads + op.buffer_writes;
       w.first_bank = e * 3;
       w.dataflow = shape[e].dataflow;
+      if (options_.per_pe && array.rows == 1 && roles[e].kind != LaneRole::Kind::None) {
+        w.lane_command = static_cast<int8_t>(roles[e].command);
+        const double rounds = roles[e].kind == LaneRole::Kind::Leader
+                                  ? std::ceil(std::round(points) / static_cast<double>(array.cols))
+                                  : 0;
+        if (rounds > 1e9)
+          throw Error("per-PE mode: " + pe.name + " issues " + fmt::format("{:.0f}", rounds) +
+                      " commands per run on " + array.name + "; simulate a smaller size");
+        w.lane_rounds = static_cast<int>(rounds);
+        lane_array[op.unit] = true;
+      }
       if (options_.per_pe && array.rows > 1 && shape[e].gemm && policy != FillDrain::None) {
         w.gemm_per_pe = true;
         w.overlap = policy == FillDrain::Overlapped;
@@ -171,6 +189,12 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
                                                            NumberFormat acc) {
         return engine->takes_values(a, b, acc);
       });
+    datapath->feed_lanes([engine = options_.vector_engine](NumberFormat s, NumberFormat acc, ExpMode exp) {
+      return engine ? engine->takes_values(s, acc, exp) : SoftmaxLanes::takes_values(s, acc, exp);
+    });
+    for (size_t i = 0; i < work.size(); ++i)
+      if (work[i].lane_rounds > 0)
+        datapath->feed_lane_run(static_cast<int>(i), static_cast<int>(arch.arrays[plan.ops[i].unit].cols));
     for (size_t i = 0; i < work.size(); ++i) {
       const cycle::OpWork& w = work[i];
       if (!w.gemm_per_pe) continue;
@@ -203,6 +227,13 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
       if (arch.arrays[u].rows > 1)
         options_.gemm_engine->elaborate(static_cast<int>(u), arch.arrays[u].rows, arch.arrays[u].cols);
   shared.gemm_engine = options_.gemm_engine;
+  if (options_.vector_engine)
+    for (size_t u = 0; u < arch.arrays.size(); ++u)
+      if (lane_array[u]) {
+        options_.vector_engine->check_array(arch.arrays[u].name, arch.arrays[u].cols);
+        options_.vector_engine->elaborate(static_cast<int>(u), arch.arrays[u].cols);
+      }
+  shared.vector_engine = options_.vector_engine;
   std::vector<cycle::Unit*> raw;
   for (auto& u : units) raw.push_back(u.get());
   cycle::Controller controller("controller", shared, raw, options_.progress);

@@ -7,7 +7,10 @@
 //               takes its fold shape's cycles (fold_shape.h, wavefront closed forms); in
 //               per-PE mode a GEMM-shaped run is simulated PE by PE (systolic.h), or by
 //               the options' GemmEngine (gemm_engine.h: sim/rtl's Verilated tile).
-//   Array1D     a vector array: a run takes II x points per PE (no movement between PEs).
+//   Array1D     a vector array: a run takes II x points per PE (no movement between PEs);
+//               in per-PE mode the Einsums of the online-softmax tail (lane_program.h) run
+//               as the 1D unit's commands lane by lane (softmax_lanes.h), or on the
+//               options' VectorEngine (vector_engine.h: sim/rtl's Verilated unit).
 //   Dram        one channel: a transfer takes its bytes (rounded up to bursts) over the
 //               bandwidth; the data arrives `latency_cycles` later (pipelined). Per group
 //               a read queue (one load at a time) and a write queue (stores in order; one
@@ -42,6 +45,7 @@
 #include "sim/model/model.h"
 #include "sim/systemc/datapath.h"
 #include "sim/systemc/gemm_engine.h"
+#include "sim/systemc/vector_engine.h"
 #include "sim/systemc/plan.h"
 
 namespace cascade {
@@ -57,6 +61,9 @@ struct CycleModelOptions {
   // Per-PE mode: what runs those GEMMs (nullptr: SystolicArray). Not owned; outlives the
   // model. sim/rtl's Verilated tile is one (`cascade simulate --fidelity rtl`).
   GemmEngine* gemm_engine = nullptr;
+  // Per-PE mode: what runs the 1D array's softmax commands (nullptr: SoftmaxLanes). Not
+  // owned; outlives the model. sim/rtl's Verilated 1D unit is one.
+  VectorEngine* vector_engine = nullptr;
   std::string vcd;             // VCD file: per unit busy, buffer occupancy ("" = none)
   std::string trace;           // Chrome/Perfetto JSON: one track per unit ("" = none)
   bool progress = false;       // progress lines on stderr every few seconds

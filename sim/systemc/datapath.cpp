@@ -14,6 +14,7 @@
 #include "sim/systemc/datapath_code.h"
 #include "sim/systemc/datapath_fast.h"
 #include "sim/systemc/datapath_gemm.h"
+#include "sim/systemc/datapath_lanes.h"
 
 namespace cascade {
 
@@ -87,7 +88,7 @@ struct Datapath::Impl {
       for (const ProblemVariable& v : problem.einsums[e].variables) extents.push_back(v.extent);
       extents[kBatchSlot] = extents[kHeadSlot] = 1;  // the first slice
       compile(cascade.einsums[e], names, extents, static_cast<int>(e), code[e]);
-      tile(static_cast<int>(e), code[e]);
+      tile_einsum(plan, static_cast<int>(e), code[e]);
     }
     // A produced tensor's elements its Einsum writes start invalid in the home copy; the rest
     // (masked out: the executor leaves them zero) are valid zeros from the start.
@@ -152,40 +153,6 @@ struct Datapath::Impl {
     compile_einsum({problem, plan, options.accumulate, tensors}, einsum, names, extents,
                    einsum_index, c);
     c.fast = use_fast && fast_covers(c, tensors);
-  }
-
-  // The DRAM-level tiling of Einsum e in its group.
-  void tile(int e, EinsumCode& c) {
-    const ResolvedEinsum& re = plan.resolved.einsums[e];
-    c.span.assign(c.extents.size(), 1);
-    std::vector<double> covered(c.extents.size(), 1);
-    const size_t dram_end = re.level_end[kDramLevel];
-    size_t first_inner = 0;
-    while (first_inner < dram_end &&
-           (re.loops[first_inner].slot == kBatchSlot || re.loops[first_inner].slot == kHeadSlot))
-      ++first_inner;
-    for (size_t i = 0; i < re.loops.size(); ++i) {
-      const ResolvedLoop& loop = re.loops[i];
-      if (loop.slot < 0) continue;
-      covered[loop.slot] *= static_cast<double>(loop.factor);
-      if (i >= dram_end) c.span[loop.slot] *= loop.factor;
-      else if (i < first_inner) continue;
-      else if (loop.slot == kBatchSlot || loop.slot == kHeadSlot)
-        throw Error(fmt::format("data mode: group {}'s batch and head loops must be its outermost "
-                                "DRAM loops", plan.resolved.groups[re.group].name));
-    }
-    std::vector<int64_t> range(c.extents);
-    for (size_t i = first_inner; i < dram_end; ++i) {
-      const ResolvedLoop& loop = re.loops[i];
-      c.dram_slot.push_back(loop.slot);
-      c.dram_factor.push_back(loop.factor);
-      if (loop.slot >= 0) range[loop.slot] = (range[loop.slot] + loop.factor - 1) / loop.factor;
-    }
-    for (size_t s = 2; s < c.extents.size(); ++s)
-      if (c.span[s] < range[s] || covered[s] < static_cast<double>(c.extents[s]))
-        throw Error(fmt::format("data mode: the loops of Einsum {} below the DRAM level cover {} of "
-                                "the {} values of {} in a DRAM-level tile",
-                                c.name, c.span[s], range[s], c.slot_names[s]));
   }
 
   // The slot ranges [lo, hi] of Einsum e's run at DRAM-level iteration `iteration`. A DRAM
@@ -498,6 +465,29 @@ struct Datapath::Impl {
     return true;
   }
 
+  // ---- 1D-unit commands (datapath_lanes.h)
+
+  LaneFeed lanes;
+
+  // Gathers a fed leader run's operands for the lanes (its value is still evaluated).
+  void gather_lanes(int id, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+    if (!lanes.fed(id)) return;
+    const LaneAccess access{slots, [&](const EinsumCode& k, const ReadSite& r) { return read(k, r); },
+                            [&](const EinsumCode& k) {
+                              bool inside = true;
+                              const int64_t off = offset_of(k.out_dims, tensors[k.out_tensor], inside);
+                              return inside ? off : -1;
+                            },
+                            [&](const EinsumCode& k) { return holds(k, k.output_conditions); }};
+    const double points = lanes.gather(id, plan.ops[static_cast<size_t>(id)].einsum, code, options, lo, hi, access);
+    if (points < 0) {
+      ++counts.lane_declined;
+      return;
+    }
+    counts.lane_points += points;
+    ++counts.lane_runs;
+  }
+
   void run(int id) {
     const PlanOp& o = plan.ops[static_cast<size_t>(id)];
     if (o.slice != 0) return;
@@ -511,9 +501,13 @@ struct Datapath::Impl {
         const int r = member_of[static_cast<size_t>(o.einsum)];
         if (r < 0) {
           region(c, o.iteration, lo, hi);
+          gather_lanes(id, lo, hi);
           if (!gather(id, c, lo, hi)) evaluate(c, lo, hi);
+          // a MaxExp partner: the lanes' r1, if its leader's run computed it
+          lanes.put_partner(o.einsum, o.iteration, tensors[c.out_tensor].place(c.out_place));
           return;
         }
+        if (lanes.fed(id)) ++counts.lane_declined;  // a recurrence spanning tiles: step by step
         if (gemms.fed(id)) ++counts.array_declined;  // evaluated step by step below
         member_iteration[o.einsum] = o.iteration;
         if (recurrences[r].members.back() == o.einsum) interleave(recurrences[r]);
@@ -554,6 +548,27 @@ void Datapath::feed_gemm(int op, int64_t rows, int64_t cols, Dataflow dataflow,
 }
 
 bool Datapath::take_gemm(int op, GemmOperands& operands) { return impl_->gemms.take(op, operands); }
+
+void Datapath::feed_lanes(std::function<bool(NumberFormat, NumberFormat, ExpMode)> accepts) {
+  impl_->lanes.accepts = std::move(accepts);
+  impl_->lanes.roles = lane_roles(impl_->problem);
+}
+
+void Datapath::feed_lane_run(int op, int lanes) {
+  if (impl_->plan.ops[static_cast<size_t>(op)].slice == 0) impl_->lanes.feed(op, lanes);
+}
+
+bool Datapath::take_lanes(int op, std::vector<LaneBatch>& commands) {
+  return impl_->lanes.take(op, impl_->plan.ops[static_cast<size_t>(op)].einsum, commands);
+}
+
+void Datapath::put_lanes(int op, const LaneRun& run) {
+  const PlanOp& o = impl_->plan.ops[static_cast<size_t>(op)];
+  const EinsumCode& c = impl_->code[static_cast<size_t>(o.einsum)];
+  impl_->lanes.put(op, o.einsum, o.iteration, run, impl_->tensors[c.out_tensor].place(c.out_place));
+}
+
+NumberFormat Datapath::storage() const { return impl_->options.storage; }
 
 void Datapath::put_gemm(int op, const std::vector<double>& c) {
   const EinsumCode& code = impl_->code[static_cast<size_t>(impl_->plan.ops[static_cast<size_t>(op)].einsum)];

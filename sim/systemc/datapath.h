@@ -38,6 +38,7 @@
 
 #include "sim/functional/executor.h"
 #include "sim/systemc/plan.h"
+#include "sim/systemc/softmax_lanes.h"
 #include "sim/systemc/systolic.h"
 #include "sim/systemc/tensor_difference.h"
 
@@ -52,6 +53,9 @@ struct DatapathCounts {
   double array_points = 0;  // of `points`, those the 2D array computed PE by PE (per-PE mode)
   int64_t array_runs = 0;   // GEMM-shaped runs whose values came from the 2D array
   int64_t array_declined = 0;  // GEMM-shaped runs the array timed on zeros, the datapath computed
+  int64_t lane_runs = 0;       // 1D-unit runs whose values came from its lanes (per-PE mode)
+  double lane_points = 0;      // their points
+  int64_t lane_declined = 0;   // 1D-unit runs timed on zeros (formats refused, not the plain form)
 };
 
 class Datapath {
@@ -82,6 +86,17 @@ class Datapath {
   bool take_gemm(int op, GemmOperands& operands);
   void put_gemm(int op, const std::vector<double>& c);
   NumberFormat accumulate() const;  // the format the array must sum in for the values to agree
+  // Per-PE mode, 1D array (datapath_lanes.h): operation `op` is a run of a leader Einsum
+  // (lane_program.h) on `lanes` lanes. When the first slice's run starts, run(op) gathers its
+  // points' operands, if `accepts` (set once: storage, accumulation and exp mode) allows and
+  // the compiled form is the plain one; the unit then takes the commands (take_lanes: false
+  // if none) and returns the results (put_lanes), which go where the Einsum's output lives
+  // (a MaxExp's r1 where its partner's does, when the partner's run starts).
+  void feed_lanes(std::function<bool(NumberFormat storage, NumberFormat accumulate, ExpMode exp)> accepts);
+  void feed_lane_run(int op, int lanes);
+  bool take_lanes(int op, std::vector<LaneBatch>& commands);
+  void put_lanes(int op, const LaneRun& run);
+  NumberFormat storage() const;  // the format the lanes must store in
 
   // Every tensor as it ends up: a DRAM tensor's DRAM copy, other tensors' home copies.
   TensorMap results() const;

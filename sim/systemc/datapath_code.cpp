@@ -1,5 +1,7 @@
 #include "sim/systemc/datapath_code.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 #include "arch/support/error.h"
@@ -205,6 +207,39 @@ void compile_einsum(const CompileContext& context, const Einsum& einsum,
   } else {
     c.root = b.summand(einsum.value, vars.implicit, outer, outer, c.hoisted);
   }
+}
+
+void tile_einsum(const Plan& plan, int e, EinsumCode& c) {
+  const ResolvedEinsum& re = plan.resolved.einsums[e];
+  c.span.assign(c.extents.size(), 1);
+  std::vector<double> covered(c.extents.size(), 1);
+  const size_t dram_end = re.level_end[kDramLevel];
+  size_t first_inner = 0;
+  while (first_inner < dram_end &&
+         (re.loops[first_inner].slot == kBatchSlot || re.loops[first_inner].slot == kHeadSlot))
+    ++first_inner;
+  for (size_t i = 0; i < re.loops.size(); ++i) {
+    const ResolvedLoop& loop = re.loops[i];
+    if (loop.slot < 0) continue;
+    covered[loop.slot] *= static_cast<double>(loop.factor);
+    if (i >= dram_end) c.span[loop.slot] *= loop.factor;
+    else if (i < first_inner) continue;
+    else if (loop.slot == kBatchSlot || loop.slot == kHeadSlot)
+      throw Error(fmt::format("data mode: group {}'s batch and head loops must be its outermost "
+                              "DRAM loops", plan.resolved.groups[re.group].name));
+  }
+  std::vector<int64_t> range(c.extents);
+  for (size_t i = first_inner; i < dram_end; ++i) {
+    const ResolvedLoop& loop = re.loops[i];
+    c.dram_slot.push_back(loop.slot);
+    c.dram_factor.push_back(loop.factor);
+    if (loop.slot >= 0) range[loop.slot] = (range[loop.slot] + loop.factor - 1) / loop.factor;
+  }
+  for (size_t s = 2; s < c.extents.size(); ++s)
+    if (c.span[s] < range[s] || covered[s] < static_cast<double>(c.extents[s]))
+      throw Error(fmt::format("data mode: the loops of Einsum {} below the DRAM level cover {} of "
+                              "the {} values of {} in a DRAM-level tile",
+                              c.name, c.span[s], range[s], c.slot_names[s]));
 }
 
 }  // namespace cascade::datapath_detail

@@ -108,4 +108,8 @@ void compile_einsum(const CompileContext& context, const Einsum& einsum,
 
 void variables_of(const IndexExpr& e, std::set<std::string>& out);
 
+// Einsum e's DRAM-level tiling in its group (dram_slot, dram_factor, span); Error if its
+// batch and head loops are not the group's outermost or its inner loops miss part of a tile.
+void tile_einsum(const Plan& plan, int e, EinsumCode& c);
+
 }  // namespace cascade::datapath_detail

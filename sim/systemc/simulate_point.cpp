@@ -110,6 +110,9 @@ nlohmann::json simulation_json(const SimulatedPoint& s) {
     data["array_runs"] = s.sim.data_counts.array_runs;      // GEMM runs computed PE by PE
     data["array_points"] = s.sim.data_counts.array_points;  // of "points"
     data["array_declined"] = s.sim.data_counts.array_declined;  // timed on zeros instead
+    data["lane_runs"] = s.sim.data_counts.lane_runs;  // 1D-unit runs computed lane by lane
+    data["lane_points"] = s.sim.data_counts.lane_points;
+    data["lane_declined"] = s.sim.data_counts.lane_declined;
     nlohmann::json outputs = nlohmann::json::object();
     for (const TensorDifference& d : s.differences)
       outputs[d.tensor] = {

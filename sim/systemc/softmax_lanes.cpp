@@ -32,6 +32,11 @@ SoftmaxLanes::SoftmaxLanes(int lanes, NumberFormat storage) : lanes_(lanes), sto
     throw Error(std::string("the 1D softmax unit stores fp32, bf16 or fp16, not ") + to_string(storage));
 }
 
+bool SoftmaxLanes::takes_values(NumberFormat storage, NumberFormat accumulate, ExpMode exp) {
+  return accumulate == NumberFormat::FP32 && exp == ExpMode::Hardware &&
+         (storage == NumberFormat::FP32 || storage == NumberFormat::BF16 || storage == NumberFormat::FP16);
+}
+
 std::pair<double, double> SoftmaxLanes::apply(LaneCommand command, double x, double y,
                                               double z) const {
   auto f32 = [](double v) { return round_as<NumberFormat::FP32>(v); };

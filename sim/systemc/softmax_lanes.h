@@ -52,6 +52,10 @@ class SoftmaxLanes {
   NumberFormat storage() const { return storage_; }
   // Throws Error for a batch whose operand vectors are not `lanes` long.
   LaneRun run(const std::vector<LaneBatch>& commands) const;
+  // Whether lanes storing in `storage` compute the executor's values of a cascade stored in
+  // `storage`, accumulated in `accumulate`, with exp mode `exp`: fp32 arithmetic, the
+  // hardware exp.
+  static bool takes_values(NumberFormat storage, NumberFormat accumulate, ExpMode exp);
   // One lane's results {r0, r1} (r1 is 0 but after MaxExp).
   std::pair<double, double> apply(LaneCommand command, double x, double y, double z) const;
 

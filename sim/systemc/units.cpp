@@ -362,9 +362,34 @@ void ArrayUnit::execute(int op) {
       return;
     }
   }
+  double stream = w.stream_cycles;
+  if (w.lane_command >= 0) {  // per-PE mode: the 1D unit's commands, every cycle busy
+    cycles = stream = 0;
+    if (w.lane_rounds > 0) {
+      // Data mode's first slice: the points' operands (their results flow on); the commands
+      // up to the run's count on zeros (a tile with fewer points times as the others).
+      std::vector<LaneBatch> commands;
+      const bool data = shared_.datapath && shared_.datapath->take_lanes(op, commands);
+      const std::vector<double> zeros(static_cast<size_t>(cols_), 0.0);
+      while (commands.size() < static_cast<size_t>(w.lane_rounds))
+        commands.push_back(LaneBatch{static_cast<LaneCommand>(w.lane_command), zeros, zeros, zeros});
+      const NumberFormat storage = data ? shared_.datapath->storage() : NumberFormat::FP32;
+      try {
+        const LaneRun run = shared_.vector_engine
+                                ? shared_.vector_engine->run(index_, commands)
+                                : SoftmaxLanes(static_cast<int>(cols_), storage).run(commands);
+        if (data) shared_.datapath->put_lanes(op, run);
+        cycles = stream = static_cast<double>(run.cycles);
+      } catch (...) {
+        shared_.failure = std::current_exception();
+        sc_core::sc_stop();
+        return;
+      }
+    }
+  }
   const double duration = std::max(cycles, buffer);
-  time.add(t, std::min(cycles, w.stream_cycles), "busy");
-  time.add(t + w.stream_cycles, cycles - w.stream_cycles, "fill_drain");
+  time.add(t, std::min(cycles, stream), "busy");
+  time.add(t + stream, cycles - stream, "fill_drain");
   time.add(t + cycles, buffer - cycles, "bank_conflict");
   wait_cycles(duration - (now() - t));
   finished(op);

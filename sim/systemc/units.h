@@ -15,6 +15,7 @@
 
 #include "sim/systemc/datapath.h"
 #include "sim/systemc/gemm_engine.h"
+#include "sim/systemc/vector_engine.h"
 #include "sim/systemc/plan.h"
 #include "sim/systemc/systolic.h"
 
@@ -34,6 +35,10 @@ struct OpWork {
   int consumers = 0;          // staged load: computes that read this tile
   int replaces = -1;          // staged load: the previous load of the same tensor's tile
   Dataflow dataflow = Dataflow::OutputStationary;
+  // Per-PE mode, 1D array: the softmax unit's command this run issues `lane_rounds` times
+  // (-1: none; a partner's run issues none: its leader's command computed it).
+  int lane_rounds = 0;
+  int8_t lane_command = -1;
   bool gemm_per_pe = false;   // compute: run PE by PE (per-PE mode, GEMM-shaped)
   bool overlap = false;       // per-PE: folds overlapped
 };
@@ -119,6 +124,7 @@ struct Shared {
   std::map<int, double> held;         // staged load -> bytes a later load holds until it retires
   Datapath* datapath = nullptr;       // data mode: values move as operations start
   GemmEngine* gemm_engine = nullptr;  // per-PE mode's GEMMs (nullptr: SystolicArray)
+  VectorEngine* vector_engine = nullptr;  // per-PE mode's 1D commands (nullptr: SoftmaxLanes)
   std::exception_ptr failure;         // an error of the datapath or the GEMM engine (the
                                       // simulation stops)
   // Readiness by counting: per operation its unfinished dependencies, the operations that

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `cascade simulate --fidelity rtl` (the 2D array's output-stationary GEMMs on the Verilated
-# tile inside the SystemC model) against `--per-pe` (the same runs on the per-PE C++ model):
+# tile, the 1D array's softmax commands on the Verilated 1D unit, inside the SystemC model)
+# against `--per-pe` (the same runs on the per-PE C++ model and the lane model):
 # the same total cycles and the same time per unit and cause, to the cycle; the RTL ran
 # GEMMs; data mode's output equals the functional executor's, with the GEMM runs' values
 # computed by the arrays (the output-stationary ones by the Verilated tile) in both.
-# Usage: [RTL_PE=default|fastexp|user] rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+# Usage: [RTL_PE=default|fastexp|user] [EXP=hardware] rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+# (EXP=hardware: the arguments run the hardware exp, so the 1D unit computes values)
 # (RTL_PE: the tile's PE variant, `--rtl-pe`; default: default)
 set -euo pipefail
 cascade=$1
@@ -23,6 +25,11 @@ if ! grep -qE '^  rtl +[1-9][0-9]* output-stationary GEMM runs' <<<"$rtl"; then
   echo "no GEMM ran on the Verilated tile"
   exit 1
 fi
+# Every tested cascade has 1D commands (1-pass: max-exp, rescale, divide; linear: divide).
+if ! grep -qE '^  rtl +[1-9][0-9]* runs of the 1D array.s softmax commands' <<<"$rtl"; then
+  echo "no command ran on the Verilated 1D unit"
+  exit 1
+fi
 grep -q "equals the functional executor's bit for bit" <<<"$rtl" || { echo "data mode: output differs"; exit 1; }
 # The values came from the arrays: the same GEMM runs computed PE by PE on the data in both.
 array_runs() { grep -E '^    2D array +[1-9][0-9,]* of [0-9,]+ GEMM-shaped runs' <<<"$1" || true; }
@@ -31,4 +38,13 @@ if [[ -z "$(array_runs "$rtl")" || "$(array_runs "$rtl")" != "$(array_runs "$per
   exit 1
 fi
 array_runs "$rtl"
+# With the hardware exp the 1D unit's values came from its lanes, the Verilated ones in rtl.
+if [[ "${EXP:-}" == hardware ]]; then
+  lane_runs() { grep -E '^    1D unit +[1-9][0-9,]* of [0-9,]+ runs' <<<"$1" || true; }
+  if [[ -z "$(lane_runs "$rtl")" || "$(lane_runs "$rtl")" != "$(lane_runs "$per_pe")" ]]; then
+    echo "the 1D unit did not compute the same runs' values: per-PE '$(lane_runs "$per_pe")', rtl '$(lane_runs "$rtl")'"
+    exit 1
+  fi
+  lane_runs "$rtl"
+fi
 echo "ok: --fidelity rtl (PE ${RTL_PE:-default}) equals --per-pe cycle for cycle"
