@@ -209,6 +209,8 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
     std::map<std::pair<int, bool>, std::vector<int64_t>> buffer_tile;  // (tensor, write)
     std::map<int, std::set<std::vector<int64_t>>> written;  // tiles stored so far
     std::map<std::pair<int, size_t>, std::vector<int64_t>> array_tile;
+    // per write access: the array tiles earlier runs wrote (a revisit reads its partial sums)
+    std::map<std::pair<int, size_t>, std::set<std::vector<int64_t>>> run_tiles;
     std::map<int, int> pending_store_compute;  // tensor -> compute op that finished the tile
     std::map<int, double> pending_store_words;
     std::map<int, bool> pending_store_staged;
@@ -313,8 +315,13 @@ Plan build_plan(const Problem& problem, const ArchSpec& arch, const Mapping& map
           array_tile[key] = coords;
           const double scale = partial(e, ap);
           const double array_words = moved ? ap.tile * ap.per_run * scale : 0;
+          // Partial sums the array reads back: its tiles revisited within the run, and all of
+          // them when an earlier run (another DRAM-level iteration) wrote them.
+          const bool revisit = moved && ap.write && !run_tiles[key].insert(coords).second;
           const double partial_sums =
-              moved && ap.write ? ap.tile * (ap.per_run - ap.per_run_distinct) * scale : 0;
+              moved && ap.write
+                  ? ap.tile * (ap.per_run - ap.per_run_distinct + (revisit ? ap.per_run_distinct : 0)) * scale
+                  : 0;
           if (ap.home == TensorHome::Dram && !ap.staged) {
             // Streamed between DRAM and the array with the run.
             if (array_words <= 0) continue;

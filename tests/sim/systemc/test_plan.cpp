@@ -44,6 +44,7 @@ Totals plan_totals(const Plan& plan, const Problem& problem) {
 TEST(Plan, TrafficEqualsTheAnalyticalReuseFormula) {
   const std::vector<std::tuple<std::string, std::string, std::string, int64_t>> designs = {
       {"fusemax", "softmax-1pass", "fusemax", 1024},
+      {"fusemax", "linear@xlm", "generic", 65536},  // KV's partial sums over DRAM tiles of M
       {"fusemax", "softmax-1pass", "fusemax", 65536},
       {"flat", "softmax-3pass", "flat", 4096},
       {"flat", "softmax-3pass", "flat", 65536},
@@ -56,11 +57,15 @@ TEST(Plan, TrafficEqualsTheAnalyticalReuseFormula) {
       {"fusemax", "linear", "generic", 1001},         // a partial last query tile
       {"fusemax", "lightning", "generic", 1001},
   };
-  for (const auto& [arch_name, cascade_name, mapper, seq] : designs) {
-    SCOPED_TRACE(arch_name + " " + cascade_name + " " + std::to_string(seq));
+  for (const auto& [arch_name, design_cascade, mapper, seq] : designs) {
+    SCOPED_TRACE(arch_name + " " + design_cascade + " " + std::to_string(seq));
+    // "cascade@workload" (default bert-base)
+    const size_t at = design_cascade.find('@');
+    const std::string cascade_name = design_cascade.substr(0, at);
+    const std::string workload = at == std::string::npos ? "bert-base" : design_cascade.substr(at + 1);
     const testing_support::DesignRun run = testing_support::run_design_point(
         load_arch(kRoot + "/configs/arch/" + arch_name + ".yaml"),
-        load_workload(kRoot + "/configs/workloads/bert-base.yaml"),
+        load_workload(kRoot + "/configs/workloads/" + workload + ".yaml"),
         parse_cascade_file(kRoot + "/configs/cascades/" + cascade_name + ".yaml"), seq, mapper,
         2, 3);
     const Plan plan = build_plan(run.point.problem, run.point.arch, run.result.mapping, 0);
