@@ -202,7 +202,15 @@ void Unit::finished(int op) {
   }
 }
 
-int Unit::oldest_store() const {
+bool DramUnit::set_aside(int op) {
+  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+  if (o.kind != PlanOp::Kind::Store) return false;
+  stores_[o.group].push_back(op);
+  store_queued_.notify(sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+int DramUnit::read_bound() const {
   int s = sending_;
   for (const auto& [group, queue] : stores_)
     if (!queue.empty() && (s < 0 || queue.front() < s)) s = queue.front();
@@ -235,12 +243,8 @@ void Unit::run() {
     return holders_.empty() ? *window_.begin() : std::min(*window_.begin(), *holders_.begin());
   };
   auto take = [&](int v) {
+    if (set_aside(v)) return true;
     const PlanOp& o = plan.ops[static_cast<size_t>(v)];
-    if (dram && o.kind == PlanOp::Kind::Store) {
-      stores_[o.group].push_back(v);
-      store_queued_.notify(sc_core::SC_ZERO_TIME);
-      return true;
-    }
     if (const int f = oldest(); f >= 0) {
       const PlanOp& first = plan.ops[static_cast<size_t>(f)];
       // Overlapped groups share the units slice by slice: the window spans the groups.
@@ -252,7 +256,7 @@ void Unit::run() {
     }
     // Nor more than tiles_in_flight slices ahead of the oldest store not yet sent (the
     // reads would otherwise outrun the writes for as long as the buffer lets them).
-    if (const int s = oldest_store(); s >= 0) {
+    if (const int s = read_bound(); s >= 0) {
       const PlanOp& store = plan.ops[static_cast<size_t>(s)];
       if ((plan.overlapped || o.group == store.group) &&
           o.slice >= store.slice + shared_.tiles_in_flight)
@@ -273,7 +277,7 @@ void Unit::run() {
       }
     }
     if (window_.empty() && holders_.empty()) {
-      if (held >= 0 && oldest_store() >= 0) {
+      if (held >= 0 && read_bound() >= 0) {
         // Beyond the window of a store not yet sent: the reads wait for the writes.
         const double before = now();
         sc_core::wait(shared_.scoreboard->changed());

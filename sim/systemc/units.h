@@ -172,13 +172,13 @@ class Unit : public sc_core::sc_module {
   // Whether the unit can start an operation of `group` now (DRAM: its read queue is idle).
   virtual bool group_free(int group) const { (void)group; return true; }
   sc_core::sc_event slot_freed_;  // a group_free turned true
+  // An operation another process of the unit runs (DRAM: the stores, its write queue):
+  // taken out of the request FIFO, never into the window. True if it took `op`.
+  virtual bool set_aside(int op) { (void)op; return false; }
+  // What the window must not run tiles_in_flight slices ahead of (DRAM: the oldest store
+  // not yet sent), or -1.
+  virtual int read_bound() const { return -1; }
   void finished(int op);
-  // DRAM: its write queue, in order per group (DramUnit::write_stream); a group's stores
-  // do not wait for another's.
-  std::map<int, std::deque<int>> stores_;
-  int oldest_store() const;  // the oldest store queued or on the channel, or -1
-  int sending_ = -1;        // DRAM: the store on the channel
-  sc_core::sc_event store_queued_;
   Shared& shared_;
   int index_;
   NumberFormat accumulate_;
@@ -222,6 +222,8 @@ class DramUnit : public Unit {
   bool holds_space(int op) const override;
   bool space_available(int op) const override;
   bool group_free(int group) const override { return reading_[static_cast<size_t>(group)] < 0; }
+  bool set_aside(int op) override;
+  int read_bound() const override;  // the oldest store queued or on the channel
 
  public:
   void close_waits(double end) override;
@@ -233,6 +235,11 @@ class DramUnit : public Unit {
   // Sends `cycles` of the channel's full bandwidth, sharing it with the other transfers.
   void transfer(double cycles);
   double latency_;
+  // The write queue, in order per group (write_stream); a group's stores do not wait for
+  // another's.
+  std::map<int, std::deque<int>> stores_;
+  int sending_ = -1;  // the store on the channel
+  sc_core::sc_event store_queued_;
   std::vector<int> reading_;  // per group: the load its read queue sends, or -1
   std::vector<std::unique_ptr<sc_core::sc_event>> read_go_;
   std::deque<Arrival> in_flight_;  // loads sent, in order of arrival
