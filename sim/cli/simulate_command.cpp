@@ -44,24 +44,20 @@ bool report_data(const SimulatedPoint& s) {
              to_string(s.execution.exp), s.seed, with_commas(s.sim.data_counts.points),
              with_commas(s.sim.data_counts.loaded), with_commas(s.sim.data_counts.stored));
   const DatapathCounts& n = s.sim.data_counts;
-  if (n.array_runs + n.array_declined > 0)
-    fmt::print("    2D array   {} of {} GEMM-shaped runs ({} points) computed PE by PE on the "
-               "data's operands{}\n",
-               with_commas(static_cast<double>(n.array_runs)),
-               with_commas(static_cast<double>(n.array_runs + n.array_declined)),
-               with_commas(n.array_points),
-               n.array_declined > 0 ? "; the others' values from the datapath (their tiles are "
-                                      "not one GEMM from zero, or the engine refuses the formats)"
-                                    : "");
-  if (n.lane_runs + n.lane_declined > 0)
-    fmt::print("    1D unit    {} of {} runs of its softmax commands ({} points) computed lane by "
-               "lane on the data's operands{}\n",
-               with_commas(static_cast<double>(n.lane_runs)),
-               with_commas(static_cast<double>(n.lane_runs + n.lane_declined)),
-               with_commas(n.lane_points),
-               n.lane_declined > 0 ? "; the others' values from the datapath (the lanes' formats "
-                                     "and hardware exp differ from the run's, or not the plain form)"
-                                   : "");
+  // Per-PE mode: how many runs an array computed from the data (the rest on the datapath).
+  auto runs_line = [](const char* unit, const char* what, const char* how, int64_t runs,
+                      int64_t declined, double points, const char* why) {
+    if (runs + declined == 0) return;
+    fmt::print("    {:<10} {} of {} {} ({} points) computed {} on the data's operands{}{}\n", unit,
+               with_commas(static_cast<double>(runs)), with_commas(static_cast<double>(runs + declined)),
+               what, with_commas(points), how,
+               declined > 0 ? "; the others' values from the datapath " : "", declined > 0 ? why : "");
+  };
+  runs_line("2D array", "GEMM-shaped runs", "PE by PE", n.array_runs, n.array_declined,
+            n.array_points, "(their tiles are not one GEMM from zero, or the engine refuses the formats)");
+  runs_line("1D unit", "runs of its softmax commands", "lane by lane", n.lane_runs, n.lane_declined,
+            n.lane_points,
+            "(the lanes' formats and hardware exp differ from the run's, or not the plain form)");
   for (const TensorDifference& d : s.differences) {
     if (d.differing == 0) {
       fmt::print("    {:<10} equals the functional executor's bit for bit ({} elements)\n", d.tensor,

@@ -28,37 +28,21 @@ double value_of(uint32_t bits) { return static_cast<double>(std::bit_cast<float>
 }  // namespace
 
 RtlSoftmax::RtlSoftmax(sc_core::sc_module_name name, int lanes)
-    : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), lanes_(lanes) {
-  SC_THREAD(drive);
-}
+    : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), lanes_(lanes) {}
 
 RtlSoftmax::~RtlSoftmax() = default;
 
 LaneRun RtlSoftmax::run(const std::vector<LaneBatch>& commands) {
-  if (pending_) throw Error("the Verilated 1D unit runs one batch of commands at a time");
-  commands_ = &commands;
-  pending_ = true;
-  error_ = nullptr;
-  request_.notify();
-  sc_core::wait(done_);
-  if (error_) std::rethrow_exception(error_);
-  return std::move(result_);
-}
-
-void RtlSoftmax::drive() {
-  rst_n_.write(false);
-  sc_core::wait(sc_core::SC_ZERO_TIME);
-  rst_n_.write(true);
-  sc_core::wait(sc_core::SC_ZERO_TIME);
-  for (;;) {
-    while (!pending_) sc_core::wait(request_);
-    try {
-      result_ = execute(*commands_);
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-    pending_ = false;
-    done_.notify();
+  // Clocked in the caller's thread: its waits are the run's simulated time.
+  if (running_) throw Error("the Verilated 1D unit runs one batch of commands at a time");
+  running_ = true;
+  try {
+    LaneRun out = execute(commands);
+    running_ = false;
+    return out;
+  } catch (...) {
+    running_ = false;
+    throw;
   }
 }
 
@@ -85,6 +69,11 @@ LaneRun RtlSoftmax::execute(const std::vector<LaneBatch>& commands) {
     limit += 2 * lane_latency(b.command);
   }
   const sc_core::sc_time half(0.5, sc_core::SC_NS);
+  // From a reset unit (asynchronous, zero time), as the tile starts every run.
+  rst_n_.write(false);
+  sc_core::wait(sc_core::SC_ZERO_TIME);
+  rst_n_.write(true);
+  sc_core::wait(sc_core::SC_ZERO_TIME);
   Outputs o;
   size_t next = 0;
   int64_t first = -1, last = -1, c = 0;

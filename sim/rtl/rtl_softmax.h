@@ -7,14 +7,13 @@
 // Cycle boundary (both models): from the cycle the first command is accepted to the cycle
 // the last result is taken, inclusive. The driver offers each command as soon as the unit
 // is ready and takes every result in the cycle it appears (res_ready_i high). The clock is
-// the module's own (1 ns, the cycle model's cycle), gated: a run called at time t returns at
-// time t + cycles. Include only from sim/rtl and tests (it includes SystemC).
+// the module's own (1 ns, the cycle model's cycle), gated: run() toggles it from the caller's
+// SystemC thread, so a run called at time t returns at time t + cycles. Include only from sim/rtl and tests (it includes SystemC).
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +24,6 @@ namespace cascade::rtl {
 
 class RtlSoftmax : public sc_core::sc_module {
  public:
-  SC_HAS_PROCESS(RtlSoftmax);
   RtlSoftmax(sc_core::sc_module_name name, int lanes);
   ~RtlSoftmax() override;
   int lanes() const { return lanes_; }
@@ -51,14 +49,9 @@ class RtlSoftmax : public sc_core::sc_module {
   sc_core::sc_signal<bool> clk_, rst_n_;
 
  private:
-  void drive();
   LaneRun execute(const std::vector<LaneBatch>& commands);
   int lanes_;
-  sc_core::sc_event request_, done_;
-  bool pending_ = false;
-  const std::vector<LaneBatch>* commands_ = nullptr;
-  LaneRun result_;
-  std::exception_ptr error_;
+  bool running_ = false;
   int64_t clocked_ = 0;
 };
 

@@ -42,39 +42,21 @@ uint16_t bf16_of(double v) {
 }  // namespace
 
 RtlTile::RtlTile(sc_core::sc_module_name name, int n)
-    : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), n_(n) {
-  SC_THREAD(drive);
-}
+    : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), n_(n) {}
 
 RtlTile::~RtlTile() = default;
 
 SystolicRun RtlTile::run(const GemmOperands& gemm, bool overlap_folds) {
-  if (pending_) throw Error("the Verilated tile runs one GEMM at a time");
-  gemm_ = &gemm;
-  overlap_ = overlap_folds;
-  pending_ = true;
-  error_ = nullptr;
-  request_.notify();
-  sc_core::wait(done_);
-  if (error_) std::rethrow_exception(error_);
-  return std::move(result_);
-}
-
-void RtlTile::drive() {
-  // Reset (asynchronous, zero time), then serve one GEMM after another.
-  rst_n_.write(false);
-  sc_core::wait(sc_core::SC_ZERO_TIME);
-  rst_n_.write(true);
-  sc_core::wait(sc_core::SC_ZERO_TIME);
-  for (;;) {
-    while (!pending_) sc_core::wait(request_);
-    try {
-      result_ = execute(*gemm_, overlap_);
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-    pending_ = false;
-    done_.notify();
+  // Clocked in the caller's thread: its waits are the run's simulated time.
+  if (running_) throw Error("the Verilated tile runs one GEMM at a time");
+  running_ = true;
+  try {
+    SystolicRun out = execute(gemm, overlap_folds);
+    running_ = false;
+    return out;
+  } catch (...) {
+    running_ = false;
+    throw;
   }
 }
 

@@ -16,15 +16,14 @@
 // SystolicArray's feeder does, in the cycle after the previous fold's last result left
 // (folds serialized) or max(K, R) cycles after the previous fold started (overlapped).
 //
-// The clock is the module's own (1 ns, the cycle model's cycle), gated: it runs while a GEMM
-// runs, starting at the time run() is called, so a run called at time t returns at time
+// The clock is the module's own (1 ns, the cycle model's cycle), gated: run() toggles it from
+// the caller's SystemC thread while the GEMM runs, so a run called at time t returns at time
 // t + cycles. Include only from sim/rtl and tests (it includes SystemC).
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,7 +47,6 @@ struct TileDrain {
 
 class RtlTile : public sc_core::sc_module {
  public:
-  SC_HAS_PROCESS(RtlTile);
   RtlTile(sc_core::sc_module_name name, int n);
   ~RtlTile() override;
   int n() const { return n_; }
@@ -66,15 +64,9 @@ class RtlTile : public sc_core::sc_module {
   sc_core::sc_signal<bool> clk_, rst_n_;
 
  private:
-  void drive();
   SystolicRun execute(const GemmOperands& gemm, bool overlap);
   int n_;
-  sc_core::sc_event request_, done_;
-  bool pending_ = false;
-  const GemmOperands* gemm_ = nullptr;
-  bool overlap_ = false;
-  SystolicRun result_;
-  std::exception_ptr error_;
+  bool running_ = false;
   int64_t clocked_ = 0;
   double seconds_ = 0;
 };
