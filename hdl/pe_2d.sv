@@ -7,9 +7,12 @@
 // valid_i && ready_o; ready_o is low only while an exp runs. Latency (cycles from the
 // accepting cycle to the cycle acc_o / b_o show the result): 1 for every operation,
 // except OpExp 8 and OpSubExp 9. done_o is high in the cycle acc_o shows a new
-// accumulator value. Column reductions leave their result y on b_o one cycle after
-// acceptance; every other operation passes b_i to b_o. a_i, the operation and its fields
-// pass east/south registered, every cycle (en_i high), whether valid or not.
+// accumulator value. Column reductions and OpWsDot leave their result y on b_o one cycle
+// after acceptance; every other operation passes b_i to b_o. OpWsDot is the weight-
+// stationary MAC on the stationary weight acc, which it first takes from w_i (the tile's
+// shadow register) when sel_i[7] is set (the fold's first streamed operand). a_i, the
+// operation and its fields pass east/south registered, every cycle (en_i high), whether
+// valid or not.
 //
 // StorageFormat (fp32_pkg::StorageBf16 / StorageFp16) is the format of OpNarrow.
 module pe_2d
@@ -29,6 +32,7 @@ module pe_2d
   input  logic [7:0]  sel_i,
   input  logic [31:0] a_i,        // west operand (fp32)
   input  logic [31:0] b_i,        // north operand (fp32) or partial column result y
+  input  logic [31:0] w_i,        // the weight-stationary shadow weight (fp32, OpWsDot)
   output logic [31:0] a_o,        // to the east: a_i, registered
   output logic        valid_o,    // to the south: valid_i, op_i, flag_i, sel_i registered,
   output pe_op_e      op_o,       //   and b_o: y of a column reduction, else b_i
@@ -111,6 +115,10 @@ module pe_2d
         end
         OpAdd:    add_b = {b_i[31] ^ flag_i, b_i[30:0]};
         OpColDot: mul_b = a_i;
+        OpWsDot: begin
+          mul_a = sel_i[7] ? w_i : acc_q;
+          mul_b = a_i;
+        end
         default: ;  // OpColSum: round(round(acc * 1) + y)
       endcase
     end
@@ -137,6 +145,11 @@ module pe_2d
           acc_we = 1'b1;
         end
         OpColSum, OpColDot: y = chain_r;
+        OpWsDot: begin
+          y      = chain_r;
+          acc_d  = w_i;
+          acc_we = sel_i[7];
+        end
         OpColMax:           y = max_of(b_i, acc_q);
         OpReadRow:          y = (sel_i == row_i) ? acc_q : b_i;
         default: ;          // OpNop; OpExp and OpSubExp finish below

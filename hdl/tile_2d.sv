@@ -14,6 +14,10 @@
 //   in_b_i[j]  storage format      north operand of column j for OpMac, widened
 //   in_x_i[j]  fp32                north operand of column j for OpAdd, OpMax, OpSubExp,
 //                                  OpLoad (e.g. the column's running max for exp(acc - m))
+//   in_wload_i, in_wlast_i         in_b_i is a row of stationary weights for the columns'
+//                                  weight chains; wlast: the fold's last (below)
+//   in_psum_i[j]  fp32             the partial sum an OpWsDot with flag starts from, read
+//                                  when the operation reaches column j (cycle t + j)
 // in_ready_o is PE (0, 0)'s ready_o (with no stall): after an OpExp (OpSubExp) it stays
 // low for 7 (8) cycles with pe_2d, so that no operation reaches a PE while its exp runs
 // (every PE sees the operations in the same order and spacing, one cycle later per hop).
@@ -30,6 +34,9 @@
 // Or with the output-stationary drain (below): OpMac with sel = {1, R - 1} at k = K - 1 and
 // no row reads; C[r][j] leaves on drain_y_o[j] in cycle K + 2R - 2 + j - r: 2R + C + K - 2
 // cycles for R rows and C columns used, as the per-PE model (sim/systemc/systolic.h).
+// Or weight stationary (below): the stationary rows load through the columns' weight chains
+// (in_wload_i, in_wlast_i, the weights on in_b_i), OpWsDot streams the other operand, and
+// each result leaves raw on drain_y_o[j] from the fold's last row.
 `ifndef CASCADE_PE_MODULE
 `define CASCADE_PE_MODULE pe_2d
 `endif
@@ -51,6 +58,9 @@ module tile_2d
   input  logic [N-1:0][15:0]   in_a_i,
   input  logic [N-1:0][15:0]   in_b_i,
   input  logic [N-1:0][31:0]   in_x_i,
+  input  logic                 in_wload_i,
+  input  logic                 in_wlast_i,
+  input  logic [N-1:0][31:0]   in_psum_i,
   output logic                 out_valid_o,
   input  logic                 out_ready_i,
   output pe_op_e               out_op_o,
@@ -61,6 +71,7 @@ module tile_2d
   output logic [N-1:0][31:0]   drain_y_o
 );
   localparam int unsigned CtrlW = 1 + 4 + 1 + 8;  // valid, op, flag, sel
+  localparam int unsigned LoadW = 2 + 16;          // wload, wlast, weight (storage format)
 
   logic       en, fire, pe00_ready;
 
@@ -71,13 +82,14 @@ module tile_2d
   // PE ports, [row][col]; a_w[i][j] enters PE (i, j) from the west, v_w[i][j] from the north.
   // (split_var: the north edge is combinational from the input, the south edge feeds
   // out_valid_o and so in_ready_o; as whole arrays they would look like a loop.)
-  logic [31:0] a_w [N][N+1];
+  logic [31:0] a_w [N][N+1] /* verilator split_var */;
   logic [31:0] b_w [N+1][N] /* verilator split_var */;
   logic        valid_w [N+1][N] /* verilator split_var */;
   pe_op_e      op_w [N+1][N] /* verilator split_var */;
   logic        flag_w [N+1][N] /* verilator split_var */;
   logic [7:0]  sel_w [N+1][N] /* verilator split_var */;
   logic [N-1:0][31:0] acc_w [N];  // acc_w[j][i]: PE (i, j)'s accumulator, by column
+  logic [N-1:0][31:0] w_w [N];    // w_w[j][i]: PE (i, j)'s shadow weight, widened
 
   // The input stage (no register: an operation accepted in cycle t executes in PE (0, 0) in
   // cycle t): the operands widened and the north-edge value of every column chosen.
@@ -109,24 +121,56 @@ module tile_2d
     );
   end
 
-  // north edge: column j's operation and b delayed j more cycles
+  // north edge: column j's operation, b and weight-chain input delayed j more cycles; an
+  // OpWsDot with flag takes its partial sum from in_psum_i[j] when it reaches the column
+  // (cycle t + j), not through the skew: the buffer hands each column its sum just in time
+  // (the per-PE model's feeder), so a sum the previous K fold left in cycle t' can enter the
+  // next fold's column in any cycle after t'.
   for (genvar j = 0; j < N; j++) begin : g_north
-    logic [CtrlW+31:0] skewed;
+    logic [LoadW+CtrlW+31:0] skewed;
+    logic [LoadW-1:0]        load;
+    logic                    psum_here;
     delay_line #(
-      .Width(CtrlW + 32),
+      .Width(LoadW + CtrlW + 32),
       .Depth(j)
     ) u_skew (
       .clk_i,
       .rst_ni,
       .en_i(en),
-      .d_i ({fire, in_op_i, in_flag_i, in_sel_i, in_b_w[j]}),
+      .d_i ({fire && in_wload_i, fire && in_wlast_i, in_b_i[j], fire, in_op_i, in_flag_i,
+             in_sel_i, in_b_w[j]}),
       .q_o (skewed)
     );
+    assign load          = skewed[LoadW+CtrlW+31 -: LoadW];
     assign valid_w[0][j] = skewed[CtrlW+31];
     assign op_w[0][j]    = pe_op_e'(skewed[CtrlW+30 -: 4]);
     assign flag_w[0][j]  = skewed[40];
     assign sel_w[0][j]   = skewed[39:32];
-    assign b_w[0][j]     = skewed[31:0];
+    assign psum_here     = op_w[0][j] == OpWsDot && flag_w[0][j];
+    assign b_w[0][j]     = psum_here ? in_psum_i[j] : skewed[31:0];
+
+    // The weight chain: a load shifts the column's chain one row south, the new weight at
+    // the top; with wlast (the fold's R-th row, the bottom row's weight loaded first) the
+    // shifted chain is copied into the shadow registers, which OpWsDot with sel[7] swaps
+    // into the PEs. (A shadow read by a swap and rewritten in one cycle gives the swap the
+    // old weight.)
+    logic [N-1:0][15:0] chain_q, shadow_q, chain_d;
+    always_comb begin
+      chain_d[0] = load[15:0];
+      for (int i = 1; i < N; i++) chain_d[i] = chain_q[i-1];
+    end
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        chain_q  <= '0;
+        shadow_q <= '0;
+      end else if (en && load[17]) begin
+        chain_q <= chain_d;
+        if (load[16]) shadow_q <= chain_d;
+      end
+    end
+    for (genvar i = 0; i < N; i++) begin : g_weight
+      assign w_w[j][i] = widen(shadow_q[i], StorageFormat);
+    end
   end
 
   for (genvar i = 0; i < N; i++) begin : g_row
@@ -146,6 +190,7 @@ module tile_2d
         .sel_i  (sel_w[i][j]),
         .a_i    (a_w[i][j]),
         .b_i    (b_w[i][j]),
+        .w_i    (w_w[j][i]),
         .a_o    (a_w[i][j+1]),
         .valid_o(valid_w[i+1][j]),
         .op_o   (op_w[i+1][j]),
@@ -188,15 +233,22 @@ module tile_2d
   // drain_y_o[j] and loads rows 0..R-2 from the shadows into a chain that presents one row
   // per cycle after it (R - 2 down to 0). drain_row_o[j] names the row. A column drains for
   // R cycles; the caller starts folds at least R cycles apart.
+  //
+  // Weight stationary: OpWsDot carries sel[6:0] = R - 1, the fold's last row; the cycle after
+  // PE (R - 1, j) computed a result, column j presents it (PE (R - 1, j)'s b_o) on drain_y_o[j]
+  // with drain_row_o[j] = R - 1. The caller does not mix the two drains, nor folds of
+  // different R, in one column at a time.
   for (genvar j = 0; j < N; j++) begin : g_drain
-    logic [N-1:0]       last, at_tap, hand_q;
-    logic [N-1:0][31:0] shadow_q, stage_q;
-    logic               load_q, busy_q;
-    logic [6:0]         tap_q, row_q;
+    logic [N-1:0]       last, at_tap, at_ws, hand_q;
+    logic [N-1:0][31:0] shadow_q, stage_q, south;
+    logic               load_q, busy_q, ws_q;
+    logic [6:0]         tap_q, row_q, ws_row_q;
 
     for (genvar i = 0; i < N; i++) begin : g_row
       assign last[i]   = valid_w[i][j] && op_w[i][j] == OpMac && sel_w[i][j][7];
       assign at_tap[i] = last[i] && sel_w[i][j][6:0] == 7'(i);
+      assign at_ws[i]  = valid_w[i][j] && op_w[i][j] == OpWsDot && sel_w[i][j][6:0] == 7'(i);
+      assign south[i]  = b_w[i+1][j];
     end
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -208,8 +260,14 @@ module tile_2d
         busy_q   <= 1'b0;
         tap_q    <= '0;
         row_q    <= '0;
+        ws_q     <= 1'b0;
+        ws_row_q <= '0;
       end else if (en) begin
         hand_q <= last;
+        ws_q   <= |at_ws;
+        for (int i = 0; i < N; i++) begin
+          if (at_ws[i]) ws_row_q <= 7'(i);
+        end
         for (int i = 0; i < N; i++) begin
           if (hand_q[i]) shadow_q[i] <= acc_w[j][i];
         end
@@ -233,9 +291,11 @@ module tile_2d
       end
     end
 
-    assign drain_valid_o[j] = en && (load_q || busy_q);
-    assign drain_row_o[j]   = {1'b0, load_q ? tap_q : row_q};
-    assign drain_y_o[j]     = load_q ? acc_w[j][tap_q[$clog2(N+1)-1:0]] : stage_q[tap_q[$clog2(N+1)-1:0]];
+    assign drain_valid_o[j] = en && (load_q || busy_q || ws_q);
+    assign drain_row_o[j]   = {1'b0, ws_q ? ws_row_q : load_q ? tap_q : row_q};
+    assign drain_y_o[j]     = ws_q   ? south[ws_row_q[$clog2(N+1)-1:0]] :
+                              load_q ? acc_w[j][tap_q[$clog2(N+1)-1:0]] :
+                                       stage_q[tap_q[$clog2(N+1)-1:0]];
     logic unused_stage0;
     assign unused_stage0 = ^{stage_q[0], shadow_q[N-1]};
   end

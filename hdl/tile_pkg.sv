@@ -14,10 +14,13 @@ package tile_pkg;
     OpColSum  = 4'd8,   // column reduction, top to bottom: y = round(y + acc), y from +0
     OpColMax  = 4'd9,   // column reduction: y = max(y, acc), y from -inf
     OpColDot  = 4'd10,  // column reduction: y = round(y + round(acc * a)), y from +0
-    OpReadRow = 4'd11   // y = acc of the PE whose row is sel (y = +0 if none)
+    OpReadRow = 4'd11,  // y = acc of the PE whose row is sel (y = +0 if none)
+    OpWsDot   = 4'd12   // weight stationary: sel[7]: acc = w (the shadow weight) first;
+                        //   y = round(y + round(acc * a)), y from +0 or the partial sum
   } pe_op_e;
 
-  // Operations that leave a value at the south edge (y).
+  // Operations that leave a value at the south edge (y) through the deskewed output (OpWsDot's
+// results leave raw, through the tile's drain).
   function automatic logic is_column_op(input pe_op_e op);
     return op inside {OpColSum, OpColMax, OpColDot, OpReadRow};
   endfunction

@@ -236,15 +236,19 @@ def tile_extrapolation(results, spec):
     p_ff, _, p_ge, _ = estimate(pm)
 
     def outside_ffs(n):
-        # (no hold counter: in_ready_o is PE (0, 0)'s ready_o); skew lines: west row i 32 x i, north column j (1+4+1+8+32) x j,
-        # south column j 32 x (N-1-j); the output-stationary drain per column: hand-over
-        # flags, shadow and chain registers (N - 1 each: the last shadow and the first chain
-        # stage are never read, so synthesis removes them), load and busy flags, the tap (the
-        # rows it can name: ceil(log2 N) of its 7 bits) and the row counter (7). The tile has
-        # no input register.
+        # (no hold counter: in_ready_o is PE (0, 0)'s ready_o); skew lines: west row i 32 x i,
+        # north column j (1+4+1+8+32 operation and b, 2+16 weight load) x j, south column j
+        # 32 x (N-1-j); the output-stationary drain per column: hand-over flags, shadow and
+        # chain registers (N - 1 each: the last shadow and the first chain stage are never
+        # read, so synthesis removes them), load and busy flags, the tap (the rows it can
+        # name: ceil(log2 N) of its 7 bits) and the row counter (7); weight stationary per
+        # column: the weight chain (N - 1 x 16: its last stage is never read), the shadow
+        # weights (N x 16), the output flag and its row (ceil(log2 N)). The tile has no input
+        # register.
         tap = min(max(1, (n - 1).bit_length()), 7)
         drain = (n - 1) * (1 + 32 + 32) + 1 + 1 + tap + 7
-        return (32 + 46 + 32) * n * (n - 1) // 2 + n * drain
+        weights = (n - 1) * 16 + n * 16 + 1 + tap
+        return (32 + 64 + 32) * n * (n - 1) // 2 + n * (drain + weights)
     rest_ge = t_ge - n * n * p_ge
     rest_ff = t_ff - n * n * p_ff
     big = 256

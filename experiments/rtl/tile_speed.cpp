@@ -38,10 +38,10 @@ class Bench : public sc_core::sc_module {
       };
       for (int64_t i = 0; i < g.m * g.k; ++i) g.a.push_back(next());
       for (int64_t i = 0; i < g.k * g.n; ++i) g.b.push_back(next());
-      tile->run(g, false);  // warm up
+      tile->run(cascade::Dataflow::OutputStationary, g, false);  // warm up
       const int64_t before = tile->cycles_clocked();
       const auto start = std::chrono::steady_clock::now();
-      for (int rep = 0; rep < 5; ++rep) tile->run(g, rep % 2 == 1);
+      for (int rep = 0; rep < 5; ++rep) tile->run(cascade::Dataflow::OutputStationary, g, rep % 2 == 1);
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const int64_t cycles = tile->cycles_clocked() - before;
       std::printf("sc N=%d cycles=%lld seconds=%.4f cycles_per_s=%.0f\n", n,

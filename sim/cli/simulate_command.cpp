@@ -147,12 +147,12 @@ int run_simulate(SimulateOptions o) {
   print_unit_time("dram", sim.stats);
 #ifdef CASCADE_HAVE_RTL
   if (rtl)
-    fmt::print("  rtl          {} output-stationary GEMM runs of the 2D array on the Verilated "
-               "systolic tile ({} cycles clocked), {} weight-/input-stationary runs on the "
-               "per-PE C++ model (the tile has no weight-stationary drain){}\n",
-               rtl->gemms(), with_commas(static_cast<double>(rtl->cycles_clocked())),
-               rtl->per_pe_runs(),
-               rtl->gemms() + rtl->per_pe_runs() == 0
+    fmt::print("  rtl          {} GEMM runs of the 2D array on the Verilated systolic tile ({} "
+               "output-, {} weight- or input-stationary; {} cycles clocked){}\n",
+               rtl->gemms(), rtl->gemms(Dataflow::OutputStationary),
+               rtl->gemms() - rtl->gemms(Dataflow::OutputStationary),
+               with_commas(static_cast<double>(rtl->cycles_clocked())),
+               rtl->gemms() == 0
                    ? "; none at all: per-PE mode runs GEMMs only with fill_drain per_fold or "
                      "overlapped"
                    : "");
@@ -220,9 +220,9 @@ Command add_simulate_command(CLI::App& app) {
   simulate
       ->add_option("--fidelity", o->fidelity,
                    "cycle: the SystemC model; rtl: the same in per-PE mode with the 2D array's "
-                   "output-stationary GEMM-shaped runs executed by the Verilated systolic tile "
-                   "(hdl/tile_2d.sv) clocked inside the simulation (weight/input-stationary "
-                   "runs stay on the per-PE C++ model); the array must be N x N for a Verilated "
+                   "GEMM-shaped runs (output-, weight- and input-stationary) executed by the "
+                   "Verilated systolic tile (hdl/tile_2d.sv) clocked inside the simulation; the "
+                   "array must be N x N for a Verilated "
                    "N (4, 8; 16 when built with CASCADE_RTL_TILE16); the 1D array's softmax "
                    "commands run on the Verilated 1D unit (hdl/softmax_1d.sv; 4, 8 or 16 lanes); "
                    "in data mode the tile computes the values of GEMMs with bf16 operands "

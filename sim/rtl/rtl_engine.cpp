@@ -40,13 +40,9 @@ SystolicRun RtlGemmEngine::run(int unit, NumberFormat accumulate, Dataflow dataf
   if (it == tiles_.end()) throw Error("--fidelity rtl: no Verilated tile for unit " + std::to_string(unit));
   if (accumulate != NumberFormat::FP32)
     throw Error("the Verilated systolic tile accumulates in fp32, not " + std::string(to_string(accumulate)));
-  if (dataflow != Dataflow::OutputStationary) {  // no weight-stationary drain in the RTL
-    ++per_pe_runs_;
-    const int64_t n = it->second->n();
-    return SystolicArray(n, n, accumulate).run(dataflow, gemm, overlap_folds);
-  }
   ++gemms_;
-  return it->second->run(gemm, overlap_folds);
+  ++by_dataflow_[static_cast<size_t>(dataflow)];
+  return it->second->run(dataflow, gemm, overlap_folds);
 }
 
 int64_t RtlGemmEngine::cycles_clocked() const {

@@ -1,12 +1,13 @@
 // The cycle model's GEMM engine on the Verilated systolic tile (rtl_tile.h): in per-PE mode
 // the 2D array's GEMM-shaped runs go to an RtlTile clocked inside the cycle model's own
 // SystemC simulation (`cascade simulate --fidelity rtl`). The array must be N x N for a
-// Verilated size N of its PE variant (rtl::tile_sizes()); accumulation is fp32. The tile has an
-// output-stationary drain only: weight- and input-stationary runs go to the per-PE C++
-// model (SystolicArray) instead, and are counted apart (per_pe_runs()).
+// Verilated size N of its PE variant (rtl::tile_sizes()); accumulation is fp32. Every
+// dataflow runs on the tile (output stationary through its drain, weight and input
+// stationary through its weight chains).
 // This header does not include SystemC.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,15 +35,16 @@ class RtlGemmEngine : public GemmEngine {
   bool takes_values(NumberFormat a, NumberFormat b, NumberFormat accumulate) const override;
   SystolicRun run(int unit, NumberFormat accumulate, Dataflow dataflow, const GemmOperands& gemm,
                   bool overlap_folds) override;
-  // Over every tile: GEMMs run on the RTL and cycles clocked; runs left to SystolicArray.
+  // Over every tile: GEMMs run on the RTL (all, or of one dataflow) and cycles clocked.
   int64_t gemms() const { return gemms_; }
+  int64_t gemms(Dataflow dataflow) const { return by_dataflow_[static_cast<size_t>(dataflow)]; }
   int64_t cycles_clocked() const;
-  int64_t per_pe_runs() const { return per_pe_runs_; }
 
  private:
   std::string variant_;
   std::map<int, std::unique_ptr<rtl::RtlTile>> tiles_;  // per unit
-  int64_t gemms_ = 0, per_pe_runs_ = 0;
+  int64_t gemms_ = 0;
+  std::array<int64_t, 3> by_dataflow_{};
 };
 
 namespace rtl {

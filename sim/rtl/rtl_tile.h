@@ -2,19 +2,27 @@
 // SystemC module: RtlTile2D wraps the `verilate(... SYSTEMC ...)` model of one size N (and
 // PE variant, tile_variants()) and
 // clocks it inside the caller's SystemC simulation. run() takes a GEMM the way the per-PE
-// model SystolicArray::run(OutputStationary, ...) does and returns a SystolicRun: the same
-// folds (R = min(N, M) rows and C = min(N, N_cols) columns used, the tiles in row-major
-// order, a partial last tile padded), the values from the RTL, the cycles counted by the
-// RTL's clock.
+// model SystolicArray::run does, in any of its dataflows, and returns a SystolicRun: the
+// same folds (systolic_geometry: the rows and columns used, the tiles in the same order, a
+// partial last tile padded), the values from the RTL, the cycles counted by the RTL's clock.
+// The tile has no input register, so an operation accepted in cycle t is in PE (0, 0) in
+// cycle t: the count starts with the first accepted input.
 //
-// Cycle boundary (both models): from the cycle the first operands are in PE (0, 0) to the
-// cycle the last result leaves the array's south edge, inclusive. The tile has no input
-// register, so an operation accepted in cycle t is in PE (0, 0) in cycle t: the count starts
-// with the first accepted operation. A fold issues its K steps as OpMac (flag at k = 0,
-// sel = {1, R - 1} at k = K - 1: the tile's output-stationary drain, hdl/README.md) and
-// ends with its last result on drain_y_o. The feeder starts the next fold, as
-// SystolicArray's feeder does, in the cycle after the previous fold's last result left
-// (folds serialized) or max(K, R) cycles after the previous fold started (overlapped).
+// Output stationary: a fold issues its K steps as OpMac (flag at k = 0, sel = {1, R - 1} at
+// k = K - 1: the tile's output-stationary drain, hdl/README.md); the count ends with the
+// cycle the last result is on drain_y_o (both models present it the cycle after the last
+// MAC). The feeder starts the next fold, as SystolicArray's does, in the cycle after the
+// previous fold's last result (serialized) or max(K, R) cycles after the previous fold.
+// Weight stationary: a fold loads its R weight rows through the columns' weight chains
+// (R input beats, the bottom row's first), then streams A's M rows as OpWsDot (sel[7] on the
+// first: swap the shadow weights in; flag from the second K tile on: start from the
+// buffer's partial sum, handed to each column when the operation reaches it). The per-PE
+// model counts a result in the cycle PE (R - 1, c) computes it; the RTL presents it on
+// drain_y_o one cycle later, from that PE's output register, so the count ends with the
+// cycle before the last result is on drain_y_o, and the next serialized fold's first load
+// is in the cycle the previous fold's last result is there; overlapped, a fold's loads
+// start max(M, R) - R cycles after the previous fold's stream (SystolicArray's feeder).
+// Input stationary is weight stationary on C^T = B^T A^T (transposed()).
 //
 // The clock is the module's own (1 ns, the cycle model's cycle), gated: run() toggles it from
 // the caller's SystemC thread while the GEMM runs, so a run called at time t returns at time
@@ -32,11 +40,15 @@
 
 namespace cascade::rtl {
 
-// One cycle's inputs: an OpMac (valid) or nothing, storage-format (bf16) operands.
+// One cycle's inputs: an operation (valid: OpMac, OpWsDot or OpNop), storage-format (bf16)
+// operands, a row of weights for the weight chains (wload, wlast; on b) and the partial
+// sums the columns read this cycle (fp32 bits).
 struct TileInputs {
-  bool valid = false, flag = false;
+  bool valid = false, flag = false, wload = false, wlast = false;
+  uint32_t op = 0;  // hdl/tile_pkg.sv pe_op_e
   uint8_t sel = 0;
-  std::vector<uint16_t> a, b;  // west operand per row, north operand per column
+  std::vector<uint16_t> a, b;  // west operand per row, north operand (or weight) per column
+  std::vector<uint32_t> psum;  // per column
 };
 // One cycle's drain outputs, per column.
 struct TileDrain {
@@ -50,10 +62,10 @@ class RtlTile : public sc_core::sc_module {
   RtlTile(sc_core::sc_module_name name, int n);
   ~RtlTile() override;
   int n() const { return n_; }
-  // Runs C = A B (output stationary) on the tile; called from a SystemC thread, returns
-  // after the cycles it took have passed. Throws Error for operands that are not bf16
-  // values or a tile that misbehaves (a hang, results out of order).
-  SystolicRun run(const GemmOperands& gemm, bool overlap_folds);
+  // Runs C = A B in `dataflow` on the tile; called from a SystemC thread, returns after the
+  // cycles it took have passed. Throws Error for operands that are not bf16 values or a
+  // tile that misbehaves (a hang, results out of order).
+  SystolicRun run(Dataflow dataflow, const GemmOperands& gemm, bool overlap_folds);
   // Every cycle clocked so far, and the wall time spent in them (for the speed benchmark).
   int64_t cycles_clocked() const { return clocked_; }
   double seconds_clocked() const { return seconds_; }
@@ -64,7 +76,13 @@ class RtlTile : public sc_core::sc_module {
   sc_core::sc_signal<bool> clk_, rst_n_;
 
  private:
-  SystolicRun execute(const GemmOperands& gemm, bool overlap);
+  SystolicRun output_stationary(const GemmOperands& gemm, bool overlap);
+  SystolicRun weight_stationary(const GemmOperands& gemm, bool overlap);
+  void reset();
+  // Reads the drain (the registers' outputs in this cycle) unless it is the run's cycle 0.
+  void sample(int64_t cycle, TileDrain& drain);
+  // Offers `in` for this cycle and clocks the rising edge that ends it.
+  void clock(const TileInputs& in);
   int n_;
   bool running_ = false;
   int64_t clocked_ = 0;

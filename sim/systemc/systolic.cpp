@@ -80,6 +80,12 @@ SystolicRun SystolicArray::run(Dataflow dataflow, const GemmOperands& g, bool ov
   if (dataflow == Dataflow::OutputStationary) return run_output_stationary(g, overlap_folds);
   if (dataflow == Dataflow::WeightStationary) return run_weight_stationary(g, overlap_folds);
   // Input stationary: C^T = B^T A^T, with A^T (K x M) held as the weight-stationary tile.
+  SystolicRun r = run_weight_stationary(transposed(g), overlap_folds);
+  r.c = transpose_result(r.c, g.m, g.n);
+  return r;
+}
+
+GemmOperands transposed(const GemmOperands& g) {
   GemmOperands t;
   t.m = g.n;
   t.n = g.m;
@@ -90,12 +96,14 @@ SystolicRun SystolicArray::run(Dataflow dataflow, const GemmOperands& g, bool ov
     for (int64_t k = 0; k < g.k; ++k) t.a[j * t.k + k] = g.b[k * g.n + j];
   for (int64_t k = 0; k < g.k; ++k)
     for (int64_t i = 0; i < g.m; ++i) t.b[k * t.n + i] = g.a[i * g.k + k];
-  SystolicRun r = run_weight_stationary(t, overlap_folds);
-  std::vector<double> c(static_cast<size_t>(g.m * g.n));
-  for (int64_t i = 0; i < g.m; ++i)
-    for (int64_t j = 0; j < g.n; ++j) c[i * g.n + j] = r.c[j * g.m + i];
-  r.c = std::move(c);
-  return r;
+  return t;
+}
+
+std::vector<double> transpose_result(const std::vector<double>& ct, int64_t m, int64_t n) {
+  std::vector<double> c(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * n + j] = ct[j * m + i];
+  return c;
 }
 
 // Output stationary. Per PE: the operand registers, the accumulator, a shadow register the

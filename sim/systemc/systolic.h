@@ -56,6 +56,11 @@ struct GemmOperands {
   std::vector<double> a, b;
 };
 
+// The input-stationary GEMM as weight stationary: C^T = B^T A^T (M and N exchanged, A and
+// B transposed and swapped); transpose_result turns the C^T it computes back into C.
+GemmOperands transposed(const GemmOperands& gemm);
+std::vector<double> transpose_result(const std::vector<double>& ct, int64_t m, int64_t n);
+
 struct SystolicRun {
   int64_t cycles = 0;
   int64_t folds = 0;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# `cascade simulate --fidelity rtl` (the 2D array's output-stationary GEMMs on the Verilated
-# tile, the 1D array's softmax commands on the Verilated 1D unit, inside the SystemC model)
+# `cascade simulate --fidelity rtl` (the 2D array's GEMMs on the Verilated tile, in every
+# dataflow, the 1D array's softmax commands on the Verilated 1D unit, inside the SystemC model)
 # against `--per-pe` (the same runs on the per-PE C++ model and the lane model):
 # the same total cycles and the same time per unit and cause, to the cycle; the RTL ran
 # GEMMs; data mode's output equals the functional executor's, with the GEMM runs' values
-# computed by the arrays (the output-stationary ones by the Verilated tile) in both.
-# Usage: [RTL_PE=default|fastexp|user] [EXP=hardware] rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+# computed by the arrays (by the Verilated tile in rtl) in both.
+# Usage: [RTL_PE=default|fastexp|user] [EXP=hardware] [WS=1] rtl_vs_per_pe.sh CASCADE SIMULATE_ARGS...
+# (WS=1: the mapping has weight- or input-stationary GEMMs, which must have run on the tile)
 # (EXP=hardware: the arguments run the hardware exp, so the 1D unit computes values)
 # (RTL_PE: the tile's PE variant, `--rtl-pe`; default: default)
 set -euo pipefail
@@ -21,8 +22,12 @@ if [[ "$(lines "$per_pe")" != "$(lines "$rtl")" ]]; then
 fi
 lines "$rtl"
 grep -E '^  rtl ' <<<"$rtl"
-if ! grep -qE '^  rtl +[1-9][0-9]* output-stationary GEMM runs' <<<"$rtl"; then
+if ! grep -qE '^  rtl +[1-9][0-9]* GEMM runs of the 2D array' <<<"$rtl"; then
   echo "no GEMM ran on the Verilated tile"
+  exit 1
+fi
+if [[ "${WS:-}" == 1 ]] && ! grep -qE '^  rtl +.*output-, [1-9][0-9]* weight- or input-stationary' <<<"$rtl"; then
+  echo "no weight- or input-stationary GEMM ran on the Verilated tile"
   exit 1
 fi
 # Every tested cascade has 1D commands (1-pass: max-exp, rescale, divide; linear: divide).

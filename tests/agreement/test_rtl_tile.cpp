@@ -2,10 +2,12 @@
 // SystemC's `fir` example): the per-PE C++ model (SystolicArray, sim/systemc/systolic.h)
 // and the Verilated systolic tile clocked inside SystemC (RtlTile, sim/rtl/rtl_tile.h).
 // The same seeded random GEMMs (M and N not multiples of the tile, K from 1 to 100, bf16
-// operands with ±0, subnormals, rounding ties, ±inf and NaN) go into both, folds
-// serialized and overlapped, on the variant's tiles up to 8 x 8 (fastexp: 4 x 4); the
-// values must agree bit for bit (NaN as "is NaN") and the cycles exactly, the RTL's also
-// with the simulated time that passed and with the closed forms (systolic_cycles).
+// operands with ±0, subnormals, rounding ties, ±inf and NaN) go into both, in each dataflow
+// (output, weight and input stationary; K above the tile: K folds summed through the
+// buffer's partial sums), folds serialized and overlapped, on the variant's tiles up to
+// 8 x 8 (fastexp: 4 x 4); the values must agree bit for bit (NaN as "is NaN") and the cycles
+// exactly, the RTL's also with the simulated time that passed and with the closed forms
+// (systolic_cycles of systolic_geometry).
 //
 // One SystemC simulation per process: the first test to ask runs every case in one
 // sc_start; the tests then read its outcomes (ctest runs the executable once).
@@ -35,6 +37,7 @@ std::string g_variant = "default";  // --rtl-pe
 struct Case {
   std::string name;
   int n = 4;  // tile
+  Dataflow dataflow = Dataflow::OutputStationary;
   GemmOperands gemm;
   bool overlap = false;
 };
@@ -97,9 +100,12 @@ std::vector<Case> cases() {
         {3, 2 * n, 100}, {1, 5 * n, n + 2}, {2 * n, 2 * n, 1}};
     for (int s = 0; s < 22; ++s) shapes.push_back({rng.in(1, 3 * n + 2), rng.in(1, 3 * n + 2), rng.in(1, 100)});
     for (size_t s = 0; s < shapes.size(); ++s)
+      for (Dataflow dataflow : {Dataflow::OutputStationary, Dataflow::WeightStationary,
+                                Dataflow::InputStationary})
       for (bool overlap : {false, true}) {
         Case c;
         c.n = n;
+        c.dataflow = dataflow;
         c.overlap = overlap;
         GemmOperands& g = c.gemm;
         g.m = shapes[s][0], g.n = shapes[s][1], g.k = shapes[s][2];
@@ -107,7 +113,8 @@ std::vector<Case> cases() {
         for (int64_t i = 0; i < g.m * g.k; ++i) g.a.push_back(operand(rng, specials));
         for (int64_t i = 0; i < g.k * g.n; ++i) g.b.push_back(operand(rng, specials));
         c.name = "N" + std::to_string(n) + " M" + std::to_string(g.m) + " N" + std::to_string(g.n) +
-                 " K" + std::to_string(g.k) + (overlap ? " overlapped" : " serialized") +
+                 " K" + std::to_string(g.k) + " " + to_string(dataflow) +
+                 (overlap ? " overlapped" : " serialized") +
                  (specials ? " inf/NaN" : "");
         out.push_back(std::move(c));
       }
@@ -140,11 +147,10 @@ class Bench : public sc_core::sc_module {
   void run() {
     for (Case& c : cases()) {
       Outcome o;
-      o.model = SystolicArray(c.n, c.n, NumberFormat::FP32)
-                    .run(Dataflow::OutputStationary, c.gemm, c.overlap);
+      o.model = SystolicArray(c.n, c.n, NumberFormat::FP32).run(c.dataflow, c.gemm, c.overlap);
       const sc_core::sc_time t0 = sc_core::sc_time_stamp();
       try {
-        o.rtl = tile(c.n).run(c.gemm, c.overlap);
+        o.rtl = tile(c.n).run(c.dataflow, c.gemm, c.overlap);
       } catch (const Error& e) {
         o.error = e.what();
       }
@@ -215,11 +221,13 @@ TEST(RtlTileAgreement, CyclesExact) {
     EXPECT_EQ(o.rtl.macs, o.model.macs) << o.c.name;
     // The cycles are the RTL clock's: that much simulated time passed.
     EXPECT_EQ(o.elapsed_fs, static_cast<uint64_t>(o.rtl.cycles) * 1000000) << o.c.name;
-    // And the closed forms (2R + C + K - 2 per fold; a fold every max(K, R) overlapped).
+    // And the closed forms (2R + C + T - 2 per fold; a fold every max(T, R) overlapped).
     const GemmOperands& g = o.c.gemm;
-    const int64_t R = std::min<int64_t>(o.c.n, g.m), C = std::min<int64_t>(o.c.n, g.n);
+    const SystolicGeometry geo = systolic_geometry(o.c.n, o.c.n, o.c.dataflow, g.m, g.n, g.k);
+    EXPECT_EQ(o.rtl.folds, geo.folds) << o.c.name;
     EXPECT_EQ(static_cast<double>(o.rtl.cycles),
-              systolic_cycles(R, C, static_cast<double>(g.k), o.rtl.folds, o.c.overlap))
+              systolic_cycles(geo.rows, geo.cols, static_cast<double>(geo.stream), geo.folds,
+                              o.c.overlap))
         << o.c.name;
   }
 }

@@ -11,8 +11,9 @@ namespace cascade::rtl_test {
 // tile_pkg::pe_op_e
 enum PeOp : uint8_t {
   kOpNop = 0, kOpMac = 1, kOpAdd = 2, kOpMax = 3, kOpExp = 4, kOpSubExp = 5, kOpNarrow = 6,
-  kOpLoad = 7, kOpColSum = 8, kOpColMax = 9, kOpColDot = 10, kOpReadRow = 11
+  kOpLoad = 7, kOpColSum = 8, kOpColMax = 9, kOpColDot = 10, kOpReadRow = 11, kOpWsDot = 12
 };
+// The deskewed column results (OpWsDot's leave raw, through the drain).
 inline bool is_column_op(uint8_t op) { return op >= kOpColSum && op <= kOpReadRow; }
 // The PE's exp: the executor's hardware exp (pe_2d), or with CASCADE_PE_EXP_FAST its fast
 // exp (pe_2d_fastexp, or a user's PE built with -DCASCADE_RTL_PE_EXP=fast), and its cycles.
@@ -31,9 +32,9 @@ inline int op_cycles(uint8_t op) {
 struct PeGolden {
   bool fp16 = false;  // storage format of OpNarrow
   uint32_t acc = 0;
-  // Applies one operation with west operand a and north operand b (or partial result y);
-  // returns what the PE passes south.
-  uint32_t apply(uint8_t op, bool flag, int sel, int row, uint32_t a, uint32_t b) {
+  // Applies one operation with west operand a, north operand b (or partial result y) and
+  // shadow weight w; returns what the PE passes south.
+  uint32_t apply(uint8_t op, bool flag, int sel, int row, uint32_t a, uint32_t b, uint32_t w = 0) {
     switch (op) {
       case kOpMac: acc = mac_golden(a, b, flag ? 0u : acc); return b;
       case kOpAdd: acc = flag ? sub_golden(acc, b) : add_golden(acc, b); return b;
@@ -46,6 +47,9 @@ struct PeGolden {
       case kOpColMax: return max_golden(b, acc);
       case kOpColDot: return add_golden(b, mul_golden(acc, a));
       case kOpReadRow: return sel == row ? acc : b;
+      case kOpWsDot:
+        if (sel & 0x80) acc = w;  // the fold's first operand: the shadow weight swapped in
+        return add_golden(b, mul_golden(acc, a));
       default: return b;
     }
   }

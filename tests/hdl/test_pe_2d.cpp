@@ -38,8 +38,9 @@ class Pe {
     ++cycles_;
   }
   // Offers one operation in the next cycle (the PE must be ready) and clocks it in.
-  void issue(uint8_t op, bool flag, int sel, uint32_t a, uint32_t b) {
+  void issue(uint8_t op, bool flag, int sel, uint32_t a, uint32_t b, uint32_t w = 0) {
     m_.valid_i = 1;
+    m_.w_i = w;
     m_.op_i = op;
     m_.flag_i = flag;
     m_.sel_i = static_cast<uint8_t>(sel);
@@ -85,13 +86,14 @@ void random_stream(bool fp16, uint64_t seed, int ops) {
     // mostly MACs and column ops, some of everything
     static const uint8_t kOps[] = {kOpMac, kOpMac, kOpMac, kOpAdd, kOpMax, kOpExp, kOpSubExp,
                                    kOpNarrow, kOpLoad, kOpLoad, kOpColSum, kOpColMax,
-                                   kOpColDot, kOpReadRow, kOpNop};
+                                   kOpColDot, kOpReadRow, kOpWsDot, kOpWsDot, kOpNop};
     const uint8_t op = kOps[rng.next() % std::size(kOps)];
     const bool flag = rng.next() % 4 == 0;
-    const int sel = static_cast<int>(rng.next() % 6);
-    const uint32_t a = operand(rng, fp16), b = operand(rng, fp16);
-    const uint32_t y = golden.apply(op, flag, sel, 3, a, b);
-    pe.issue(op, flag, sel, a, b);
+    // OpWsDot: sel[7] swaps the shadow weight in (half the time)
+    const int sel = static_cast<int>(rng.next() % 6) | (op == kOpWsDot && rng.next() % 2 ? 0x80 : 0);
+    const uint32_t a = operand(rng, fp16), b = operand(rng, fp16), w = operand(rng, fp16);
+    const uint32_t y = golden.apply(op, flag, sel, 3, a, b, w);
+    pe.issue(op, flag, sel, a, b, w);
     // column results and the pass-through leave one cycle after acceptance
     if (!same_result(pe.io().b_o, y)) {
       ++mismatches;
@@ -104,7 +106,7 @@ void random_stream(bool fp16, uint64_t seed, int ops) {
       ++latency;
     }
     EXPECT_EQ(latency, op_cycles(op)) << "op " << int(op);
-    const bool writes = op != kOpNop && !is_column_op(op);
+    const bool writes = op == kOpWsDot ? (sel & 0x80) != 0 : op != kOpNop && !is_column_op(op);
     EXPECT_EQ(pe.io().done_o, writes ? 1 : 0) << "op " << int(op);
     if (!same_result(pe.io().acc_o, golden.acc)) {
       ++mismatches;

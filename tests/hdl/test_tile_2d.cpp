@@ -7,9 +7,12 @@
 //  - back-to-back GEMMs, bubbles on the input and stalls on the output;
 //  - random streams of every operation against a golden tile of golden PEs;
 //  - the FuseMax 1-pass tile sequence (BQK, narrow, LM, exp(BQK - m), SLD, SLN V) against
-//    loops written from the cascade's Einsums.
+//    loops written from the cascade's Einsums;
+//  - weight-stationary folds (weights through the chains, OpWsDot, partial sums from the
+//    buffer), serialized and overlapped, against the MAC loop and the documented schedule.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <chrono>
 #include <cstdio>
 
@@ -52,6 +55,92 @@ TEST(Tile2d, RandomOperationsN4Fp16) { random_ops<Vtile_2d_n4_fp16>(4, true, 100
 TEST(Tile2d, BackToBackGemmsN8WithBubblesAndStalls) { back_to_back<Vtile_2d_n8>(8, true, 34); }
 TEST(Tile2d, RandomOperationsN8) { random_ops<Vtile_2d_n8>(8, false, 4000, 45); }
 TEST(Tile2d, RandomOperationsN1) { random_ops<Vtile_2d_n1>(1, false, 10000, 43); }
+
+// Weight stationary, F folds of R weight rows (R <= N) on all N columns, T streamed rows each,
+// the beats scheduled as the per-PE model's feeder does (sim/systemc/systolic.h): a fold's
+// R weight rows (bottom row first; wlast on the R-th), then its T OpWsDot (sel = {i == 0,
+// R - 1}); overlapped, the next fold's loads start max(T, R) - R cycles after this fold's
+// stream, else in the cycle this fold's last result is on the drain. With `psum`, every row
+// starts from a partial sum. Result (fold f, row i, column j) must be on drain_y_o[j] with
+// drain_row_o = R - 1 in cycle stream_f + i + R + j (hdl/README.md) and equal the loop
+// acc = round(acc + round(A[i][r] * W[r][j])) over r ascending from the partial sum (or +0).
+template <class Model>
+void weight_stationary(int n, int R, int T, int F, bool overlap, bool psum, uint64_t seed) {
+  Rng rng(seed);
+  struct Fold {
+    std::vector<std::vector<uint16_t>> w, a;  // w[r][j], a[i][r]
+    std::vector<std::vector<uint32_t>> p;     // p[i][j]
+  };
+  std::vector<Fold> folds(F);
+  for (Fold& f : folds) {
+    f.w.assign(R, std::vector<uint16_t>(n));
+    f.a.assign(T, std::vector<uint16_t>(R));
+    f.p.assign(T, std::vector<uint32_t>(n, 0));
+    for (auto& row : f.w) for (auto& v : row) v = random_storage(rng, false);
+    for (auto& row : f.a) for (auto& v : row) v = random_storage(rng, false);
+    if (psum)
+      for (auto& row : f.p) for (auto& v : row) v = rng.next() % 8 ? bits_of(-4.0 + 8.0 * (rng.next() >> 11) * 0x1p-53) : random_fp32(rng);
+  }
+  std::vector<long> load(F), stream(F);
+  for (int f = 0; f < F; ++f) {
+    load[f] = f == 0 ? 0 : overlap ? stream[f - 1] + std::max(T, R) - R : stream[f - 1] + T - 1 + R + n - 1;
+    stream[f] = load[f] + R;
+  }
+  Tile<Model> tile(n, false);
+  for (long c = 0; c < stream[F - 1] + T; ++c) {
+    Input in;
+    in.a.assign(n, 0);
+    in.b.assign(n, 0);
+    in.psum.assign(n, 0);
+    for (int f = 0; f < F; ++f) {
+      if (c >= load[f] && c < load[f] + R) {
+        const long step = c - load[f];
+        in.wload = true;
+        in.wlast = step == R - 1;
+        in.b = folds[f].w[R - 1 - step];
+      }
+      if (c >= stream[f] && c < stream[f] + T) {
+        const long i = c - stream[f];
+        in.op = kOpWsDot;
+        in.flag = psum;
+        in.sel = (i == 0 ? 0x80 : 0) | (R - 1);
+        for (int r = 0; r < R; ++r) in.a[r] = folds[f].a[i][r];
+        in.psum = folds[f].p[i];
+      }
+    }
+    tile.push(in);
+  }
+  const size_t results = static_cast<size_t>(F) * T * n;
+  tile.run(0, nullptr, nullptr, results);
+  ASSERT_EQ(tile.drained().size(), results);
+  long bad = 0;
+  std::vector<int> seen(results, 0);
+  for (const DrainOutput& d : tile.drained()) {
+    const long t = d.cycle - tile.first_input_cycle() - R - d.col;  // stream_f + i
+    int f = F - 1;
+    while (f > 0 && t < stream[f]) --f;
+    const long i = t - stream[f];
+    ASSERT_TRUE(i >= 0 && i < T) << "a result in cycle " << d.cycle << " of column " << d.col;
+    EXPECT_EQ(d.row, R - 1);
+    ++seen[(static_cast<size_t>(f) * T + i) * n + d.col];
+    float acc = std::bit_cast<float>(folds[f].p[i][d.col]);
+    for (int r = 0; r < R; ++r)
+      acc = acc + static_cast<float>(storage_value(folds[f].a[i][r], false)) *
+                      static_cast<float>(storage_value(folds[f].w[r][d.col], false));
+    if (!same_result(d.y, float_to_bits(acc)) && ++bad <= 5)
+      ADD_FAILURE() << "fold " << f << " row " << i << " column " << d.col << std::hex << ": rtl " << d.y
+                    << ", golden " << float_to_bits(acc);
+  }
+  EXPECT_EQ(bad, 0);
+  for (size_t x = 0; x < results; ++x) EXPECT_EQ(seen[x], 1) << "result " << x << " on time";
+}
+TEST(Tile2d, WeightStationarySerialized) { weight_stationary<Vtile_2d_n4>(4, 4, 7, 3, false, false, 71); }
+TEST(Tile2d, WeightStationaryOverlapped) { weight_stationary<Vtile_2d_n4>(4, 4, 7, 4, true, true, 72); }
+TEST(Tile2d, WeightStationaryOverlappedShortStream) { weight_stationary<Vtile_2d_n4>(4, 4, 2, 5, true, true, 73); }
+TEST(Tile2d, WeightStationaryOverlappedStreamOfR) { weight_stationary<Vtile_2d_n4>(4, 4, 4, 4, true, false, 74); }
+TEST(Tile2d, WeightStationaryFewerRows) { weight_stationary<Vtile_2d_n4>(4, 3, 5, 3, true, true, 75); }
+TEST(Tile2d, WeightStationaryN8) { weight_stationary<Vtile_2d_n8>(8, 8, 11, 3, true, true, 76); }
+TEST(Tile2d, WeightStationaryN1) { weight_stationary<Vtile_2d_n1>(1, 1, 6, 3, true, true, 77); }
 
 // An exp blocks the input for its length; a column result comes 2N - 1 cycles after issue.
 TEST(Tile2d, OperationTiming) {

@@ -43,8 +43,17 @@ struct Input {
   uint8_t op = kOpNop;
   bool flag = false;
   int sel = 0;
-  std::vector<uint16_t> a, b;  // storage format
+  std::vector<uint16_t> a, b;  // storage format (b: a weight row with wload)
   std::vector<uint32_t> x;     // fp32
+  bool wload = false, wlast = false;
+  std::vector<uint32_t> psum;  // fp32, per column: OpWsDot with flag starts from it
+};
+// A value the drain presented (output stationary: C[row][col]; weight stationary: the
+// result of the fold's last row `row`).
+struct DrainOutput {
+  int col, row;
+  uint32_t y;
+  long cycle;
 };
 struct Output {
   uint8_t op;
@@ -62,6 +71,8 @@ class Tile {
     m_.clk_i = 0;
     m_.rst_ni = 0;
     m_.in_valid_i = 0;
+    m_.in_wload_i = 0;
+    m_.in_wlast_i = 0;
     m_.out_ready_i = 1;
     m_.eval();
     m_.rst_ni = 1;
@@ -71,12 +82,16 @@ class Tile {
     in.a.resize(n_);
     in.b.resize(n_);
     in.x.resize(n_);
+    in.psum.resize(n_);
     queue_.push_back(std::move(in));
   }
-  // Runs until every input went in and `outputs` outputs came out (or a cycle limit).
-  void run(size_t outputs, Rng* bubbles = nullptr, Rng* stalls = nullptr) {
+  // Runs until every input went in and `outputs` outputs came out (or `drained` values left
+  // the drain), or a cycle limit. Each column reads the partial sums of the input accepted
+  // `column` cycles ago (when its operation reaches the column; without stalls).
+  void run(size_t outputs, Rng* bubbles = nullptr, Rng* stalls = nullptr, size_t drained = 0) {
     long limit = cycle_ + 100000;
-    while ((!queue_.empty() || out_.size() < outputs) && cycle_ < limit) {
+    std::vector<std::vector<uint32_t>> accepted(n_, std::vector<uint32_t>(n_));  // psums by cycle % n
+    while ((!queue_.empty() || out_.size() < outputs || drain_.size() < drained) && cycle_ < limit) {
       const bool offer = !queue_.empty() && !(bubbles && bubbles->next() % 3 == 0);
       m_.in_valid_i = offer;
       if (offer) {
@@ -89,15 +104,25 @@ class Tile {
           set_element(m_.in_b_i, k, 16, in.b[k]);
           set_element(m_.in_x_i, k, 32, in.x[k]);
         }
+        m_.in_wload_i = in.wload;
+        m_.in_wlast_i = in.wlast;
       }
+      accepted[cycle_ % n_] = offer ? queue_.front().psum : std::vector<uint32_t>(n_);
+      for (int j = 0; j < n_; ++j)
+        set_element(m_.in_psum_i, j, 32, cycle_ >= j ? accepted[(cycle_ - j) % n_][j] : 0);
       m_.out_ready_i = !(stalls && stalls->next() % 3 == 0);
       m_.eval();
       const bool fire_in = offer && m_.in_ready_o;
+      if (!fire_in) accepted[cycle_ % n_].assign(n_, 0);
       if (m_.out_valid_o && m_.out_ready_i) {
         Output o{m_.out_op_o, m_.out_sel_o, std::vector<uint32_t>(n_), cycle_};
         for (int k = 0; k < n_; ++k) o.y[k] = get_element(m_.out_y_o, k, 32);
         out_.push_back(std::move(o));
       }
+      for (int j = 0; j < n_; ++j)
+        if (get_element(m_.drain_valid_o, j, 1))
+          drain_.push_back(DrainOutput{j, static_cast<int>(get_element(m_.drain_row_o, j, 8)),
+                                       get_element(m_.drain_y_o, j, 32), cycle_});
       if (fire_in) {
         if (first_in_ < 0) first_in_ = cycle_;
         queue_.pop_front();
@@ -112,6 +137,7 @@ class Tile {
     ASSERT_LT(cycle_, limit) << "tile hung";
   }
   std::vector<Output>& outputs() { return out_; }
+  std::vector<DrainOutput>& drained() { return drain_; }
   long first_input_cycle() const { return first_in_; }
   long cycles() const { return cycle_; }
   int n() const { return n_; }
@@ -127,6 +153,7 @@ class Tile {
   bool fp16_;
   std::deque<Input> queue_;
   std::vector<Output> out_;
+  std::vector<DrainOutput> drain_;
   long cycle_ = 0, first_in_ = -1;
 };
 
