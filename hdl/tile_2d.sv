@@ -80,8 +80,10 @@ module tile_2d
   assign fire       = in_valid_i && in_ready_o;
 
   // PE ports, [row][col]; a_w[i][j] enters PE (i, j) from the west, v_w[i][j] from the north.
-  // (split_var: the north edge is combinational from the input, the south edge feeds
-  // out_valid_o and so in_ready_o; as whole arrays they would look like a loop.)
+  // (split_var: the north and west edges are combinational from the inputs, the south edge
+  // feeds out_valid_o and so in_ready_o; as whole arrays they would look like a loop, and a
+  // whole a_w would put every PE's logic in Verilator's input region, evaluated again at
+  // every input change and clock edge: 1.8 x slower at N = 8, hdl/README.md.)
   logic [31:0] a_w [N][N+1] /* verilator split_var */;
   logic [31:0] b_w [N+1][N] /* verilator split_var */;
   logic        valid_w [N+1][N] /* verilator split_var */;

@@ -223,7 +223,7 @@ Command add_simulate_command(CLI::App& app) {
                    "GEMM-shaped runs (output-, weight- and input-stationary) executed by the "
                    "Verilated systolic tile (hdl/tile_2d.sv) clocked inside the simulation; the "
                    "array must be N x N for a Verilated "
-                   "N (4, 8; 16 when built with CASCADE_RTL_TILE16); the 1D array's softmax "
+                   "N (4, 8, 16; 16 unless built with CASCADE_RTL_TILE16=OFF); the 1D array's softmax "
                    "commands run on the Verilated 1D unit (hdl/softmax_1d.sv; 4, 8 or 16 lanes); "
                    "in data mode the tile computes the values of GEMMs with bf16 operands "
                    "(--format bf16), and the 1D unit its commands' with --exp hardware")

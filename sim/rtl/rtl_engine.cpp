@@ -22,7 +22,7 @@ void RtlGemmEngine::check_array(const std::string& array, int64_t rows, int64_t 
   throw Error("--fidelity rtl runs the 2D array on a Verilated systolic tile; " + array + " is " +
               std::to_string(rows) + " x " + std::to_string(cols) + ", and this build has " +
               rtl::tile_sizes_text(variant_) + " with PE '" + variant_ +
-              "' (16 x 16 with -DCASCADE_RTL_TILE16=ON, default PE only)");
+              "' (16 x 16: default PE only, unless built with -DCASCADE_RTL_TILE16=OFF)");
 }
 
 void RtlGemmEngine::elaborate(int unit, int64_t rows, int64_t cols) {

@@ -83,35 +83,7 @@ void RtlTile::reset() {
   sc_core::wait(sc_core::SC_ZERO_TIME);
 }
 
-// One cycle c spans [t0 + c, t0 + c + 1) ns: the registers' outputs are read at its start
-// (they settled half a cycle after the last rising edge), its inputs written then, and the
-// rising edge that ends it comes half a cycle later. Nothing read depends combinationally on
-// the inputs (hdl/README.md). In cycle 0 the reset may still be settling, and no result can
-// be out yet.
-void RtlTile::sample(int64_t cycle, TileDrain& drain) {
-  if (cycle == 0) {
-    drain.valid.assign(static_cast<size_t>(n_), false);
-    return;
-  }
-  read_drain(drain);
-}
-
-void RtlTile::clock(const TileInputs& in) {
-  const sc_core::sc_time half(0.5, sc_core::SC_NS);
-  write_inputs(in);
-  sc_core::wait(half);
-  clk_.write(true);
-  sc_core::wait(half);
-  clk_.write(false);
-  ++clocked_;
-}
-
 namespace {
-
-void check_hang(int64_t cycle, int64_t limit) {
-  if (cycle > limit)
-    throw Error("the Verilated tile hung (no result after " + std::to_string(cycle) + " cycles)");
-}
 
 TileInputs idle_inputs(int n) {
   TileInputs in;
@@ -129,6 +101,34 @@ std::vector<uint16_t> bf16_all(const std::vector<double>& v) {
 
 }  // namespace
 
+// One cycle c spans [t0 + c, t0 + c + 1) ns: the registers' outputs are read at its start
+// (they settled half a cycle after the last rising edge), its inputs written then, and the
+// rising edge that ends it comes half a cycle later. Nothing read depends combinationally on
+// the inputs (hdl/README.md). In cycle 0 the reset may still be settling, and no result can
+// be out yet. Returns the cycle `step` ended the run in (not clocked).
+int64_t RtlTile::clock_until(int64_t limit, const Step& step) {
+  const sc_core::sc_time half(0.5, sc_core::SC_NS);
+  TileInputs in = idle_inputs(n_);
+  TileDrain drain;
+  drain.valid.assign(static_cast<size_t>(n_), false);
+  reset();
+  for (int64_t c = 0;; ++c) {
+    if (c > limit)
+      throw Error("the Verilated tile hung (no result after " + std::to_string(c) + " cycles)");
+    if (c > 0) read_drain(drain);
+    if (step(c, drain, in)) {
+      write_inputs(idle_inputs(n_));  // the clock is gated until the next run resets the tile
+      return c;
+    }
+    write_inputs(in);
+    sc_core::wait(half);
+    clk_.write(true);
+    sc_core::wait(half);
+    clk_.write(false);
+    ++clocked_;
+  }
+}
+
 SystolicRun RtlTile::output_stationary(const GemmOperands& g, bool overlap) {
   const int n = n_;
   const int64_t R = std::min<int64_t>(n, g.m), C = std::min<int64_t>(n, g.n), T = g.k;
@@ -142,13 +142,8 @@ SystolicRun RtlTile::output_stationary(const GemmOperands& g, bool overlap) {
   int64_t next = 0, issuing = -1, last_exit = -1;
   // A guard against a hang, not a schedule: far more than any fold needs.
   const int64_t limit = folds * (T + 4 * n + 8) + 64;
-  TileInputs in = idle_inputs(n);
-  TileDrain drain;
-  reset();
-  int64_t c = 0;
-  for (;; ++c) {
-    check_hang(c, limit);
-    sample(c, drain);
+  clock_until(limit, [&](int64_t c, const TileDrain& drain, TileInputs& in) {
+    if (last_exit >= 0) return true;  // the cycle after the last result's
     for (int64_t col = 0; col < C; ++col) {
       if (!drain.valid[static_cast<size_t>(col)]) continue;
       const int64_t seen = drained[static_cast<size_t>(col)]++;
@@ -166,7 +161,10 @@ SystolicRun RtlTile::output_stationary(const GemmOperands& g, bool overlap) {
         if (f == folds - 1) last_exit = c;
       }
     }
-    if (last_exit >= 0) break;
+    if (last_exit >= 0) {  // the count ends with the cycle the last result is on the drain
+      in.valid = false;
+      return false;
+    }
     // The feeder: SystolicArray's rule for starting a fold.
     if ((issuing < 0 || c - start[issuing] >= T) && next < folds) {
       const bool ready = next == 0   ? true
@@ -194,9 +192,8 @@ SystolicRun RtlTile::output_stationary(const GemmOperands& g, bool overlap) {
       }
       out.macs += (std::min(g.m, i0 + R) - i0) * (std::min(g.n, j0 + C) - j0);
     }
-    clock(in);
-  }
-  clock(idle_inputs(n));  // the cycle the last result is on the drain
+    return false;
+  });
   out.cycles = last_exit + 1;
   return out;
 }
@@ -221,13 +218,7 @@ SystolicRun RtlTile::weight_stationary(const GemmOperands& g, bool overlap) {
   std::vector<std::pair<int64_t, int64_t>> issued(static_cast<size_t>(n), {-1, -1});
   int64_t next = 0, last_exit = -1;
   const int64_t limit = folds * (T + 2 * R + 4 * n + 8) + 64;
-  TileInputs in = idle_inputs(n);
-  TileDrain drain;
-  reset();
-  int64_t c = 0;
-  for (;; ++c) {
-    check_hang(c, limit);
-    sample(c, drain);
+  clock_until(limit, [&](int64_t c, const TileDrain& drain, TileInputs& in) {
     for (int64_t col = 0; col < C; ++col) {
       if (!drain.valid[static_cast<size_t>(col)]) continue;
       const int64_t seen = drained[static_cast<size_t>(col)]++;
@@ -247,7 +238,7 @@ SystolicRun RtlTile::weight_stationary(const GemmOperands& g, bool overlap) {
         if (f == folds - 1) last_exit = c;
       }
     }
-    if (last_exit >= 0) break;
+    if (last_exit >= 0) return true;
     // The feeder: SystolicArray's rule for starting a fold's weight load.
     if (next < folds) {
       const bool ready = next == 0 ? true
@@ -302,9 +293,8 @@ SystolicRun RtlTile::weight_stationary(const GemmOperands& g, bool overlap) {
                     " needed it");
       in.psum[col] = psum[x];
     }
-    clock(in);
-  }
-  write_inputs(idle_inputs(n));
+    return false;
+  });
   out.cycles = last_exit;  // the last result was computed in the cycle before (above)
   return out;
 }
@@ -449,7 +439,7 @@ std::unique_ptr<RtlTile> make_tile(const std::string& name, int n, const std::st
   }
   throw Error("no Verilated systolic tile of " + std::to_string(n) + " x " + std::to_string(n) +
               " with PE '" + variant + "' in this build (built with it: " + tile_sizes_text(variant) +
-              "; 16 x 16 with -DCASCADE_RTL_TILE16=ON, default PE only)");
+              "; 16 x 16: default PE only, unless built with -DCASCADE_RTL_TILE16=OFF)");
 }
 
 }  // namespace cascade::rtl

@@ -32,6 +32,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,10 +80,12 @@ class RtlTile : public sc_core::sc_module {
   SystolicRun output_stationary(const GemmOperands& gemm, bool overlap);
   SystolicRun weight_stationary(const GemmOperands& gemm, bool overlap);
   void reset();
-  // Reads the drain (the registers' outputs in this cycle) unless it is the run's cycle 0.
-  void sample(int64_t cycle, TileDrain& drain);
-  // Offers `in` for this cycle and clocks the rising edge that ends it.
-  void clock(const TileInputs& in);
+  // One cycle of a run: given the cycle and its drain, fills the inputs to offer (or ends
+  // the run: true, and the cycle is not clocked).
+  using Step = std::function<bool(int64_t cycle, const TileDrain& drain, TileInputs& in)>;
+  // Resets the tile and clocks it, `step` by `step`, until one ends the run (Error past
+  // `limit` cycles); returns the run's last cycle.
+  int64_t clock_until(int64_t limit, const Step& step);
   int n_;
   bool running_ = false;
   int64_t clocked_ = 0;
