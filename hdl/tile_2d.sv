@@ -155,23 +155,24 @@ module tile_2d
     // the top; with wlast (the fold's R-th row, the bottom row's weight loaded first) the
     // shifted chain is copied into the shadow registers, which OpWsDot with sel[7] swaps
     // into the PEs. (A shadow read by a swap and rewritten in one cycle gives the swap the
-    // old weight.)
-    logic [N-1:0][15:0] chain_q, shadow_q, chain_d;
+    // old weight.) Names unique in the file: hdl/synth/sv2yosys.py flattens packed arrays
+    // by name.
+    logic [N-1:0][15:0] wchain_q, wshadow_q, wchain_d;
     always_comb begin
-      chain_d[0] = load[15:0];
-      for (int i = 1; i < N; i++) chain_d[i] = chain_q[i-1];
+      wchain_d[0] = load[15:0];
+      for (int i = 1; i < N; i++) wchain_d[i] = wchain_q[i-1];
     end
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
-        chain_q  <= '0;
-        shadow_q <= '0;
+        wchain_q  <= '0;
+        wshadow_q <= '0;
       end else if (en && load[17]) begin
-        chain_q <= chain_d;
-        if (load[16]) shadow_q <= chain_d;
+        wchain_q <= wchain_d;
+        if (load[16]) wshadow_q <= wchain_d;
       end
     end
     for (genvar i = 0; i < N; i++) begin : g_weight
-      assign w_w[j][i] = widen(shadow_q[i], StorageFormat);
+      assign w_w[j][i] = widen(wshadow_q[i], StorageFormat);
     end
   end
 

@@ -125,7 +125,11 @@ def flatten_packed_2d(text):
     def repl(m):
         outer, inner = f"({m.group(1).strip()})+1", f"({m.group(2).strip()})+1"
         for name, dims in re.findall("(" + IDENT + ")(" + unpacked + ")", m.group(3)):
-            widths[name] = (inner, dims.count("["))
+            shape = (inner, dims.count("["))
+            if widths.get(name, shape) != shape:  # per-name flattening would mix them up
+                raise ValueError(f"packed 2-D array {name} declared twice with different "
+                                 f"shapes ({widths[name][0]} and {inner}); rename one")
+            widths[name] = shape
         return f"[({outer})*({inner})-1:0] {m.group(3)}{m.group(4)}"
     text = decl.sub(repl, text)
     for name, (width, skip) in widths.items():

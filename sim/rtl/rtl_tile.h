@@ -92,9 +92,9 @@ class RtlTile : public sc_core::sc_module {
   double seconds_ = 0;
 };
 
-// The tile sizes this build Verilated with the PE `variant` (default: 4 and 8, 16 with
-// CASCADE_RTL_TILE16; fastexp: 4; user: 4 and 8; none for an unknown variant); the text
-// lists them ("4 x 4, 8 x 8").
+// The tile sizes this build Verilated with the PE `variant` (default: 4, 8 and 16, not 16
+// with CASCADE_RTL_TILE16=OFF; fastexp: 4; user: 4 and 8; none for an unknown variant); the
+// text lists them ("4 x 4, 8 x 8, 16 x 16").
 std::vector<int> tile_sizes(const std::string& variant);
 std::string tile_sizes_text(const std::string& variant);
 // The PE variants this build Verilated the tile with (`--rtl-pe`): "default" (pe_2d),

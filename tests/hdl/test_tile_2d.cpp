@@ -1,5 +1,5 @@
 // The Verilated N x N systolic tile (hdl/tile_2d.sv), N = 1, 4 and 8 (bf16) and 4 (fp16);
-// N = 16 in test_tile_2d_n16 (opt-in: CASCADE_RTL_TILE16).
+// N = 16 in test_tile_2d_n16 (unless built with CASCADE_RTL_TILE16=OFF).
 //  - K-long GEMMs (K = 1..300) bit for bit equal to a C++ loop doing
 //    acc = round(round(a * b) + acc) in ascending k from +0, and their cycle counts from the
 //    first input to the last output equal to the documented closed form K + 3N - 1 (row r
