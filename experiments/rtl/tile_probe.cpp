@@ -4,9 +4,21 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <type_traits>
 
 #include "Vtile_2d.h"
 #include "verilated.h"
+
+// Word w (32 bits: two 16-bit lanes) of a port Verilator gives as an array of words (N > 4)
+// or as one 64-bit integer (N = 4).
+template <typename Port>
+void set_word(Port& port, int w, uint32_t value) {
+  if constexpr (std::is_integral_v<Port>) {
+    port = (port & ~(Port{0xFFFFFFFFu} << (32 * w))) | (Port{value} << (32 * w));
+  } else {
+    port[w] = value;
+  }
+}
 
 int main() {
   Vtile_2d m;
@@ -24,8 +36,8 @@ int main() {
       m.in_sel_i = k == 1999 ? (0x80 | (n - 1)) : 0;
       for (int w = 0; w < n / 2; ++w) {
         x = x * 1664525u + 1013904223u;
-        m.in_a_i[w] = (x & 0x807F807Fu) | 0x3F003F00u;
-        m.in_b_i[w] = (x & 0x807F807Fu) | 0x3E803E80u;
+        set_word(m.in_a_i, w, (x & 0x807F807Fu) | 0x3F003F00u);
+        set_word(m.in_b_i, w, (x & 0x807F807Fu) | 0x3E803E80u);
       }
       m.eval();
       m.clk_i = 1; m.eval(); m.clk_i = 0; m.eval();
