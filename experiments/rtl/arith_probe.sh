@@ -13,24 +13,7 @@ n=${1:-16}
 repeats=${2:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-inc=/usr/share/verilator/include
-build() {  # build NAME: Verilates and compiles $work/NAME/src
-  local dir=$work/$1
-  mkdir -p "$dir/obj"
-  (cd "$dir/src" && verilator --cc -Wno-fatal -GN="$n" fp32_pkg.sv tile_pkg.sv \
-    fp32_mul.sv fp32_add.sv fp32_exp_seq.sv delay_line.sv pe_2d.sv tile_2d.sv --top-module tile_2d \
-    --Mdir "$dir/gen" --output-split 200000 --output-split-cfuncs 200000)
-  ls "$dir"/gen/*.cpp | xargs -P "$(nproc)" -I{} sh -c 'f={}; b=$(basename "$f" .cpp);
-    case $b in *Slow*) o=-O0;; *) o=-O1;; esac;
-    g++ -std=c++17 $o -I "'"$dir"'/gen" -I '"$inc"' -I '"$inc"'/vltstd -c "$f" -o "'"$dir"'/obj/$b.o"'
-  for f in verilated verilated_threads; do
-    g++ -std=c++17 -O1 -I $inc -I $inc/vltstd -c $inc/$f.cpp -o "$dir/obj/$f.o"
-  done
-  g++ -std=c++17 -O1 -DPROBE_N="$n" -I "$dir/gen" -I $inc -I $inc/vltstd -c "$here/tile_probe.cpp" \
-    -o "$dir/obj/main.o"
-  g++ "$dir"/obj/*.o -o "$work/probe_$1" -pthread
-  echo "$1: $(size -A "$work/probe_$1" | awk '$1 == ".text" { printf "%.2f MB of machine code", $2 / 1e6 }')"
-}
+. "$here/probe_build.sh"
 mkdir -p "$work/fp32/src" "$work/int/src"
 cp "$hdl"/*.sv "$work/fp32/src/"
 cp "$hdl"/*.sv "$work/int/src/"
@@ -46,8 +29,8 @@ for name, expr in (("fp32_mul", "a_i * b_i"), ("fp32_add", "a_i + b_i")):
         sys.exit(f"{path}: always_comb block not found")
     open(path, "w").write(new)
 PY
-build fp32
-build int
+probe_build "$work/fp32/src" "$n" -O1 "$work/probe_fp32"
+probe_build "$work/int/src" "$n" -O1 "$work/probe_int"
 echo "N=$n, $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
 for _ in $(seq "$repeats"); do
   echo "fp32 PE:    $("$work/probe_fp32")"

@@ -1,0 +1,27 @@
+# Sourced by the tile probes (split_var_probe.sh, arith_probe.sh, opt_probe.sh): builds
+# tile_probe.cpp on a Verilated tile_2d as the CMake build compiles Verilated models
+# (200,000-statement files, the per-cycle code at OPT, the initialisation at -O0).
+#   probe_build SRC_DIR N OPT OUT   SRC_DIR holds the .sv files; OUT is the executable
+# Prints the executable's machine code size.
+probe_build() {
+  local src=$1 n=$2 opt=$3 out=$4
+  local inc=/usr/share/verilator/include probe_dir
+  probe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  local dir
+  dir=$(mktemp -d)
+  mkdir -p "$dir/obj"
+  (cd "$src" && verilator --cc -Wno-fatal -GN="$n" fp32_pkg.sv tile_pkg.sv fp32_mul.sv fp32_add.sv \
+    fp32_exp_seq.sv delay_line.sv pe_2d.sv tile_2d.sv --top-module tile_2d --Mdir "$dir/gen" \
+    --output-split 200000 --output-split-cfuncs 200000)
+  ls "$dir"/gen/*.cpp | OPT=$opt DIR=$dir INC=$inc xargs -P "$(nproc)" -I{} sh -c 'f={}
+    b=$(basename "$f" .cpp); case $b in *Slow*) o=-O0;; *) o=$OPT;; esac
+    g++ -std=c++17 $o -I "$DIR/gen" -I "$INC" -I "$INC/vltstd" -c "$f" -o "$DIR/obj/$b.o"'
+  for f in verilated verilated_threads; do
+    g++ -std=c++17 -O1 -I $inc -I $inc/vltstd -c $inc/$f.cpp -o "$dir/obj/$f.o"
+  done
+  g++ -std=c++17 -O1 -DPROBE_N="$n" -I "$dir/gen" -I $inc -I $inc/vltstd -c "$probe_dir/tile_probe.cpp" \
+    -o "$dir/obj/main.o"
+  g++ "$dir"/obj/*.o -o "$out" -pthread
+  rm -rf "$dir"
+  echo "$(basename "$out"): $(size -A "$out" | awk '$1 == ".text" { printf "%.2f MB of machine code", $2 / 1e6 }')"
+}
