@@ -8,11 +8,8 @@
 # Usage: experiments/rtl/arith_probe.sh [N] [REPEATS]   (a benchmark, not a test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-hdl=$here/../../hdl
 n=${1:-16}
 repeats=${2:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/probe_build.sh"
 mkdir -p "$work/fp32/src" "$work/int/src"
 cp "$hdl"/*.sv "$work/fp32/src/"

@@ -6,12 +6,9 @@
 #   e.g. experiments/rtl/opt_probe.sh "4 8 16" 5 "-O1 -Os"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-hdl=$here/../../hdl
 sizes=${1:-4 8 16}
 repeats=${2:-5}
 opts=${3:--O1 -Os}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/probe_build.sh"
 mkdir -p "$work/src"
 cp "$hdl"/*.sv "$work/src/"

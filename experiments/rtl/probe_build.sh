@@ -2,7 +2,11 @@
 # tile_probe.cpp on a Verilated tile_2d as the CMake build compiles Verilated models
 # (200,000-statement files, the per-cycle code at OPT, the initialisation at -O0).
 #   probe_build SRC_DIR N OPT OUT   SRC_DIR holds the .sv files; OUT is the executable
-# Prints the executable's machine code size.
+# Prints the executable's machine code size. Sourcing it sets hdl (the sources) and work (a
+# temporary folder, removed on exit).
+hdl=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../hdl" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 probe_build() {
   local src=$1 n=$2 opt=$3 out=$4
   local inc=/usr/share/verilator/include probe_dir

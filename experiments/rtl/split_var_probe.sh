@@ -7,11 +7,8 @@
 # Usage: experiments/rtl/split_var_probe.sh [N] [REPEATS]   (a benchmark, not a test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-hdl=$here/../../hdl
 n=${1:-16}
 repeats=${2:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/probe_build.sh"
 build() {  # build NAME TILE_SOURCE
   mkdir -p "$work/$1"
