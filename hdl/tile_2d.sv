@@ -6,7 +6,7 @@
 // cycle t + i + j, every PE sees the operations in issue order, and the result of a column
 // operation (OpColSum, OpColMax, OpColDot, OpReadRow) leaves at the south edge, deskewed,
 // as one vector out_y_o in cycle t + 2N - 1 (with no stall). No output depends
-// combinationally on an input except in_ready_o and drain_valid_o on out_ready_i.
+// combinationally on an input except in_ready_o on out_ready_i.
 //
 // Input (one operation per handshake in_valid_i && in_ready_o):
 //   in_op_i, in_flag_i, in_sel_i   the operation (tile_pkg::pe_op_e) and its fields
@@ -24,8 +24,10 @@
 // The PE module is pe_2d unless the macro CASCADE_PE_MODULE names another one with its
 // ports and operations (hdl/README.md, "Bring your own kernel"; pe_2d_fastexp: 3 (4)).
 // Output (handshake out_valid_o && out_ready_i): out_y_o[j] of column j, with the
-// operation and sel that produced it. While out_valid_o && !out_ready_i the whole tile
-// stalls (every register holds, in_ready_o is low).
+// operation and sel that produced it; the drain's values (drain_valid_o[j]) are taken with
+// the same out_ready_i. While out_ready_i is low in a cycle with out_valid_o or any
+// drain_valid_o high, the whole tile stalls (every register holds, so do the outputs;
+// in_ready_o is low): each stall cycle delays everything after it by one cycle.
 //
 // A GEMM C = A B (K long): OpMac with flag (start from +0) for k = 0, then OpMac for
 // k = 1..K-1 in cycles 0..K-1 (in_a_i[i] = A[i][k], in_b_i[j] = B[k][j]), then OpReadRow
@@ -75,7 +77,9 @@ module tile_2d
 
   logic       en, fire, pe00_ready;
 
-  assign en         = !(out_valid_o && !out_ready_i);
+  // One ready for every output: a cycle with the column result or any drain value valid and
+  // out_ready_i low stalls the whole tile (every register holds, the outputs with it).
+  assign en         = !((out_valid_o || |drain_valid_o) && !out_ready_i);
   assign in_ready_o = en && pe00_ready;
   assign fire       = in_valid_i && in_ready_o;
 
@@ -294,7 +298,7 @@ module tile_2d
       end
     end
 
-    assign drain_valid_o[j] = en && (load_q || busy_q || ws_q);
+    assign drain_valid_o[j] = load_q || busy_q || ws_q;
     assign drain_row_o[j]   = {1'b0, ws_q ? ws_row_q : load_q ? tap_q : row_q};
     assign drain_y_o[j]     = ws_q   ? south[ws_row_q[$clog2(N+1)-1:0]] :
                               load_q ? acc_w[j][tap_q[$clog2(N+1)-1:0]] :

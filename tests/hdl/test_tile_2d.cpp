@@ -9,9 +9,13 @@
 //  - the FuseMax 1-pass tile sequence (BQK, narrow, LM, exp(BQK - m), SLD, SLN V) against
 //    loops written from the cascade's Einsums;
 //  - weight-stationary folds (weights through the chains, OpWsDot, partial sums from the
-//    buffer), serialized and overlapped, against the MAC loop and the documented schedule.
+//    buffer), serialized and overlapped, against the MAC loop and the documented schedule;
+//  - output-stationary folds through the drain, serialized and overlapped, likewise;
+//  - both drains with random stalls (out_ready_i low): each result once, bit for bit, on
+//    schedule in the cycles the tile did not stall.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cstdio>
@@ -64,8 +68,11 @@ TEST(Tile2d, RandomOperationsN1) { random_ops<Vtile_2d_n1>(1, false, 10000, 43);
 // starts from a partial sum. Result (fold f, row i, column j) must be on drain_y_o[j] with
 // drain_row_o = R - 1 in cycle stream_f + i + R + j (hdl/README.md) and equal the loop
 // acc = round(acc + round(A[i][r] * W[r][j])) over r ascending from the partial sum (or +0).
+// With `stall_seed`, out_ready_i is low in a random third of the cycles: every stall holds
+// the tile, so the schedule holds in the cycles it did not stall (the driver's ecycle).
 template <class Model>
-void weight_stationary(int n, int R, int T, int F, bool overlap, bool psum, uint64_t seed) {
+void weight_stationary(int n, int R, int T, int F, bool overlap, bool psum, uint64_t seed,
+                       uint64_t stall_seed = 0) {
   Rng rng(seed);
   struct Fold {
     std::vector<std::vector<uint16_t>> w, a;  // w[r][j], a[i][r]
@@ -111,12 +118,14 @@ void weight_stationary(int n, int R, int T, int F, bool overlap, bool psum, uint
     tile.push(in);
   }
   const size_t results = static_cast<size_t>(F) * T * n;
-  tile.run(0, nullptr, nullptr, results);
+  Rng stalls(stall_seed);
+  tile.run(0, nullptr, stall_seed ? &stalls : nullptr, results);
   ASSERT_EQ(tile.drained().size(), results);
+  if (stall_seed) EXPECT_GT(tile.stall_cycles(), static_cast<long>(F) * T / 4);
   long bad = 0;
   std::vector<int> seen(results, 0);
   for (const DrainOutput& d : tile.drained()) {
-    const long t = d.cycle - tile.first_input_cycle() - R - d.col;  // stream_f + i
+    const long t = d.ecycle - tile.first_input_ecycle() - R - d.col;  // stream_f + i
     int f = F - 1;
     while (f > 0 && t < stream[f]) --f;
     const long i = t - stream[f];
@@ -134,6 +143,72 @@ void weight_stationary(int n, int R, int T, int F, bool overlap, bool psum, uint
   EXPECT_EQ(bad, 0);
   for (size_t x = 0; x < results; ++x) EXPECT_EQ(seen[x], 1) << "result " << x << " on time";
 }
+// The output-stationary drain (hdl/README.md, "The output-stationary drain"): F folds of K
+// OpMacs on R rows and C columns (the other rows' and columns' operands +0), the last step
+// with sel = {1, R - 1}; fold f starts in cycle s_f, s_{f+1} = s_f + max(K, R) overlapped, else
+// s_f + 2R + C + K - 2 (after the fold's last result). C[r][j] of fold f must leave on
+// drain_y_o[j] with drain_row_o = r in cycle s_f + K + 2R - 2 + j - r, equal to the loop
+// acc = round(round(A[r][k] * B[k][j]) + acc) over k ascending from +0; every column drains
+// R rows. With `stall_seed` as weight_stationary's: the same in the cycles without a stall.
+template <class Model>
+void output_stationary_drain(int n, int R, int C, int K, int F, bool overlap, uint64_t seed,
+                             uint64_t stall_seed = 0) {
+  Rng rng(seed);
+  std::vector<std::vector<std::vector<uint16_t>>> a(F), b(F);  // a[f][i][k], b[f][k][j]
+  for (int f = 0; f < F; ++f) {
+    a[f].assign(n, std::vector<uint16_t>(K, 0));
+    b[f].assign(K, std::vector<uint16_t>(n, 0));
+    for (int i = 0; i < R; ++i) for (int k = 0; k < K; ++k) a[f][i][k] = random_storage(rng, false);
+    for (int k = 0; k < K; ++k) for (int j = 0; j < C; ++j) b[f][k][j] = random_storage(rng, false);
+  }
+  std::vector<long> start(F, 0);
+  for (int f = 1; f < F; ++f) start[f] = start[f - 1] + (overlap ? std::max(K, R) : 2 * R + C + K - 2);
+  Tile<Model> tile(n, false);
+  for (long c = 0; c < start[F - 1] + K; ++c) {
+    Input in;
+    in.a.assign(n, 0);
+    in.b.assign(n, 0);
+    for (int f = 0; f < F; ++f) {
+      if (c < start[f] || c >= start[f] + K) continue;
+      const int k = static_cast<int>(c - start[f]);
+      in.op = kOpMac;
+      in.flag = k == 0;
+      in.sel = k == K - 1 ? 0x80 | (R - 1) : 0;
+      for (int i = 0; i < n; ++i) in.a[i] = a[f][i][k];
+      in.b = b[f][k];
+    }
+    tile.push(in);
+  }
+  const size_t results = static_cast<size_t>(F) * R * n;
+  Rng stalls(stall_seed);
+  tile.run(0, nullptr, stall_seed ? &stalls : nullptr, results);
+  ASSERT_EQ(tile.drained().size(), results);
+  if (stall_seed) EXPECT_GT(tile.stall_cycles(), static_cast<long>(F) * R / 4);
+  long bad = 0;
+  std::vector<int> seen(results, 0);
+  for (const DrainOutput& d : tile.drained()) {
+    ASSERT_TRUE(d.row >= 0 && d.row < R) << "row " << d.row << " in cycle " << d.cycle;
+    const long s = d.ecycle - tile.first_input_ecycle() - (K + 2 * R - 2 + d.col - d.row);
+    const int f = static_cast<int>(std::find(start.begin(), start.end(), s) - start.begin());
+    ASSERT_LT(f, F) << "C[" << d.row << "][" << d.col << "] off schedule in cycle " << d.cycle;
+    ++seen[(static_cast<size_t>(f) * R + d.row) * n + d.col];
+    float acc = 0.0f;
+    for (int k = 0; k < K; ++k)
+      acc = static_cast<float>(storage_value(a[f][d.row][k], false)) *
+                static_cast<float>(storage_value(b[f][k][d.col], false)) + acc;
+    if (!same_result(d.y, float_to_bits(acc)) && ++bad <= 5)
+      ADD_FAILURE() << "fold " << f << " C[" << d.row << "][" << d.col << "]" << std::hex << ": rtl "
+                    << d.y << ", golden " << float_to_bits(acc);
+  }
+  EXPECT_EQ(bad, 0);
+  for (size_t x = 0; x < results; ++x) EXPECT_EQ(seen[x], 1) << "result " << x << " once, on time";
+}
+
+TEST(Tile2d, OutputStationaryDrainSerialized) { output_stationary_drain<Vtile_2d_n4>(4, 4, 4, 9, 3, false, 91); }
+TEST(Tile2d, OutputStationaryDrainOverlapped) { output_stationary_drain<Vtile_2d_n4>(4, 3, 2, 5, 4, true, 92); }
+TEST(Tile2d, OutputStationaryDrainWithStalls) { output_stationary_drain<Vtile_2d_n4>(4, 4, 3, 6, 4, true, 93, 94); }
+TEST(Tile2d, OutputStationaryDrainN8WithStalls) { output_stationary_drain<Vtile_2d_n8>(8, 8, 5, 3, 3, true, 95, 96); }
+
 TEST(Tile2d, WeightStationarySerialized) { weight_stationary<Vtile_2d_n4>(4, 4, 7, 3, false, false, 71); }
 TEST(Tile2d, WeightStationaryOverlapped) { weight_stationary<Vtile_2d_n4>(4, 4, 7, 4, true, true, 72); }
 TEST(Tile2d, WeightStationaryOverlappedShortStream) { weight_stationary<Vtile_2d_n4>(4, 4, 2, 5, true, true, 73); }
@@ -141,6 +216,8 @@ TEST(Tile2d, WeightStationaryOverlappedStreamOfR) { weight_stationary<Vtile_2d_n
 TEST(Tile2d, WeightStationaryFewerRows) { weight_stationary<Vtile_2d_n4>(4, 3, 5, 3, true, true, 75); }
 TEST(Tile2d, WeightStationaryN8) { weight_stationary<Vtile_2d_n8>(8, 8, 11, 3, true, true, 76); }
 TEST(Tile2d, WeightStationaryN1) { weight_stationary<Vtile_2d_n1>(1, 1, 6, 3, true, true, 77); }
+TEST(Tile2d, WeightStationaryWithStalls) { weight_stationary<Vtile_2d_n4>(4, 4, 7, 4, true, true, 78, 79); }
+TEST(Tile2d, WeightStationaryN8WithStalls) { weight_stationary<Vtile_2d_n8>(8, 6, 9, 3, false, true, 80, 81); }
 
 // An exp blocks the input for its length; a column result comes 2N - 1 cycles after issue.
 TEST(Tile2d, OperationTiming) {

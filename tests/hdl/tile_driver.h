@@ -49,17 +49,18 @@ struct Input {
   std::vector<uint32_t> psum;  // fp32, per column: OpWsDot with flag starts from it
 };
 // A value the drain presented (output stationary: C[row][col]; weight stationary: the
-// result of the fold's last row `row`).
+// result of the fold's last row `row`). `cycle` counts every clock, `ecycle` only those
+// the tile did not stall (its schedule's time: a stall holds every register).
 struct DrainOutput {
   int col, row;
   uint32_t y;
-  long cycle;
+  long cycle, ecycle;
 };
 struct Output {
   uint8_t op;
   int sel;
   std::vector<uint32_t> y;
-  long cycle;
+  long cycle, ecycle;  // as DrainOutput's
 };
 
 // Drives a tile: a queue of inputs offered in order (with optional random bubbles), the
@@ -90,7 +91,7 @@ class Tile {
   // `column` cycles ago (when its operation reaches the column; without stalls).
   void run(size_t outputs, Rng* bubbles = nullptr, Rng* stalls = nullptr, size_t drained = 0) {
     long limit = cycle_ + 100000;
-    std::vector<std::vector<uint32_t>> accepted(n_, std::vector<uint32_t>(n_));  // psums by cycle % n
+    std::vector<std::vector<uint32_t>> accepted(n_, std::vector<uint32_t>(n_));  // psums by ecycle % n
     while ((!queue_.empty() || out_.size() < outputs || drain_.size() < drained) && cycle_ < limit) {
       const bool offer = !queue_.empty() && !(bubbles && bubbles->next() % 3 == 0);
       m_.in_valid_i = offer;
@@ -107,26 +108,34 @@ class Tile {
         m_.in_wload_i = in.wload;
         m_.in_wlast_i = in.wlast;
       }
-      accepted[cycle_ % n_] = offer ? queue_.front().psum : std::vector<uint32_t>(n_);
+      accepted[ecycle_ % n_] = offer ? queue_.front().psum : std::vector<uint32_t>(n_);
       for (int j = 0; j < n_; ++j)
-        set_element(m_.in_psum_i, j, 32, cycle_ >= j ? accepted[(cycle_ - j) % n_][j] : 0);
+        set_element(m_.in_psum_i, j, 32, ecycle_ >= j ? accepted[(ecycle_ - j) % n_][j] : 0);
       m_.out_ready_i = !(stalls && stalls->next() % 3 == 0);
       m_.eval();
       const bool fire_in = offer && m_.in_ready_o;
-      if (!fire_in) accepted[cycle_ % n_].assign(n_, 0);
+      if (!fire_in) accepted[ecycle_ % n_].assign(n_, 0);
+      bool valid_out = m_.out_valid_o;
       if (m_.out_valid_o && m_.out_ready_i) {
-        Output o{m_.out_op_o, m_.out_sel_o, std::vector<uint32_t>(n_), cycle_};
+        Output o{m_.out_op_o, m_.out_sel_o, std::vector<uint32_t>(n_), cycle_, ecycle_};
         for (int k = 0; k < n_; ++k) o.y[k] = get_element(m_.out_y_o, k, 32);
         out_.push_back(std::move(o));
       }
-      for (int j = 0; j < n_; ++j)
-        if (get_element(m_.drain_valid_o, j, 1))
+      for (int j = 0; j < n_; ++j) {
+        if (!get_element(m_.drain_valid_o, j, 1)) continue;
+        valid_out = true;
+        if (m_.out_ready_i)
           drain_.push_back(DrainOutput{j, static_cast<int>(get_element(m_.drain_row_o, j, 8)),
-                                       get_element(m_.drain_y_o, j, 32), cycle_});
+                                       get_element(m_.drain_y_o, j, 32), cycle_, ecycle_});
+      }
       if (fire_in) {
-        if (first_in_ < 0) first_in_ = cycle_;
+        if (first_in_ < 0) first_in_ = cycle_, first_in_e_ = ecycle_;
         queue_.pop_front();
       }
+      const bool stalled = valid_out && !m_.out_ready_i;  // the tile holds this cycle
+      EXPECT_FALSE(stalled && m_.in_ready_o) << "in_ready_o high in a stall, cycle " << cycle_;
+      stalls_ += stalled;
+      ecycle_ += !stalled;
       m_.clk_i = 1;
       m_.eval();
       m_.clk_i = 0;
@@ -139,12 +148,14 @@ class Tile {
   std::vector<Output>& outputs() { return out_; }
   std::vector<DrainOutput>& drained() { return drain_; }
   long first_input_cycle() const { return first_in_; }
+  long first_input_ecycle() const { return first_in_e_; }
+  long stall_cycles() const { return stalls_; }
   long cycles() const { return cycle_; }
   int n() const { return n_; }
   bool fp16() const { return fp16_; }
   void clear() {
     out_.clear();
-    first_in_ = -1;
+    first_in_ = first_in_e_ = -1;
   }
 
  private:
@@ -154,7 +165,7 @@ class Tile {
   std::deque<Input> queue_;
   std::vector<Output> out_;
   std::vector<DrainOutput> drain_;
-  long cycle_ = 0, first_in_ = -1;
+  long cycle_ = 0, first_in_ = -1, ecycle_ = 0, first_in_e_ = -1, stalls_ = 0;
 };
 
 // Random storage-format operands: finite, moderate (sums of hundreds stay finite and
@@ -284,7 +295,7 @@ void random_ops(int n, bool fp16, int count, uint64_t seed) {
       in.b.push_back(static_cast<uint16_t>(rng.next()));
       in.x.push_back(rng.next() % 2 ? random_fp32(rng) : bits_of(-20.0 + 40.0 * (rng.next() >> 11) * 0x1p-53));
     }
-    Output o{in.op, in.sel, std::vector<uint32_t>(n), 0};
+    Output o{in.op, in.sel, std::vector<uint32_t>(n), 0, 0};
     for (int j = 0; j < n; ++j) {
       uint32_t b = 0;  // the north edge
       switch (in.op) {
@@ -301,7 +312,7 @@ void random_ops(int n, bool fp16, int count, uint64_t seed) {
   }
   for (int r = 0; r < n; ++r) {  // finally every accumulator
     tile.push(Input{kOpReadRow, false, r, {}, {}, {}});
-    Output o{kOpReadRow, r, std::vector<uint32_t>(n), 0};
+    Output o{kOpReadRow, r, std::vector<uint32_t>(n), 0, 0};
     for (int j = 0; j < n; ++j) o.y[j] = pe[r][j].acc;
     expected.push_back(o);
   }
