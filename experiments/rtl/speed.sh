@@ -2,8 +2,9 @@
 # The Verilated systolic tile's speed inside SystemC (build/experiments/rtl/rtl_tile_speed:
 # sim/rtl's RtlTile, five N x N x 2000 GEMMs per size) against the plain C++ testbench of
 # the same RTL (test_tile_2d's Tile2d.SpeedN*, 16 in test_tile_2d_n16 when built), in the
-# same run; the best of REPEATS runs of each. Writes experiments/rtl/results-DATE.md.
-# Usage: experiments/rtl/speed.sh [BUILD_DIR] [REPEATS]   (a benchmark, not a test)
+# same run; the best of REPEATS runs of each. Writes experiments/rtl/results-DATE.md (or
+# -2, -3, ... after it on the same day; OUT=file to choose).
+# Usage: [OUT=file] experiments/rtl/speed.sh [BUILD_DIR] [REPEATS]   (a benchmark, not a test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
@@ -24,7 +25,11 @@ best() {  # best cycles/s of KIND at size N
   { grep "^$1 N=$2 " <<<"$runs" || true; } | sed 's/.*cycles_per_s=//' | sort -n | tail -1
 }
 date=$(date -u +%Y-%m-%d)
-out=$here/results-$date.md
+out=${OUT:-$here/results-$date.md}  # never over an earlier file of the day: -2, -3, ...
+if [[ -z ${OUT:-} ]]; then
+  i=2
+  while [[ -e $out ]]; do out=$here/results-$date-$i.md; i=$((i + 1)); done
+fi
 {
   echo "# Verilated systolic tile: inside SystemC vs the plain C++ testbench"
   echo
@@ -32,6 +37,7 @@ out=$here/results-$date.md
   echo "- machine: $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); $(nproc) cores; load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- compiler: $(c++ --version | head -1); Verilator $(verilator --version | cut -d' ' -f2); SystemC 2.3.4"
   echo "- command: experiments/rtl/speed.sh $build $repeats (best of $repeats runs each)"
+  echo "- build: $(grep -E '^CASCADE_(RTL_THREADS|VERILATOR_OPT_FAST|VERILATOR_SPLIT_STATEMENTS):' "$build/CMakeCache.txt" 2>/dev/null | sed 's/:[A-Z]*=/=/' | tr '\n' ' ')(CASCADE_RTL_THREADS applies to the SystemC tiles of N >= 16)"
   echo "- workload: five GEMMs of N x N x 2000 (bf16 operands, fp32 accumulation) per size, back to back"
   echo "  - SystemC: sim/rtl's RtlTile (tile_2d --sc, --pins-bv 2), its own gated 1 ns clock, drain"
   echo "    outputs read every cycle (output-stationary drain)"
