@@ -12,7 +12,7 @@ probe_build() {
   local inc=/usr/share/verilator/include probe_dir
   probe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   local dir
-  dir=$(mktemp -d)
+  dir=$(mktemp -d -p "$work")  # removed with $work if a step fails
   mkdir -p "$dir/obj"
   (cd "$src" && verilator --cc -Wno-fatal -GN="$n" fp32_pkg.sv tile_pkg.sv fp32_mul.sv fp32_add.sv \
     fp32_exp_seq.sv delay_line.sv pe_2d.sv tile_2d.sv --top-module tile_2d --Mdir "$dir/gen" \

@@ -88,7 +88,7 @@ class Tile {
   }
   // Runs until every input went in and `outputs` outputs came out (or `drained` values left
   // the drain), or a cycle limit. Each column reads the partial sums of the input accepted
-  // `column` cycles ago (when its operation reaches the column; without stalls).
+  // `column` un-stalled cycles ago (when its operation reaches the column).
   void run(size_t outputs, Rng* bubbles = nullptr, Rng* stalls = nullptr, size_t drained = 0) {
     long limit = cycle_ + 100000;
     std::vector<std::vector<uint32_t>> accepted(n_, std::vector<uint32_t>(n_));  // psums by ecycle % n
