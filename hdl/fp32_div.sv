@@ -1,19 +1,25 @@
 // fp32 divider, correctly rounded (nearest, ties to even; subnormals in and out, overflow
-// to inf, IEEE special values): radix-2 restoring division of the significands, one
-// quotient bit per cycle. Fixed latency: a division accepted in cycle 0 (in_valid_i &&
-// in_ready_o) is on q_o with out_valid_o in cycle 27, whatever its operands, and stays
-// there until out_ready_i. A new division may be accepted in the cycle its predecessor's
-// result is taken.
+// to inf, IEEE special values), fully pipelined: radix-2 restoring division of the
+// significands, one quotient bit per pipeline stage. A division accepted in cycle c
+// (in_valid_i && in_ready_o) is on q_o with out_valid_o in cycle c + 27, whatever its
+// operands, and stays there until out_ready_i; a new division may be accepted in every
+// cycle, so divisions stream one per cycle, their results in the order they came.
+// Back-pressure stalls the whole pipeline: while a result is offered and not taken
+// (out_valid_o && !out_ready_i) no stage moves and in_ready_o is low.
 //
-// Both significands are first normalised to [2^23, 2^24) (subnormals too), so their
-// ratio lies in (1/2, 2). 26 steps of  q = 2q + (r >= d); r = 2 (r - [r >= d] d),
-// starting from r = a's significand, give q = floor(2^25 a_sig / b_sig), of which at
-// least 25 bits are significant, and the remainder r; q with sticky = (r != 0) rounds
-// like the exact quotient, in the normal and the subnormal range. Model:
+// Stage 0 holds the operands as accepted, both significands normalised to [2^23, 2^24)
+// (subnormals too), so their ratio lies in (1/2, 2). Stages 1..26 each hold one more
+// quotient bit of  q = 2q + (r >= d); r = 2 (r - [r >= d] d),  starting from r = a's
+// significand; stage 26 has q = floor(2^25 a_sig / b_sig), of which at least 25 bits are
+// significant, and the remainder r, and rounds q with sticky = (r != 0) as the exact
+// quotient rounds, in the normal and the subnormal range. Model:
 // sim/functional/hardware_divide.h.
 //
 // Special values: NaN operand, 0/0, inf/inf -> canonical quiet NaN; inf/x and x/0 (x != 0)
 // -> inf; 0/x and x/inf -> 0; the sign of a non-NaN result is sign(a) xor sign(b).
+//
+// busy_o: a division is in stages 0..25 (one that will be offered later than this cycle);
+// the 1D lane uses it to keep its results in order.
 module fp32_div
   import fp32_pkg::*;
 (
@@ -25,29 +31,37 @@ module fp32_div
   input  logic [31:0] b_i,         // divisor
   output logic        out_valid_o,
   input  logic        out_ready_i,
-  output logic [31:0] q_o          // round(a / b)
+  output logic [31:0] q_o,         // round(a / b)
+  output logic        busy_o
 );
   localparam int unsigned Steps = 26;
 
   typedef enum logic [1:0] {SpNone, SpNaN, SpInf, SpZero} special_e;
 
-  logic               busy_q, valid_q, sign_q;
-  logic [4:0]         count_q;
-  logic [25:0]        rem_q, quo_q;
-  logic [23:0]        dsr_q;
-  logic signed [15:0] exp_q;
-  special_e           special_q, special_d;
-  logic               fire;
+  // One stage's registers; stage s (1..26) holds s quotient bits in quo[s-1:0].
+  typedef struct packed {
+    logic               valid;
+    logic               sign;
+    special_e           special;
+    logic signed [15:0] exp;
+    logic [23:0]        dsr;
+    logic [25:0]        rem;
+    logic [25:0]        quo;
+  } stage_t;
+
+  stage_t             first_q, last;  // stage 0 and stage 26
+  logic               en;
+  logic [Steps - 1:0] in_flight;
 
   // operands, normalised
+  stage_t             first_d;
   logic [63:0]        na, nb;
   logic [5:0]         lza, lzb;
-  logic signed [15:0] exp_d;
+  special_e           special_d;
 
   always_comb begin
-    na    = normalize({sig_of(a_i), 40'd0}, lza);
-    nb    = normalize({sig_of(b_i), 40'd0}, lzb);
-    exp_d = (exp_of(a_i) - $signed({10'd0, lza})) - (exp_of(b_i) - $signed({10'd0, lzb}));
+    na = normalize({sig_of(a_i), 40'd0}, lza);
+    nb = normalize({sig_of(b_i), 40'd0}, lzb);
     if (is_nan(a_i) || is_nan(b_i) || (is_inf(a_i) && is_inf(b_i))
         || (is_zero(a_i) && is_zero(b_i)))
       special_d = SpNaN;
@@ -57,65 +71,66 @@ module fp32_div
       special_d = SpZero;
     else
       special_d = SpNone;
+    first_d.valid   = in_valid_i;
+    first_d.sign    = a_i[31] ^ b_i[31];
+    first_d.special = special_d;
+    first_d.exp     = (exp_of(a_i) - $signed({10'd0, lza})) - (exp_of(b_i) - $signed({10'd0, lzb}));
+    first_d.dsr     = nb[63:40];
+    first_d.rem     = {2'b0, na[63:40]};
+    first_d.quo     = '0;
   end
 
-  assign in_ready_o  = !busy_q && (!valid_q || out_ready_i);
-  assign fire        = in_valid_i && in_ready_o;
-  assign out_valid_o = valid_q;
-
-  // one restoring step
-  logic        ge;
-  logic [24:0] diff;  // < the divisor < 2^24
-  assign ge   = rem_q >= {2'b0, dsr_q};
-  assign diff = 25'(ge ? rem_q - {2'b0, dsr_q} : rem_q);
+  assign en          = !(last.valid && !out_ready_i);
+  assign in_ready_o  = en;
+  assign out_valid_o = last.valid;
+  assign busy_o      = |in_flight;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      busy_q    <= 1'b0;
-      valid_q   <= 1'b0;
-      sign_q    <= 1'b0;
-      count_q   <= '0;
-      rem_q     <= '0;
-      quo_q     <= '0;
-      dsr_q     <= '0;
-      exp_q     <= '0;
-      special_q <= SpNone;
-    end else if (fire) begin
-      busy_q    <= 1'b1;
-      valid_q   <= 1'b0;
-      sign_q    <= a_i[31] ^ b_i[31];
-      count_q   <= 5'(Steps);
-      rem_q     <= {2'b0, na[63:40]};
-      quo_q     <= '0;
-      dsr_q     <= nb[63:40];
-      exp_q     <= exp_d;
-      special_q <= special_d;
-    end else if (busy_q) begin
-      rem_q   <= {diff[24:0], 1'b0};
-      quo_q   <= {quo_q[24:0], ge};
-      count_q <= count_q - 5'd1;
-      if (count_q == 5'd1) begin
-        busy_q  <= 1'b0;
-        valid_q <= 1'b1;
-      end
-    end else if (out_ready_i) begin
-      valid_q <= 1'b0;
-    end
+    if (!rst_ni) first_q <= '0;
+    else if (en) first_q <= first_d;
   end
 
-  // rounding: quo_q[25] weighs 2^exp_q
+  // one restoring step per stage: g_step[s].q is stage s + 1
+  for (genvar s = 0; s < Steps; s++) begin : g_step
+    stage_t      d, q;
+    logic        ge;
+    logic [24:0] diff;  // < the divisor < 2^24
+    if (s == 0) begin : g_from
+      assign d = first_q;
+    end else begin : g_from
+      assign d = g_step[s - 1].q;
+    end
+    assign in_flight[s] = d.valid;
+    always_comb begin
+      ge   = d.rem >= {2'b0, d.dsr};
+      diff = 25'(ge ? d.rem - {2'b0, d.dsr} : d.rem);
+    end
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        q <= '0;
+      end else if (en) begin
+        q     <= d;
+        q.rem <= {diff, 1'b0};
+        q.quo <= {d.quo[24:0], ge};
+      end
+    end
+  end
+  assign last = g_step[Steps - 1].q;
+
+  // rounding: the last stage's quo[25] weighs 2^exp
   logic [63:0] nq;
   logic [5:0]  lzq;
-  logic        unused_na, unused_nb;
+  logic        unused_na, unused_nb, unused_dsr;
   always_comb begin
-    nq = normalize({quo_q, 38'd0}, lzq);
-    unique case (special_q)
+    nq = normalize({last.quo, 38'd0}, lzq);
+    unique case (last.special)
       SpNaN:   q_o = Fp32QNaN;
-      SpInf:   q_o = {sign_q, 31'h7F80_0000};
-      SpZero:  q_o = {sign_q, 31'd0};
-      default: q_o = round_pack(sign_q, exp_q - $signed({10'd0, lzq}), nq, rem_q != 26'd0, 8, 23);
+      SpInf:   q_o = {last.sign, 31'h7F80_0000};
+      SpZero:  q_o = {last.sign, 31'd0};
+      default: q_o = round_pack(last.sign, last.exp - $signed({10'd0, lzq}), nq, last.rem != 26'd0, 8, 23);
     endcase
   end
   assign unused_na = ^{na[39:0]};
   assign unused_nb = ^{nb[39:0]};
+  assign unused_dsr = ^last.dsr;
 endmodule

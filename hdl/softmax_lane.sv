@@ -1,6 +1,6 @@
 // One lane of the online-softmax 1D unit (one query): the running-state update of
 // FuseMax's 1-pass cascade and its final division, in fp32, on one multiplier, one adder
-// (the exp sequenced over both, as in pe_2d) and one iterative divider (fp32_div).
+// (the exp sequenced over both, as in pe_2d) and one pipelined divider (fp32_div).
 //
 //   CmdMaxExp   x = m (running max), y = local max:  r0 = m' = max(m, y)  (exact; y on a
 //               tie, NaN if either is NaN), r1 = c = hardware exp(round(m - m'))
@@ -16,10 +16,12 @@
 // stay fp32. Inputs are fp32 patterns (storage values widened, or any fp32).
 //
 // Handshakes: a command is accepted in a cycle with cmd_valid_i && cmd_ready_o; its
-// result is on r0_o / r1_o while res_valid_o, until res_ready_i. One command at a time;
-// the next one may be accepted in the cycle the previous result is taken (so CmdRescale
-// streams one per cycle). Latency: from the accepting cycle to the first cycle of
-// res_valid_o. r1_o is meaningful after CmdMaxExp only.
+// result is on r0_o / r1_o while res_valid_o, until res_ready_i; results come in the
+// order of the commands. Latency: from the accepting cycle to the first cycle of
+// res_valid_o. A command is accepted in the cycle the previous result is taken, except
+// that a CmdDivide after a CmdDivide is accepted in the next cycle (the divider is
+// pipelined: divides stream one per cycle), so cmd_ready_o depends on cmd_i. CmdRescale
+// streams one per cycle too. r1_o is meaningful after CmdMaxExp only.
 module softmax_lane
   import fp32_pkg::*;
   import softmax_pkg::*;
@@ -59,7 +61,7 @@ module softmax_lane
   logic               res_valid_q, div_mode_q;
 
   // the divider
-  logic               div_in_ready, div_out_valid;
+  logic               div_in_ready, div_out_valid, div_busy;
   logic [31:0]        div_q;
 
   assign m_new     = store(max_of(x_i, y_i));
@@ -123,11 +125,17 @@ module softmax_lane
     .b_i        (y_i),
     .out_valid_o(div_out_valid),
     .out_ready_i(res_ready_i && div_mode_q),
-    .q_o        (div_q)
+    .q_o        (div_q),
+    .busy_o     (div_busy)
   );
 
   assign res_valid_o = div_mode_q ? div_out_valid : res_valid_q;
-  assign cmd_ready_o = !seq_busy && div_in_ready && (!res_valid_o || res_ready_i);
+  // A divide joins the divides in flight (the divider stalls while its result waits), or
+  // waits for the previous command's result to be taken; any other command waits for the
+  // divides in flight and the previous result.
+  assign cmd_ready_o = seq_busy ? 1'b0
+                     : cmd_i == CmdDivide ? (div_mode_q ? div_in_ready : !res_valid_q || res_ready_i)
+                     : !div_busy && (!res_valid_o || res_ready_i);
   assign r0_o        = div_mode_q ? store(div_q) : r0_q;
   assign r1_o        = r1_q;
 

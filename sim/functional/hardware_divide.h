@@ -18,7 +18,8 @@
 //      the rounding looks at, this is the rounding of the exact quotient: the divider is
 //      correctly rounded (0 ulp from an IEEE fp32 division; tests/hdl measure it).
 //
-// Latency of the RTL: 27 cycles per division, whatever the operands (fp32_div.sv).
+// The RTL (fp32_div.sv) is pipelined: latency 27 cycles per division, whatever the
+// operands, one division accepted per cycle.
 #pragma once
 
 #include <bit>

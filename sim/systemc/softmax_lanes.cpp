@@ -17,6 +17,11 @@ int lane_latency(LaneCommand command) {
   return 0;
 }
 
+int lane_issue_interval(LaneCommand previous, LaneCommand next) {
+  if (previous == LaneCommand::Divide && next == LaneCommand::Divide) return 1;
+  return lane_latency(previous);
+}
+
 const char* to_string(LaneCommand command) {
   switch (command) {
     case LaneCommand::MaxExp: return "max_exp";
@@ -63,9 +68,10 @@ LaneRun SoftmaxLanes::run(const std::vector<LaneBatch>& commands) const {
     for (size_t l = 0; l < n; ++l) std::tie(r0[l], r1[l]) = apply(b.command, b.x[l], b.y[l], b.z[l]);
     out.r0.push_back(std::move(r0));
     out.r1.push_back(std::move(r1));
-    out.cycles += lane_latency(b.command);
+    if (&b != &commands.front()) out.cycles += lane_issue_interval((&b - 1)->command, b.command);
   }
-  if (!commands.empty()) ++out.cycles;  // the cycle the last result is taken
+  // the last command's latency and the cycle its result is taken
+  if (!commands.empty()) out.cycles += lane_latency(commands.back().command) + 1;
   return out;
 }
 

@@ -14,9 +14,11 @@
 // (bf16 or fp16; the identity for fp32), as the executor stores each Einsum of
 // softmax-1pass. max is the executor's (NaN if either is NaN, else x > y ? x : y).
 // Commands issue back to back: the next is accepted in the cycle the previous result is
-// taken. A run of commands takes the sum of their latencies + 1 cycles: from the first
-// command's accepting cycle to the cycle its last result is taken, inclusive (the next
-// run's first command is accepted in the cycle after).
+// taken, except a Divide after a Divide, accepted in the cycle after its predecessor (the
+// divider is pipelined). A run of commands takes from the first command's accepting cycle
+// to the cycle its last result is taken, inclusive (the next run's first command is
+// accepted in the cycle after): the latencies' sum + 1 for a run without two divides in a
+// row, 27 + k for k divides.
 // Plain C++ (no SystemC).
 #pragma once
 
@@ -31,6 +33,8 @@ namespace cascade {
 enum class LaneCommand : uint8_t { MaxExp = 0, Rescale = 1, Divide = 2 };  // softmax_pkg.sv
 
 int lane_latency(LaneCommand command);  // 9, 1, 27
+// Cycles from accepting `previous` to accepting `next` (results taken at once).
+int lane_issue_interval(LaneCommand previous, LaneCommand next);
 const char* to_string(LaneCommand command);
 
 // One command for every lane: operands per lane (values of the storage format, or fp32).
@@ -41,7 +45,7 @@ struct LaneBatch {
 
 struct LaneRun {
   std::vector<std::vector<double>> r0, r1;  // per command, per lane
-  int64_t cycles = 0;  // sum of the latencies + 1 (0 for no command)
+  int64_t cycles = 0;  // the issue intervals + the last latency + 1 (0 for no command)
 };
 
 class SoftmaxLanes {

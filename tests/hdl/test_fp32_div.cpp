@@ -1,11 +1,14 @@
 // The fp32 divider: sim/functional/hardware_divide.h (the C++ model) against an IEEE fp32
 // division on tens of millions of operands (measured error: 0 ulp, i.e. correctly rounded),
 // and the Verilated divider (hdl/fp32_div.sv) against the model bit for bit, with its fixed
-// latency (27 cycles), its handshake and back-to-back divisions.
+// latency (27 cycles), divisions streaming one per cycle, and back-pressure.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <vector>
 
 #include "Vfp32_div.h"
 #include "sim/functional/hardware_divide.h"
@@ -84,7 +87,8 @@ class Div {
     m_.clk_i = 0;
     m_.eval();
   }
-  // One division; returns the quotient and the cycles from acceptance to out_valid_o.
+  // One division into an empty divider; returns the quotient and the cycles from acceptance
+  // to out_valid_o.
   uint32_t divide(uint32_t a, uint32_t b, int& latency) {
     m_.in_valid_i = 1;
     m_.a_i = a;
@@ -97,11 +101,14 @@ class Div {
     m_.eval();
     latency = 1;
     while (!m_.out_valid_o && latency < 100) {
-      EXPECT_FALSE(m_.in_ready_o);
+      EXPECT_TRUE(m_.busy_o);
       tick();
       ++latency;
     }
-    return m_.q_o;
+    EXPECT_FALSE(m_.busy_o);
+    const uint32_t q = m_.q_o;
+    tick();  // taken
+    return q;
   }
   Vfp32_div& io() { return m_; }
 
@@ -109,79 +116,131 @@ class Div {
   Vfp32_div m_;
 };
 
+struct Timed {
+  uint32_t q;
+  long accepted, offered;  // cycles: accepted, first offered
+};
+
+// Offers the pairs back to back (each as soon as in_ready_o), takes the results when
+// `ready(cycle)`; returns each result with its cycles.
+template <class Ready>
+std::vector<Timed> stream(Div& div, const std::vector<std::pair<uint32_t, uint32_t>>& pairs, Ready ready) {
+  auto& io = div.io();
+  std::vector<Timed> out;
+  std::vector<long> accepted;
+  long offered = -1;
+  size_t next = 0;
+  for (long c = 0; out.size() < pairs.size() && c < 30 * static_cast<long>(pairs.size()) + 100; ++c) {
+    io.in_valid_i = next < pairs.size();
+    if (io.in_valid_i) {
+      io.a_i = pairs[next].first;
+      io.b_i = pairs[next].second;
+    }
+    io.out_ready_i = ready(c);
+    io.eval();
+    if (io.out_valid_o && offered < 0) offered = c;
+    if (io.out_valid_o && io.out_ready_i) {
+      out.push_back({io.q_o, accepted.at(out.size()), offered});
+      offered = -1;
+    }
+    if (io.in_valid_i && io.in_ready_o) {
+      accepted.push_back(c);
+      ++next;
+    }
+    div.tick();
+  }
+  io.in_valid_i = 0;
+  io.eval();
+  EXPECT_EQ(out.size(), pairs.size()) << "divider hung";
+  return out;
+}
+
 TEST(Fp32Div, RtlEqualsModel) {
   Div div;
   Rng rng(72);
-  long vectors = 0, bad = 0;
-  auto check = [&](uint32_t a, uint32_t b) {
-    int latency = 0;
-    const uint32_t q = div.divide(a, b, latency);
-    ++vectors;
-    const uint32_t m = model_div(a, b);
-    if ((latency != 27 || !same_result(q, m)) && ++bad <= 5)
-      ADD_FAILURE() << std::hex << a << " / " << b << ": rtl " << q << ", model " << m << std::dec
-                    << ", latency " << latency;
-    if (is_nan_bits(q) && q != 0x7FC00000u && ++bad <= 5) ADD_FAILURE() << "non-canonical NaN";
-  };
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
   for (uint32_t a : special_fp32())
-    for (uint32_t b : special_fp32()) check(a, b);
-  for (int i = 0; i < 300000; ++i) {
-    const auto [a, b] = random_pair(rng);
-    check(a, b);
+    for (uint32_t b : special_fp32()) pairs.emplace_back(a, b);
+  for (int i = 0; i < 300000; ++i) pairs.push_back(random_pair(rng));
+  // back to back, results taken at once: one accepted and one offered every cycle
+  const std::vector<Timed> out = stream(div, pairs, [](long) { return true; });
+  ASSERT_EQ(out.size(), pairs.size());
+  long bad = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto [a, b] = pairs[i];
+    const uint32_t m = model_div(a, b);
+    if ((out[i].accepted != static_cast<long>(i) || out[i].offered != out[i].accepted + 27 ||
+         !same_result(out[i].q, m)) && ++bad <= 5)
+      ADD_FAILURE() << std::hex << a << " / " << b << ": rtl " << out[i].q << ", model " << m << std::dec
+                    << ", accepted " << out[i].accepted << ", offered " << out[i].offered;
+    if (is_nan_bits(out[i].q) && out[i].q != 0x7FC00000u && ++bad <= 5) ADD_FAILURE() << "non-canonical NaN";
   }
-  EXPECT_EQ(bad, 0) << "of " << vectors;
-  // specials by name
-  int l = 0;
-  EXPECT_EQ(div.divide(0x3F800000u, 0x00000000u, l), 0x7F800000u);  // 1 / +0 = +inf
-  EXPECT_EQ(div.divide(0x3F800000u, 0x80000000u, l), 0xFF800000u);  // 1 / -0 = -inf
-  EXPECT_EQ(div.divide(0x00000000u, 0x00000000u, l), 0x7FC00000u);  // 0 / 0 = NaN
-  EXPECT_EQ(div.divide(0x7F800000u, 0xFF800000u, l), 0x7FC00000u);  // inf / inf = NaN
-  EXPECT_EQ(div.divide(0x80000000u, 0x40000000u, l), 0x80000000u);  // -0 / 2 = -0
-  EXPECT_EQ(div.divide(0x3F800000u, 0xFF800000u, l), 0x80000000u);  // 1 / -inf = -0
-  EXPECT_EQ(div.divide(0x7F7FFFFFu, 0x3F000000u, l), 0x7F800000u);  // max / 0.5 overflows
-  EXPECT_EQ(div.divide(0x00000001u, 0x40000000u, l), 0x00000000u);  // 2^-150: tie to even 0
-  EXPECT_EQ(div.divide(0x00000003u, 0x40000000u, l), 0x00000002u);  // 1.5 * 2^-149 -> 2 * 2^-149
-  EXPECT_EQ(div.divide(0x00800000u, 0x40000000u, l), 0x00400000u);  // normal -> subnormal, exact
+  EXPECT_EQ(bad, 0) << "of " << out.size();
+  // specials by name, one at a time (latency 27 into an empty divider)
+  const std::vector<std::array<uint32_t, 3>> named = {
+      {0x3F800000u, 0x00000000u, 0x7F800000u},  // 1 / +0 = +inf
+      {0x3F800000u, 0x80000000u, 0xFF800000u},  // 1 / -0 = -inf
+      {0x00000000u, 0x00000000u, 0x7FC00000u},  // 0 / 0 = NaN
+      {0x7F800000u, 0xFF800000u, 0x7FC00000u},  // inf / inf = NaN
+      {0x80000000u, 0x40000000u, 0x80000000u},  // -0 / 2 = -0
+      {0x3F800000u, 0xFF800000u, 0x80000000u},  // 1 / -inf = -0
+      {0x7F7FFFFFu, 0x3F000000u, 0x7F800000u},  // max / 0.5 overflows
+      {0x00000001u, 0x40000000u, 0x00000000u},  // 2^-150: tie to even 0
+      {0x00000003u, 0x40000000u, 0x00000002u},  // 1.5 * 2^-149 -> 2 * 2^-149
+      {0x00800000u, 0x40000000u, 0x00400000u},  // normal -> subnormal, exact
+  };
+  for (const auto& [a, b, q] : named) {
+    int latency = 0;
+    EXPECT_EQ(div.divide(a, b, latency), q) << std::hex << a << " / " << b;
+    EXPECT_EQ(latency, 27);
+  }
 }
 
-// Results held until taken; a new division may enter in the cycle the result is taken.
-TEST(Fp32Div, HandshakeBackToBack) {
+// Results held until taken, in order; while one waits the pipeline stands still
+// (in_ready_o low), and it moves on in the cycle the result is taken.
+TEST(Fp32Div, BackPressure) {
   Div div;
-  auto& io = div.io();
-  io.in_valid_i = 1;
-  io.a_i = 0x40400000u;  // 3
-  io.b_i = 0x40000000u;  // 2
-  io.out_ready_i = 0;
-  io.eval();
-  div.tick();
-  io.a_i = 0x3F800000u;  // 1 / 3, offered while busy
-  io.b_i = 0x40400000u;
-  for (int c = 1; c < 27; ++c) {
-    io.eval();
-    EXPECT_FALSE(io.in_ready_o);
-    EXPECT_FALSE(io.out_valid_o);
-    div.tick();
+  Rng rng(73), stalls(74);
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  for (int i = 0; i < 20000; ++i) pairs.push_back(random_pair(rng));
+  // the ready pattern: long and short stalls
+  std::vector<bool> ready;
+  while (ready.size() < 30 * pairs.size() + 100) {
+    const uint64_t r = stalls.next();
+    for (uint64_t k = 0; k < 1 + (r >> 8) % (r % 4 == 0 ? 40 : 4); ++k) ready.push_back(r % 3 != 0);
   }
-  for (int c = 0; c < 5; ++c) {  // held
-    io.eval();
-    EXPECT_TRUE(io.out_valid_o);
-    EXPECT_FALSE(io.in_ready_o);
-    EXPECT_EQ(io.q_o, 0x3FC00000u);
-    div.tick();
+  const std::vector<Timed> out = stream(div, pairs, [&](long c) { return static_cast<bool>(ready[static_cast<size_t>(c)]); });
+  ASSERT_EQ(out.size(), pairs.size());
+  long bad = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint32_t m = model_div(pairs[i].first, pairs[i].second);
+    if (!same_result(out[i].q, m) && ++bad <= 5) ADD_FAILURE() << "division " << i << ": rtl " << std::hex << out[i].q << ", model " << m;
   }
-  io.out_ready_i = 1;
-  io.eval();
-  EXPECT_TRUE(io.in_ready_o);  // taken and replaced in the same cycle
-  div.tick();
-  io.in_valid_i = 0;
-  for (int c = 1; c < 27; ++c) {
-    io.eval();
-    EXPECT_FALSE(io.out_valid_o);
-    div.tick();
+  // The contract's timing, from the ready pattern alone: 27 slots (the input register and
+  // the 26 steps) that all move in a cycle unless the last holds a result not taken, a new
+  // division entering whenever they move.
+  std::array<long, 27> slot;
+  slot.fill(-1);
+  std::vector<long> accepted(pairs.size(), -1), offered(pairs.size(), -1);
+  long next = 0, stalled = 0;
+  for (size_t c = 0; c < ready.size() && (next < static_cast<long>(pairs.size()) ||
+                                          std::any_of(slot.begin(), slot.end(), [](long v) { return v >= 0; })); ++c) {
+    const long head = slot.back();
+    if (head >= 0 && offered[static_cast<size_t>(head)] < 0) offered[static_cast<size_t>(head)] = static_cast<long>(c);
+    const bool moves = head < 0 || ready[c];
+    stalled += !moves;
+    if (!moves) continue;
+    for (size_t k = slot.size() - 1; k > 0; --k) slot[k] = slot[k - 1];
+    slot[0] = next < static_cast<long>(pairs.size()) ? next : -1;
+    if (slot[0] >= 0) accepted[static_cast<size_t>(next++)] = static_cast<long>(c);
   }
-  io.eval();
-  EXPECT_TRUE(io.out_valid_o);
-  EXPECT_EQ(io.q_o, float_to_bits(1.0f / 3.0f));
+  for (size_t i = 0; i < out.size(); ++i)
+    if ((out[i].accepted != accepted[i] || out[i].offered != offered[i]) && ++bad <= 5)
+      ADD_FAILURE() << "division " << i << ": accepted " << out[i].accepted << " (expected " << accepted[i]
+                    << "), offered " << out[i].offered << " (expected " << offered[i] << ")";
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(stalled, 10000);
+  std::printf("%zu divisions under back-pressure: %ld of %ld cycles stalled\n", out.size(), stalled, out.back().offered);
 }
 
 }  // namespace

@@ -143,6 +143,12 @@ void random_commands(int lanes, bool fp16, bool narrow, uint64_t seed, int count
     const uint8_t cmd = std::get<0>(cmds[i]);
     if (!stall) {
       EXPECT_EQ(out[i].delivered - out[i].accepted, latency_of(cmd)) << "command " << i;
+      // accepted when the previous result is taken, a divide after a divide in the next cycle
+      if (i > 0) {
+        const uint8_t prev = std::get<0>(cmds[i - 1]);
+        EXPECT_EQ(out[i].accepted - out[i - 1].accepted, prev == kDivide && cmd == kDivide ? 1 : latency_of(prev))
+            << "command " << i;
+      }
     }
     for (int l = 0; l < lanes; ++l) {
       const bool ok = same_result(out[i].r0[l], expected[i][l].first) &&
@@ -171,6 +177,27 @@ TEST(Softmax1d, RescaleStreams) {
   const auto out = unit.run(cmds);
   ASSERT_EQ(out.size(), cmds.size());
   for (size_t i = 2; i < out.size(); ++i) EXPECT_EQ(out[i].accepted, out[i - 1].accepted + 1) << i;
+}
+
+// CmdDivide streams one per cycle too (the divider is pipelined); a rescale after the
+// divides waits for the last of them, a divide after a rescale for its result.
+TEST(Softmax1d, DividesStream) {
+  Unit<Vsoftmax_1d_bf16> unit(4);
+  Cmds cmds;
+  const std::vector<uint32_t> one(4, 0x3F800000u), three(4, 0x40400000u);
+  cmds.emplace_back(kRescale, one, one, one);
+  for (int i = 0; i < 64; ++i) cmds.emplace_back(kDivide, one, three, one);
+  cmds.emplace_back(kRescale, one, one, one);
+  cmds.emplace_back(kDivide, one, three, one);
+  const auto out = unit.run(cmds);
+  ASSERT_EQ(out.size(), cmds.size());
+  for (size_t i = 2; i <= 64; ++i) EXPECT_EQ(out[i].accepted, out[i - 1].accepted + 1) << i;
+  for (size_t i = 1; i <= 64; ++i) EXPECT_EQ(out[i].delivered, out[i].accepted + 27) << i;
+  EXPECT_EQ(out[1].accepted, out[0].accepted + 1);
+  EXPECT_EQ(out[65].accepted, out[64].accepted + 27);
+  EXPECT_EQ(out[66].accepted, out[65].accepted + 1);
+  EXPECT_EQ(out.back().delivered - out.front().accepted, 1 + 63 + 27 + 1 + 27);
+  for (size_t i = 1; i <= 64; ++i) EXPECT_EQ(out[i].r0[0], 0x3EAB0000u) << i;  // bf16(1/3)
 }
 
 // Several tiles of an online softmax for L queries: scores S[tile][m0][lane], values
