@@ -38,30 +38,25 @@ module fp32_div
 
   typedef enum logic [1:0] {SpNone, SpNaN, SpInf, SpZero} special_e;
 
-  // One stage's registers; stage s (1..26) holds s quotient bits in quo[s-1:0].
-  typedef struct packed {
-    logic               valid;
-    logic               sign;
-    special_e           special;
-    logic signed [15:0] exp;
-    logic [23:0]        dsr;
-    logic [25:0]        rem;
-    logic [25:0]        quo;
-  } stage_t;
-
-  stage_t             first_q, last;  // stage 0 and stage 26
-  logic               en;
-  logic [Steps - 1:0] in_flight;
+  // Stage s's registers are element s of each array; stage s (1..26) holds s quotient bits
+  // in quo_q[s][s-1:0].
+  logic [Steps:0]             valid_q, sign_q;
+  logic [Steps:0][1:0]        special_q;
+  logic [Steps:0][15:0]       exp_q;
+  logic [Steps:0][23:0]       dsr_q;
+  logic [Steps:0][25:0]       rem_q, quo_q;
+  logic                       en;
 
   // operands, normalised
-  stage_t             first_d;
   logic [63:0]        na, nb;
   logic [5:0]         lza, lzb;
+  logic signed [15:0] exp_d;
   special_e           special_d;
 
   always_comb begin
-    na = normalize({sig_of(a_i), 40'd0}, lza);
-    nb = normalize({sig_of(b_i), 40'd0}, lzb);
+    na    = normalize({sig_of(a_i), 40'd0}, lza);
+    nb    = normalize({sig_of(b_i), 40'd0}, lzb);
+    exp_d = (exp_of(a_i) - $signed({10'd0, lza})) - (exp_of(b_i) - $signed({10'd0, lzb}));
     if (is_nan(a_i) || is_nan(b_i) || (is_inf(a_i) && is_inf(b_i))
         || (is_zero(a_i) && is_zero(b_i)))
       special_d = SpNaN;
@@ -71,66 +66,69 @@ module fp32_div
       special_d = SpZero;
     else
       special_d = SpNone;
-    first_d.valid   = in_valid_i;
-    first_d.sign    = a_i[31] ^ b_i[31];
-    first_d.special = special_d;
-    first_d.exp     = (exp_of(a_i) - $signed({10'd0, lza})) - (exp_of(b_i) - $signed({10'd0, lzb}));
-    first_d.dsr     = nb[63:40];
-    first_d.rem     = {2'b0, na[63:40]};
-    first_d.quo     = '0;
   end
 
-  assign en          = !(last.valid && !out_ready_i);
+  assign en          = !(valid_q[Steps] && !out_ready_i);
   assign in_ready_o  = en;
-  assign out_valid_o = last.valid;
-  assign busy_o      = |in_flight;
+  assign out_valid_o = valid_q[Steps];
+  assign busy_o      = |valid_q[Steps-1:0];
+
+  // one restoring step per stage, from stage s to stage s + 1
+  logic [Steps-1:0]       ge;
+  logic [Steps-1:0][24:0] diff;  // < the divisor < 2^24
+  always_comb begin
+    for (int s = 0; s < Steps; s++) begin
+      ge[s]   = rem_q[s] >= {2'b0, dsr_q[s]};
+      diff[s] = 25'(ge[s] ? rem_q[s] - {2'b0, dsr_q[s]} : rem_q[s]);
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) first_q <= '0;
-    else if (en) first_q <= first_d;
-  end
-
-  // one restoring step per stage: g_step[s].q is stage s + 1
-  for (genvar s = 0; s < Steps; s++) begin : g_step
-    stage_t      d, q;
-    logic        ge;
-    logic [24:0] diff;  // < the divisor < 2^24
-    if (s == 0) begin : g_from
-      assign d = first_q;
-    end else begin : g_from
-      assign d = g_step[s - 1].q;
-    end
-    assign in_flight[s] = d.valid;
-    always_comb begin
-      ge   = d.rem >= {2'b0, d.dsr};
-      diff = 25'(ge ? d.rem - {2'b0, d.dsr} : d.rem);
-    end
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        q <= '0;
-      end else if (en) begin
-        q     <= d;
-        q.rem <= {diff, 1'b0};
-        q.quo <= {d.quo[24:0], ge};
+    if (!rst_ni) begin
+      valid_q   <= '0;
+      sign_q    <= '0;
+      special_q <= '0;
+      exp_q     <= '0;
+      dsr_q     <= '0;
+      rem_q     <= '0;
+      quo_q     <= '0;
+    end else if (en) begin
+      valid_q[0]   <= in_valid_i;
+      sign_q[0]    <= a_i[31] ^ b_i[31];
+      special_q[0] <= special_d;
+      exp_q[0]     <= exp_d;
+      dsr_q[0]     <= nb[63:40];
+      rem_q[0]     <= {2'b0, na[63:40]};
+      quo_q[0]     <= '0;
+      for (int s = 0; s < Steps; s++) begin
+        valid_q[s + 1]   <= valid_q[s];
+        sign_q[s + 1]    <= sign_q[s];
+        special_q[s + 1] <= special_q[s];
+        exp_q[s + 1]     <= exp_q[s];
+        dsr_q[s + 1]     <= dsr_q[s];
+        rem_q[s + 1]     <= {diff[s], 1'b0};
+        quo_q[s + 1]     <= 26'({quo_q[s], ge[s]});  // the top bit is 0 (s < 26)
       end
     end
   end
-  assign last = g_step[Steps - 1].q;
 
-  // rounding: the last stage's quo[25] weighs 2^exp
+  // rounding: the last stage's quo_q[Steps][25] weighs 2^exp_q[Steps]
   logic [63:0] nq;
   logic [5:0]  lzq;
+  logic        sign;
   logic        unused_na, unused_nb, unused_dsr;
+  assign sign = sign_q[Steps];
   always_comb begin
-    nq = normalize({last.quo, 38'd0}, lzq);
-    unique case (last.special)
+    nq = normalize({quo_q[Steps], 38'd0}, lzq);
+    unique case (special_e'(special_q[Steps]))
       SpNaN:   q_o = Fp32QNaN;
-      SpInf:   q_o = {last.sign, 31'h7F80_0000};
-      SpZero:  q_o = {last.sign, 31'd0};
-      default: q_o = round_pack(last.sign, last.exp - $signed({10'd0, lzq}), nq, last.rem != 26'd0, 8, 23);
+      SpInf:   q_o = {sign, 31'h7F80_0000};
+      SpZero:  q_o = {sign, 31'd0};
+      default: q_o = round_pack(sign, $signed(exp_q[Steps]) - $signed({10'd0, lzq}), nq,
+                                rem_q[Steps] != 26'd0, 8, 23);
     endcase
   end
-  assign unused_na = ^{na[39:0]};
-  assign unused_nb = ^{nb[39:0]};
-  assign unused_dsr = ^last.dsr;
+  assign unused_na  = ^{na[39:0]};
+  assign unused_nb  = ^{nb[39:0]};
+  assign unused_dsr = ^dsr_q[Steps];
 endmodule

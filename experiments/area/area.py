@@ -86,7 +86,7 @@ def kernel_list():
         dict(name="fp32_exp_pwl_seq", top="fp32_exp_pwl_seq", params={}, files=["fp32_exp_pwl_seq.sv"],
              yaml=[], note="the fast exp (--exp fast, pe_2d_fastexp): 8-segment linear 2^f, 4 cycles"),
         dict(name="fp32_div", top="fp32_div", params={}, files=["fp32_div.sv"],
-             yaml=["divide_1d"], note="Accelergy divide_32b; RTL: fp32, radix-2, 1 bit/cycle"),
+             yaml=["divide_1d"], note="Accelergy divide_32b; RTL: fp32, radix-2, pipelined, 1 bit per stage"),
         dict(name="pe_2d", top="pe_2d", params={"StorageFormat": 0},
              files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv"],
              yaml=["mac_2d", "max_2d"], note="fp16 MAC + 16-bit max; RTL: fp32 mul + add + max, exp sequencer, no register file"),
