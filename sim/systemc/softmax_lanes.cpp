@@ -60,7 +60,8 @@ std::pair<double, double> SoftmaxLanes::apply(LaneCommand command, double x, dou
 LaneRun SoftmaxLanes::run(const std::vector<LaneBatch>& commands) const {
   LaneRun out;
   const size_t n = static_cast<size_t>(lanes_);
-  for (const LaneBatch& b : commands) {
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const LaneBatch& b = commands[i];
     if (b.x.size() != n || b.y.size() != n || b.z.size() != n)
       throw Error("the 1D softmax unit has " + std::to_string(lanes_) +
                   " lanes; a command came with operands for " + std::to_string(b.x.size()));
@@ -68,7 +69,7 @@ LaneRun SoftmaxLanes::run(const std::vector<LaneBatch>& commands) const {
     for (size_t l = 0; l < n; ++l) std::tie(r0[l], r1[l]) = apply(b.command, b.x[l], b.y[l], b.z[l]);
     out.r0.push_back(std::move(r0));
     out.r1.push_back(std::move(r1));
-    if (&b != &commands.front()) out.cycles += lane_issue_interval((&b - 1)->command, b.command);
+    if (i > 0) out.cycles += lane_issue_interval(commands[i - 1].command, b.command);
   }
   // the last command's latency and the cycle its result is taken
   if (!commands.empty()) out.cycles += lane_latency(commands.back().command) + 1;
