@@ -16,12 +16,19 @@
 // operation and its fields pass east/south registered, every cycle (en_i high), whether
 // valid or not.
 //
-// StorageFormat (fp32_pkg::StorageBf16 / StorageFp16) is the format of OpNarrow.
+// StorageFormat (fp32_pkg::StorageBf16 / StorageFp16) is the format of OpNarrow and of
+// the register file: Entries words (at most 16) of the storage format, the arch YAML's
+// register_file_entries (rf_2d). With flag_i set, the operations that read the resident
+// value x (OpExp, OpSubExp, OpColSum, OpColMax, OpColDot) read it from entry entry_i,
+// widened, instead of acc, and OpNarrow also writes the narrowed acc into entry entry_i, so
+// that tiles stay in the PEs across Einsums while the next tile accumulates (FuseMax's BQK
+// and SLN). entry_i < Entries; it passes south with the operation.
 module pe_2d_fastexp
   import fp32_pkg::*;
   import tile_pkg::*;
 #(
-  parameter int unsigned StorageFormat = StorageBf16
+  parameter int unsigned StorageFormat = StorageBf16,
+  parameter int unsigned Entries       = 16
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -32,6 +39,7 @@ module pe_2d_fastexp
   input  pe_op_e      op_i,
   input  logic        flag_i,
   input  logic [7:0]  sel_i,
+  input  logic [3:0]  entry_i,    // register-file entry (flag_i: x from it; OpNarrow: to it)
   input  logic [31:0] a_i,        // west operand (fp32)
   input  logic [31:0] b_i,        // north operand (fp32) or partial column result y
   input  logic [31:0] w_i,        // the weight-stationary shadow weight (fp32, OpWsDot)
@@ -40,6 +48,7 @@ module pe_2d_fastexp
   output pe_op_e      op_o,       //   and b_o: y of a column reduction, else b_i
   output logic        flag_o,
   output logic [7:0]  sel_o,
+  output logic [3:0]  entry_o,
   output logic [31:0] b_o,
   output logic [31:0] acc_o,
   output logic        done_o
@@ -50,6 +59,17 @@ module pe_2d_fastexp
   logic               acc_we, done_q, valid_q, flag_q;
   pe_op_e             op_q;
   logic [7:0]         sel_q;
+  logic [3:0]         entry_q;
+
+  // the register file and the resident value x
+  localparam int unsigned EntryW = (Entries > 1) ? $clog2(Entries) : 1;
+  logic [Entries-1:0][15:0] rf_q;
+  logic [EntryW-1:0]        entry;
+  logic [31:0]              x;
+  logic                     rf_we;
+  assign entry = entry_i[EntryW-1:0];
+  assign x     = flag_i ? widen(rf_q[entry], StorageFormat) : acc_q;
+  assign rf_we = fire && flag_i && op_i == OpNarrow;
   logic               fire, exp_start;
 
   // the chain
@@ -84,7 +104,7 @@ module pe_2d_fastexp
     .en_i,
     .start_i    (exp_start),
     .sub_i      (op_i == OpSubExp),
-    .x_i        (acc_q),
+    .x_i        (x),
     .z_i        (b_i),
     .active_o   (seq_active),
     .mul_a_o    (seq_mul_a),
@@ -99,7 +119,7 @@ module pe_2d_fastexp
 
   // operands of the chain
   always_comb begin
-    mul_a     = acc_q;
+    mul_a     = x;
     mul_b     = Fp32One;
     mul_scale = 13'sd0;
     add_b     = b_i;
@@ -115,13 +135,16 @@ module pe_2d_fastexp
           mul_b = b_i;
           add_b = flag_i ? Fp32PosZero : acc_q;
         end
-        OpAdd:    add_b = {b_i[31] ^ flag_i, b_i[30:0]};
+        OpAdd: begin
+          mul_a = acc_q;
+          add_b = {b_i[31] ^ flag_i, b_i[30:0]};
+        end
         OpColDot: mul_b = a_i;
         OpWsDot: begin
           mul_a = sel_i[7] ? w_i : acc_q;
           mul_b = a_i;
         end
-        default: ;  // OpColSum: round(round(acc * 1) + y)
+        default: ;  // OpColSum: round(round(x * 1) + y)
       endcase
     end
   end
@@ -152,7 +175,7 @@ module pe_2d_fastexp
           acc_d  = w_i;
           acc_we = sel_i[7];
         end
-        OpColMax:           y = max_of(b_i, acc_q);
+        OpColMax:           y = max_of(b_i, x);
         OpReadRow:          y = (sel_i == row_i) ? acc_q : b_i;
         default: ;          // OpNop; OpExp and OpSubExp finish below
       endcase
@@ -173,7 +196,10 @@ module pe_2d_fastexp
       op_q    <= OpNop;
       flag_q  <= 1'b0;
       sel_q   <= '0;
+      entry_q <= '0;
+      rf_q    <= '0;
     end else if (en_i) begin
+      if (rf_we) rf_q[entry] <= narrow(acc_q, StorageFormat);
       if (acc_we) acc_q <= acc_d;
       done_q  <= acc_we;
       a_q     <= a_i;
@@ -182,6 +208,7 @@ module pe_2d_fastexp
       op_q    <= op_i;
       flag_q  <= flag_i;
       sel_q   <= sel_i;
+      entry_q <= entry_i;
     end
   end
 
@@ -193,4 +220,5 @@ module pe_2d_fastexp
   assign op_o    = op_q;
   assign flag_o  = flag_q;
   assign sel_o   = sel_q;
+  assign entry_o = entry_q;
 endmodule

@@ -10,6 +10,8 @@
 //
 // Input (one operation per handshake in_valid_i && in_ready_o):
 //   in_op_i, in_flag_i, in_sel_i   the operation (tile_pkg::pe_op_e) and its fields
+//   in_entry_i                     the PEs' register-file entry it reads (flag) or writes
+//                                  (OpNarrow with flag): Entries words per PE (pe_2d.sv)
 //   in_a_i[i]  storage format      west operand of row i (OpMac, OpColDot), widened
 //   in_b_i[j]  storage format      north operand of column j for OpMac, widened
 //   in_x_i[j]  fp32                north operand of column j for OpAdd, OpMax, OpSubExp,
@@ -48,7 +50,8 @@ module tile_2d
   import tile_pkg::*;
 #(
   parameter int unsigned N = 4,
-  parameter int unsigned StorageFormat = StorageBf16
+  parameter int unsigned StorageFormat = StorageBf16,
+  parameter int unsigned Entries       = 16
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -57,6 +60,7 @@ module tile_2d
   input  pe_op_e               in_op_i,
   input  logic                 in_flag_i,
   input  logic [7:0]           in_sel_i,
+  input  logic [3:0]           in_entry_i,
   input  logic [N-1:0][15:0]   in_a_i,
   input  logic [N-1:0][15:0]   in_b_i,
   input  logic [N-1:0][31:0]   in_x_i,
@@ -72,7 +76,7 @@ module tile_2d
   output logic [N-1:0][7:0]    drain_row_o,
   output logic [N-1:0][31:0]   drain_y_o
 );
-  localparam int unsigned CtrlW = 1 + 4 + 1 + 8;  // valid, op, flag, sel
+  localparam int unsigned CtrlW = 1 + 4 + 1 + 8 + 4;  // valid, op, flag, sel, entry
   localparam int unsigned LoadW = 2 + 16;          // wload, wlast, weight (storage format)
 
   logic       en, fire, pe00_ready;
@@ -94,6 +98,7 @@ module tile_2d
   pe_op_e      op_w [N+1][N] /* verilator split_var */;
   logic        flag_w [N+1][N] /* verilator split_var */;
   logic [7:0]  sel_w [N+1][N] /* verilator split_var */;
+  logic [3:0]  entry_w [N+1][N] /* verilator split_var */;
   logic [N-1:0][31:0] acc_w [N];  // acc_w[j][i]: PE (i, j)'s accumulator, by column
   logic [N-1:0][31:0] w_w [N];    // w_w[j][i]: PE (i, j)'s shadow weight, widened
 
@@ -133,27 +138,41 @@ module tile_2d
   // (the per-PE model's feeder), so a sum the previous K fold left in cycle t' can enter the
   // next fold's column in any cycle after t'.
   for (genvar j = 0; j < N; j++) begin : g_north
-    logic [LoadW+CtrlW+31:0] skewed;
+    // (two delay lines: Verilator 5.006 emits uncompilable code for a wider-than-64-bit
+    // delay-line register read bit by bit in the PEs)
+    logic [LoadW+CtrlW-1:0]  skewed;
+    logic [31:0]             skewed_b;
     logic [LoadW-1:0]        load;
     logic                    psum_here;
     delay_line #(
-      .Width(LoadW + CtrlW + 32),
+      .Width(LoadW + CtrlW),
       .Depth(j)
     ) u_skew (
       .clk_i,
       .rst_ni,
       .en_i(en),
       .d_i ({fire && in_wload_i, fire && in_wlast_i, in_b_i[j], fire, in_op_i, in_flag_i,
-             in_sel_i, in_b_w[j]}),
+             in_sel_i, in_entry_i}),
       .q_o (skewed)
     );
-    assign load          = skewed[LoadW+CtrlW+31 -: LoadW];
-    assign valid_w[0][j] = skewed[CtrlW+31];
-    assign op_w[0][j]    = pe_op_e'(skewed[CtrlW+30 -: 4]);
-    assign flag_w[0][j]  = skewed[40];
-    assign sel_w[0][j]   = skewed[39:32];
+    delay_line #(
+      .Width(32),
+      .Depth(j)
+    ) u_skew_b (
+      .clk_i,
+      .rst_ni,
+      .en_i(en),
+      .d_i (in_b_w[j]),
+      .q_o (skewed_b)
+    );
+    assign load          = skewed[LoadW+CtrlW-1 -: LoadW];
+    assign valid_w[0][j] = skewed[CtrlW-1];
+    assign op_w[0][j]    = pe_op_e'(skewed[CtrlW-2 -: 4]);
+    assign flag_w[0][j]  = skewed[12];
+    assign sel_w[0][j]   = skewed[11:4];
+    assign entry_w[0][j] = skewed[3:0];
     assign psum_here     = op_w[0][j] == OpWsDot && flag_w[0][j];
-    assign b_w[0][j]     = psum_here ? in_psum_i[j] : skewed[31:0];
+    assign b_w[0][j]     = psum_here ? in_psum_i[j] : skewed_b;
 
     // The weight chain: a load shifts the column's chain one row south, the new weight at
     // the top; with wlast (the fold's R-th row, the bottom row's weight loaded first) the
@@ -184,7 +203,8 @@ module tile_2d
     for (genvar j = 0; j < N; j++) begin : g_col
       logic        ready, done_unused;
       `CASCADE_PE_MODULE #(
-        .StorageFormat(StorageFormat)
+        .StorageFormat(StorageFormat),
+        .Entries      (Entries)
       ) u_pe (
         .clk_i,
         .rst_ni,
@@ -195,6 +215,7 @@ module tile_2d
         .op_i   (op_w[i][j]),
         .flag_i (flag_w[i][j]),
         .sel_i  (sel_w[i][j]),
+        .entry_i(entry_w[i][j]),
         .a_i    (a_w[i][j]),
         .b_i    (b_w[i][j]),
         .w_i    (w_w[j][i]),
@@ -203,6 +224,7 @@ module tile_2d
         .op_o   (op_w[i+1][j]),
         .flag_o (flag_w[i+1][j]),
         .sel_o  (sel_w[i+1][j]),
+        .entry_o(entry_w[i+1][j]),
         .b_o    (b_w[i+1][j]),
         .acc_o  (acc_w[j][i]),
         .done_o (done_unused)
@@ -319,9 +341,9 @@ module tile_2d
   for (genvar j = 0; j < N; j++) begin : g_south_unused
     logic unused;
     if (j == N - 1) begin : g_last
-      assign unused = flag_w[N][j];
+      assign unused = ^{flag_w[N][j], entry_w[N][j]};
     end else begin : g_other
-      assign unused = ^{valid_w[N][j], op_w[N][j], flag_w[N][j], sel_w[N][j]};
+      assign unused = ^{valid_w[N][j], op_w[N][j], flag_w[N][j], sel_w[N][j], entry_w[N][j]};
     end
   end
 endmodule

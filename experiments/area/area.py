@@ -89,10 +89,13 @@ def kernel_list():
              yaml=["divide_1d"], note="Accelergy divide_32b; RTL: fp32, radix-2, pipelined, 1 bit per stage"),
         dict(name="pe_2d", top="pe_2d", params={"StorageFormat": 0},
              files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv"],
-             yaml=["mac_2d", "max_2d"], note="fp16 MAC + 16-bit max; RTL: fp32 mul + add + max, exp sequencer, no register file"),
+             yaml=["mac_2d", "max_2d", "rf_2d"], note="fp16 MAC + 16-bit max + the 16 x 16-bit register file; RTL: fp32 mul + add + max, exp sequencer, 16 x 16-bit register file"),
+        dict(name="pe_2d_rf1", top="pe_2d", params={"StorageFormat": 0, "Entries": 1},
+             files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv"],
+             yaml=["mac_2d", "max_2d"], note="pe_2d with a 1-entry register file: pe_2d minus this is the 15 more entries"),
         dict(name="pe_2d_fastexp", top="pe_2d_fastexp", params={"StorageFormat": 0},
              files=mul_add + ["fp32_exp_pwl_seq.sv", "pe_2d_fastexp.sv"],
-             yaml=["mac_2d", "max_2d"], note="as pe_2d, with the fast exp sequencer"),
+             yaml=["mac_2d", "max_2d", "rf_2d"], note="as pe_2d, with the fast exp sequencer"),
         dict(name="softmax_lane", top="softmax_lane",
              params={"StorageFormat": 0, "NarrowResults": 1},
              files=mul_add + ["fp32_exp_seq.sv", "fp32_div.sv", "softmax_lane.sv"],
@@ -101,7 +104,7 @@ def kernel_list():
              files=["delay_line.sv"], yaml=[], note="the tile's skew registers"),
         dict(name="tile_2d", top="tile_2d", params={"N": 4, "StorageFormat": 0},
              files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv", "delay_line.sv", "tile_2d.sv"],
-             yaml=["16*mac_2d", "16*max_2d"], rf="rf_2d",
+             yaml=["16*mac_2d", "16*max_2d", "16*rf_2d"],
              note="16 PEs as above; RTL adds skew/deskew registers"),
         dict(name="bf16_mac_pe", top="bf16_mac_pe", params={},
              files=["bf16_fma.sv", "bf16_mac_pe.sv"], yaml=["mac_2d"],
@@ -237,7 +240,7 @@ def tile_extrapolation(results, spec):
 
     def outside_ffs(n):
         # (no hold counter: in_ready_o is PE (0, 0)'s ready_o); skew lines: west row i 32 x i,
-        # north column j (1+4+1+8+32 operation and b, 2+16 weight load) x j, south column j
+        # north column j (1+4+1+8+4+32 operation, entry and b, 2+16 weight load) x j, south column j
         # 32 x (N-1-j); the output-stationary drain per column: hand-over flags, shadow and
         # chain registers (N - 1 each: the last shadow and the first chain stage are never
         # read, so synthesis removes them), load and busy flags, the tap (the rows it can
@@ -248,7 +251,7 @@ def tile_extrapolation(results, spec):
         tap = min(max(1, (n - 1).bit_length()), 7)
         drain = (n - 1) * (1 + 32 + 32) + 1 + 1 + tap + 7
         weights = (n - 1) * 16 + n * 16 + 1 + tap
-        return (32 + 64 + 32) * n * (n - 1) // 2 + n * (drain + weights)
+        return (32 + 68 + 32) * n * (n - 1) // 2 + n * (drain + weights)
     rest_ge = t_ge - n * n * p_ge
     rest_ff = t_ff - n * n * p_ff
     big = 256
@@ -256,7 +259,6 @@ def tile_extrapolation(results, spec):
     big_ge = big * big * p_ge + big_rest_ge
     ya, _ = yaml_area(tk["yaml"], spec)
     ya_big = ya / (n * n) * big * big
-    rf = spec.get(tk.get("rf", ""), {}).get("area_um2")
     return "\n".join([
         f"tile_2d N = {n}: {t_ff} flip-flops = {n * n} x {p_ff} (PEs) + {rest_ff} outside the PEs; "
         f"closed form from tile_2d.sv for the latter: {outside_ffs(n)} "
@@ -267,10 +269,8 @@ def tile_extrapolation(results, spec):
         f"{big_rest_ge:,.0f} GE, {100 * big_rest_ge / big_ge:.1f} %) = {big_ge:,.0f} GE = "
         f"{big_ge * NAND2_UM2 / 1e6:,.1f} mm^2 of cells, against the YAML's "
         f"{big * big} x ({' + '.join(t.split('*')[1] for t in tk['yaml'])}) = "
-        f"{ya_big / 1e6:,.1f} mm^2 (ratio {big_ge * NAND2_UM2 / ya_big:.1f}). Neither counts "
-        f"the PEs' register files" + (f" (the YAML's {tk['rf']}: {big * big} x {rf:g} um^2 = "
-                                      f"{big * big * rf / 1e6:,.1f} mm^2; the RTL PE has none)"
-                                      if rf else "") + "."])
+        f"{ya_big / 1e6:,.1f} mm^2 (ratio {big_ge * NAND2_UM2 / ya_big:.1f}), both with the PEs' "
+        f"register files."])
 
 
 def check(work):

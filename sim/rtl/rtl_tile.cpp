@@ -318,6 +318,7 @@ class Tile final : public RtlTile {
     model_.in_op_i(in_op_);
     model_.in_flag_i(in_flag_);
     model_.in_sel_i(in_sel_);
+    model_.in_entry_i(in_entry_);
     model_.in_a_i(in_a_);
     model_.in_b_i(in_b_);
     model_.in_x_i(in_x_);
@@ -344,6 +345,7 @@ class Tile final : public RtlTile {
     in_op_.write(sc_dt::sc_bv<4>(in.op));
     in_flag_.write(in.flag);
     in_sel_.write(sc_dt::sc_bv<8>(in.sel));
+    in_entry_.write(sc_dt::sc_bv<4>(in.entry));
     in_wload_.write(in.wload);
     in_wlast_.write(in.wlast);
     sc_dt::sc_bv<16 * N> a, b;
@@ -375,6 +377,7 @@ class Tile final : public RtlTile {
   sc_core::sc_signal<bool> out_ready_;
   sc_core::sc_signal<sc_dt::sc_bv<4>> in_op_, out_op_{"out_op"};
   sc_core::sc_signal<sc_dt::sc_bv<8>> in_sel_{"in_sel"}, out_sel_{"out_sel"};
+  sc_core::sc_signal<sc_dt::sc_bv<4>> in_entry_{"in_entry"};
   sc_core::sc_signal<sc_dt::sc_bv<16 * N>> in_a_{"in_a"}, in_b_{"in_b"};
   sc_core::sc_signal<sc_dt::sc_bv<32 * N>> in_x_{"in_x"}, in_psum_{"in_psum"}, out_y_{"out_y"},
       drain_y_{"drain_y"};

@@ -48,6 +48,7 @@ struct TileInputs {
   bool valid = false, flag = false, wload = false, wlast = false;
   uint32_t op = 0;  // hdl/tile_pkg.sv pe_op_e
   uint8_t sel = 0;
+  uint8_t entry = 0;  // the PEs' register-file entry (hdl/pe_2d.sv)
   std::vector<uint16_t> a, b;  // west operand per row, north operand (or weight) per column
   std::vector<uint32_t> psum;  // per column
 };

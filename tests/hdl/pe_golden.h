@@ -29,23 +29,35 @@ inline int op_cycles(uint8_t op) {
   return op == kOpExp ? kPeExpCycles : op == kOpSubExp ? kPeExpCycles + 1 : 1;
 }
 
+// Register-file entries per PE (pe_2d's Entries, tile_2d's; the arch YAML's
+// register_file_entries of the 2D array).
+inline constexpr int kPeEntries = 16;
+
 struct PeGolden {
-  bool fp16 = false;  // storage format of OpNarrow
+  bool fp16 = false;  // storage format of OpNarrow and of the register file
   uint32_t acc = 0;
-  // Applies one operation with west operand a, north operand b (or partial result y) and
-  // shadow weight w; returns what the PE passes south.
-  uint32_t apply(uint8_t op, bool flag, int sel, int row, uint32_t a, uint32_t b, uint32_t w = 0) {
+  uint32_t rf[kPeEntries] = {};  // widened: widen(narrow(acc)) as the PE reads it
+  // Applies one operation with west operand a, north operand b (or partial result y),
+  // shadow weight w and register-file entry `entry`; returns what the PE passes south.
+  // With flag, exp, exp(x - b) and the column reductions read x from the entry (widened),
+  // and OpNarrow also stores the narrowed acc there; else x is acc.
+  uint32_t apply(uint8_t op, bool flag, int sel, int row, uint32_t a, uint32_t b, uint32_t w = 0,
+                 int entry = 0) {
+    const uint32_t x = flag ? rf[entry] : acc;
     switch (op) {
       case kOpMac: acc = mac_golden(a, b, flag ? 0u : acc); return b;
       case kOpAdd: acc = flag ? sub_golden(acc, b) : add_golden(acc, b); return b;
       case kOpMax: acc = max_golden(acc, b); return b;
-      case kOpExp: acc = pe_exp_golden(acc); return b;
-      case kOpSubExp: acc = pe_exp_golden(sub_golden(acc, b)); return b;
-      case kOpNarrow: acc = narrow_golden(acc, fp16); return b;
+      case kOpExp: acc = pe_exp_golden(x); return b;
+      case kOpSubExp: acc = pe_exp_golden(sub_golden(x, b)); return b;
+      case kOpNarrow:
+        acc = narrow_golden(acc, fp16);
+        if (flag) rf[entry] = acc;
+        return b;
       case kOpLoad: acc = b; return b;
-      case kOpColSum: return add_golden(b, acc);
-      case kOpColMax: return max_golden(b, acc);
-      case kOpColDot: return add_golden(b, mul_golden(acc, a));
+      case kOpColSum: return add_golden(b, x);
+      case kOpColMax: return max_golden(b, x);
+      case kOpColDot: return add_golden(b, mul_golden(x, a));
       case kOpReadRow: return sel == row ? acc : b;
       case kOpWsDot:
         if (sel & 0x80) acc = w;  // the fold's first operand: the shadow weight swapped in

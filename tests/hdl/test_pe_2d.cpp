@@ -38,8 +38,9 @@ class Pe {
     ++cycles_;
   }
   // Offers one operation in the next cycle (the PE must be ready) and clocks it in.
-  void issue(uint8_t op, bool flag, int sel, uint32_t a, uint32_t b, uint32_t w = 0) {
+  void issue(uint8_t op, bool flag, int sel, uint32_t a, uint32_t b, uint32_t w = 0, int entry = 0) {
     m_.valid_i = 1;
+    m_.entry_i = static_cast<uint8_t>(entry);
     m_.w_i = w;
     m_.op_i = op;
     m_.flag_i = flag;
@@ -53,8 +54,8 @@ class Pe {
     m_.eval();
   }
   // Runs an operation to completion; returns its latency (cycles until done/ready).
-  int run(uint8_t op, bool flag, int sel, uint32_t a, uint32_t b) {
-    issue(op, flag, sel, a, b);
+  int run(uint8_t op, bool flag, int sel, uint32_t a, uint32_t b, int entry = 0) {
+    issue(op, flag, sel, a, b, 0, entry);
     int latency = 1;
     while (!m_.ready_o) {
       tick();
@@ -92,8 +93,12 @@ void random_stream(bool fp16, uint64_t seed, int ops) {
     // OpWsDot: sel[7] swaps the shadow weight in (half the time)
     const int sel = static_cast<int>(rng.next() % 6) | (op == kOpWsDot && rng.next() % 2 ? 0x80 : 0);
     const uint32_t a = operand(rng, fp16), b = operand(rng, fp16), w = operand(rng, fp16);
-    const uint32_t y = golden.apply(op, flag, sel, 3, a, b, w);
-    pe.issue(op, flag, sel, a, b, w);
+    // the register file: a few entries most of the time (reads find what was stored), any
+    // entry now and then
+    const int entry = static_cast<int>(rng.next() % 8 ? rng.next() % 3 : rng.next() % kPeEntries);
+    const uint32_t y = golden.apply(op, flag, sel, 3, a, b, w, entry);
+    pe.issue(op, flag, sel, a, b, w, entry);
+    EXPECT_EQ(pe.io().entry_o, entry) << "the entry passes south";
     // column results and the pass-through leave one cycle after acceptance
     if (!same_result(pe.io().b_o, y)) {
       ++mismatches;
@@ -209,6 +214,48 @@ TEST(Pe2d, SubExp) {
                     << ", golden " << golden << std::dec << ", latency " << latency;
   }
   EXPECT_EQ(mismatches, 0);
+}
+
+// The register file keeps a tile's values across operations: 16 values stored in the 16
+// entries (OpNarrow with flag), MACs on acc in between, then each entry read back by every
+// reading operation with flag (column sum and max from y, column dot, exp, exp(x - b)),
+// in an order unlike the stores'; without flag the same operations read acc.
+TEST(Pe2d, RegisterFileKeepsEntries) {
+  Pe<Vpe_2d_bf16> pe;
+  Rng rng(13);
+  uint32_t stored[kPeEntries];
+  for (int round = 0; round < 2000; ++round) {
+    for (int e = 0; e < kPeEntries; ++e) {
+      const uint32_t v = bits_of(-8.0 + 16.0 * static_cast<double>(rng.next() >> 11) * 0x1p-53);
+      pe.issue(kOpLoad, false, 0, 0, v);
+      pe.issue(kOpNarrow, true, 0, 0, 0, 0, e);
+      stored[e] = narrow_golden(v, false);
+      pe.issue(kOpMac, true, 0, random_fp32(rng), random_fp32(rng));  // acc changes
+    }
+    const uint32_t acc = pe.io().acc_o;
+    for (int i = 0; i < kPeEntries; ++i) {
+      const int e = (i * 7 + round) % kPeEntries;
+      const uint32_t y = random_fp32(rng), a = random_fp32(rng);
+      pe.issue(kOpColSum, true, 0, 0, y, 0, e);
+      ASSERT_TRUE(same_result(pe.io().b_o, add_golden(y, stored[e]))) << round << " " << e;
+      pe.issue(kOpColMax, true, 0, 0, y, 0, e);
+      ASSERT_TRUE(same_result(pe.io().b_o, max_golden(y, stored[e]))) << round << " " << e;
+      pe.issue(kOpColDot, true, 0, a, y, 0, e);
+      ASSERT_TRUE(same_result(pe.io().b_o, add_golden(y, mul_golden(stored[e], a))));
+      pe.issue(kOpColSum, false, 0, 0, y, 0, e);
+      ASSERT_TRUE(same_result(pe.io().b_o, add_golden(y, acc))) << "without flag: acc";
+      ASSERT_EQ(pe.io().acc_o, acc) << "column operations leave acc";
+    }
+    const int e = round % kPeEntries;
+    ASSERT_EQ(pe.run(kOpExp, true, 0, 0, 0, e), kPeExpCycles);
+    ASSERT_TRUE(same_result(pe.io().acc_o, pe_exp_golden(stored[e]))) << round;
+    // entry_i is read in the accepting cycle only (round's entry, then another)
+    const uint32_t m = bits_of(static_cast<double>(round % 5));
+    pe.issue(kOpSubExp, true, 0, 0, m, 0, e);
+    pe.io().entry_i = static_cast<uint8_t>((e + 1) % kPeEntries);
+    while (!pe.io().ready_o) pe.tick();
+    ASSERT_TRUE(same_result(pe.io().acc_o, pe_exp_golden(sub_golden(stored[e], m)))) << round;
+  }
 }
 
 // Narrowing to bf16 and fp16: ties, subnormals, overflow, NaN.

@@ -7,7 +7,8 @@
 //  - back-to-back GEMMs, bubbles on the input and stalls on the output;
 //  - random streams of every operation against a golden tile of golden PEs;
 //  - the FuseMax 1-pass tile sequence (BQK, narrow, LM, exp(BQK - m), SLD, SLN V) against
-//    loops written from the cascade's Einsums;
+//    loops written from the cascade's Einsums, one tile and many, the later tiles' BQK
+//    running ahead while earlier tiles wait in the PEs' register files;
 //  - weight-stationary folds (weights through the chains, OpWsDot, partial sums from the
 //    buffer), serialized and overlapped, against the MAC loop and the documented schedule;
 //  - output-stationary folds through the drain, serialized and overlapped, likewise;
@@ -235,66 +236,113 @@ TEST(Tile2d, OperationTiming) {
   EXPECT_EQ(tile.outputs()[2].cycle - tile.first_input_cycle(), 19 + 7);
 }
 
-// The tile's part of FuseMax's 1-pass cascade for one M0 x P tile (rows m0, columns p):
-//   BQK[m0, p] = sum_e K[e, m0] * Q[e, p]          OpMac x E, then OpNarrow (stored bf16)
-//   LM[p]      = max(m0: BQK[m0, p])               OpColMax
-//   SLN        = exp(BQK - RM[p])                  OpSubExp (x = RM), then OpNarrow
-//   SLD[p]     = sum_m0 SLN[m0, p]                 OpColSum
-//   SLNV[f, p] = sum_m0 SLN[m0, p] * V[f, m0]      OpColDot with a = V[f, .], f = 0..F-1
-// against loops over the Einsums in the executor's rounding order.
-TEST(Tile2d, FuseMaxTileSequence) {
-  constexpr int n = 4, e_len = 24, f_len = 6;
-  Rng rng(51);
-  Tile<Vtile_2d_n4> tile(n, false);
-  std::vector<std::vector<uint16_t>> q(e_len, std::vector<uint16_t>(n)), k(e_len, std::vector<uint16_t>(n)),
-      v(f_len, std::vector<uint16_t>(n));
-  for (auto* t : {&q, &k, &v})
-    for (auto& row : *t)
+// The tile's part of FuseMax's 1-pass cascade for M1 tiles of M0 x P (rows m0, columns p):
+//   BQK[m0, p] = sum_e K[e, m0] * Q[e, p]          OpMac x E, then OpNarrow into entry t
+//   LM[p]      = max(m0: BQK[m0, p])               OpColMax on entry t
+//   SLN        = exp(BQK - RM[p])                  OpSubExp on entry t (x = RM), OpNarrow into t
+//   SLD[p]     = sum_m0 SLN[m0, p]                 OpColSum on entry t
+//   SLNV[f, p] = sum_m0 SLN[m0, p] * V[f, m0]      OpColDot on entry t, a = V[f, .], f < F
+// in the cycle model's order: BQK and LM of tile m1 + `ahead` run before SLN, SLD and SLNV
+// of tile m1 (the 2D array runs ahead while tile m1 waits for the 1D array's running max
+// RM[m1] = max(RM[m1 - 1], LM[m1])), each tile resident in entry t = m1 mod 16 from its BQK
+// to its SLNV while later tiles accumulate in acc. Against loops over the Einsums in the
+// executor's rounding order.
+template <class Model>
+void fusemax_tiles(int n, int tiles, int ahead, uint64_t seed) {
+  constexpr int e_len = 24, f_len = 6;
+  Rng rng(seed);
+  Tile<Model> tile(n, false);
+  using Rows = std::vector<std::vector<uint16_t>>;
+  auto random_rows = [&](int count) {
+    Rows rows(count, std::vector<uint16_t>(n));
+    for (auto& row : rows)
       for (auto& x : row) x = static_cast<uint16_t>((rng.next() & 0x807F) | ((122 + rng.next() % 8) << 7));
-  std::vector<uint32_t> rm(n);  // a running max from earlier tiles (bf16 values)
-  for (auto& x : rm) x = widen_golden(static_cast<uint16_t>((rng.next() & 0x7F) | (129 << 7)), false);
-
-  for (int s = 0; s < e_len; ++s) tile.push(Input{kOpMac, s == 0, 0, k[s], q[s], {}});
-  tile.push(Input{kOpNarrow, false, 0, {}, {}, {}});
-  tile.push(Input{kOpColMax, false, 0, {}, {}, {}});
-  tile.push(Input{kOpSubExp, false, 0, {}, {}, rm});
-  tile.push(Input{kOpNarrow, false, 0, {}, {}, {}});
-  tile.push(Input{kOpColSum, false, 0, {}, {}, {}});
-  for (int f = 0; f < f_len; ++f) tile.push(Input{kOpColDot, false, 0, v[f], {}, {}});
-  tile.run(2 + f_len);
-  ASSERT_EQ(tile.outputs().size(), static_cast<size_t>(2 + f_len));
+    return rows;
+  };
+  const Rows q = random_rows(e_len);
+  std::vector<Rows> k, v;
+  for (int t = 0; t < tiles; ++t) k.push_back(random_rows(e_len)), v.push_back(random_rows(f_len));
 
   auto val = [](uint16_t h) { return storage_value(h, false); };
   auto bf16 = [](double x) { return round_as<NumberFormat::BF16>(x); };
   auto fp32 = [](double x) { return round_as<NumberFormat::FP32>(x); };
-  std::vector<std::vector<double>> bqk(n, std::vector<double>(n)), sln(n, std::vector<double>(n));
-  std::vector<double> lm(n), sld(n);
-  for (int m = 0; m < n; ++m)
+  using Tile2 = std::vector<std::vector<double>>;
+  std::vector<std::vector<double>> lm(tiles, std::vector<double>(n)), rm = lm, sld = lm;
+  std::vector<Tile2> slnv(tiles, Tile2(f_len, std::vector<double>(n)));
+  for (int t = 0; t < tiles; ++t) {
+    Tile2 bqk(n, std::vector<double>(n)), sln = bqk;
+    for (int m = 0; m < n; ++m)
+      for (int p = 0; p < n; ++p) {
+        double acc = 0.0;
+        for (int s = 0; s < e_len; ++s) acc = fp32(acc + fp32(val(q[s][p]) * val(k[t][s][m])));
+        bqk[m][p] = bf16(acc);
+      }
     for (int p = 0; p < n; ++p) {
-      double acc = 0.0;
-      for (int s = 0; s < e_len; ++s) acc = fp32(acc + fp32(val(q[s][p]) * val(k[s][m])));
-      bqk[m][p] = bf16(acc);
+      double mx = -INFINITY, sum = 0.0;
+      for (int m = 0; m < n; ++m) mx = bqk[m][p] > mx ? bqk[m][p] : mx;  // no NaNs here
+      lm[t][p] = mx;
+      rm[t][p] = t == 0 ? mx : std::max(rm[t - 1][p], mx);
+      for (int m = 0; m < n; ++m) {
+        sln[m][p] = bf16(hardware_exp_as<NumberFormat::FP32>(fp32(bqk[m][p] - rm[t][p])));
+        sum = fp32(sum + sln[m][p]);
+      }
+      sld[t][p] = sum;
+      for (int f = 0; f < f_len; ++f) {
+        double acc = 0.0;
+        for (int m = 0; m < n; ++m) acc = fp32(acc + fp32(sln[m][p] * val(v[t][f][m])));
+        slnv[t][f][p] = acc;
+      }
     }
-  for (int p = 0; p < n; ++p) {
-    double mx = -INFINITY, sum = 0.0;
-    for (int m = 0; m < n; ++m) mx = bqk[m][p] > mx ? bqk[m][p] : mx;  // no NaNs here
-    lm[p] = mx;
-    for (int m = 0; m < n; ++m) {
-      sln[m][p] = bf16(hardware_exp_as<NumberFormat::FP32>(fp32(bqk[m][p] - f32(rm[p]))));
-      sum = fp32(sum + sln[m][p]);
-    }
-    sld[p] = sum;
   }
-  for (int p = 0; p < n; ++p) {
-    EXPECT_EQ(tile.outputs()[0].y[p], bits_of(lm[p])) << "LM " << p;
-    EXPECT_EQ(tile.outputs()[1].y[p], bits_of(sld[p])) << "SLD " << p;
+
+  // The operations in the cycle model's order, and the column results they leave.
+  std::vector<std::vector<double>> expected;
+  auto op = [&](uint8_t code, bool flag, int entry) {
+    Input in{code, flag, 0, {}, {}, {}};
+    in.entry = entry;
+    return in;
+  };
+  auto front = [&](int t) {  // BQK, stored; LM
+    for (int s = 0; s < e_len; ++s) tile.push(Input{kOpMac, s == 0, 0, k[t][s], q[s], {}});
+    tile.push(op(kOpNarrow, true, t % kPeEntries));
+    tile.push(op(kOpColMax, true, t % kPeEntries));
+    expected.push_back(lm[t]);
+  };
+  auto back = [&](int t) {  // SLN, stored over BQK; SLD; SLNV
+    Input sub = op(kOpSubExp, true, t % kPeEntries);
+    for (int p = 0; p < n; ++p) sub.x.push_back(bits_of(rm[t][p]));
+    tile.push(sub);
+    tile.push(op(kOpNarrow, true, t % kPeEntries));
+    tile.push(op(kOpColSum, true, t % kPeEntries));
+    expected.push_back(sld[t]);
     for (int f = 0; f < f_len; ++f) {
-      double acc = 0.0;
-      for (int m = 0; m < n; ++m) acc = fp32(acc + fp32(sln[m][p] * val(v[f][m])));
-      EXPECT_EQ(tile.outputs()[2 + f].y[p], bits_of(acc)) << "SLNV " << f << " " << p;
+      Input dot = op(kOpColDot, true, t % kPeEntries);
+      dot.a = v[t][f];
+      tile.push(dot);
+      expected.push_back(slnv[t][f]);
     }
+  };
+  for (int t = 0; t <= ahead && t < tiles; ++t) front(t);
+  for (int t = 0; t < tiles; ++t) {
+    back(t);
+    if (t + ahead + 1 < tiles) front(t + ahead + 1);
   }
+  tile.run(expected.size());
+  ASSERT_EQ(tile.outputs().size(), expected.size());
+  long bad = 0;
+  for (size_t o = 0; o < expected.size(); ++o)
+    for (int p = 0; p < n; ++p)
+      if (tile.outputs()[o].y[p] != bits_of(expected[o][p]) && ++bad <= 5)
+        ADD_FAILURE() << "output " << o << " column " << p << std::hex << ": rtl "
+                      << tile.outputs()[o].y[p] << ", golden " << bits_of(expected[o][p]);
+  EXPECT_EQ(bad, 0) << "of " << expected.size() * n;
 }
+
+TEST(Tile2d, FuseMaxTileSequence) { fusemax_tiles<Vtile_2d_n4>(4, 1, 0, 51); }
+// Tile m1 + 1's BQK overwrites acc before tile m1's SLN: only the register file keeps BQK.
+TEST(Tile2d, FuseMaxTilesOneAhead) { fusemax_tiles<Vtile_2d_n4>(4, 12, 1, 52); }
+// 40 tiles, 15 ahead: all 16 entries in use, each reused by tile m1 + 16.
+TEST(Tile2d, FuseMaxTilesFifteenAheadN8) { fusemax_tiles<Vtile_2d_n8>(8, 40, 15, 53); }
 
 }  // namespace
 }  // namespace cascade::rtl_test

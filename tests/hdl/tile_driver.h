@@ -47,6 +47,7 @@ struct Input {
   std::vector<uint32_t> x;     // fp32
   bool wload = false, wlast = false;
   std::vector<uint32_t> psum;  // fp32, per column: OpWsDot with flag starts from it
+  int entry = 0;               // the PEs' register-file entry (pe_golden.h)
 };
 // A value the drain presented (output stationary: C[row][col]; weight stationary: the
 // result of the fold's last row `row`). `cycle` counts every clock, `ecycle` only those
@@ -100,6 +101,7 @@ class Tile {
         m_.in_op_i = in.op;
         m_.in_flag_i = in.flag;
         m_.in_sel_i = static_cast<uint8_t>(in.sel);
+        m_.in_entry_i = static_cast<uint8_t>(in.entry);
         for (int k = 0; k < n_; ++k) {
           set_element(m_.in_a_i, k, 16, in.a[k]);
           set_element(m_.in_b_i, k, 16, in.b[k]);
@@ -290,6 +292,7 @@ void random_ops(int n, bool fp16, int count, uint64_t seed) {
                                  kOpLoad, kOpColSum, kOpColMax, kOpColDot, kOpReadRow, kOpNop};
   for (int c = 0; c < count; ++c) {
     Input in{kOps[rng.next() % std::size(kOps)], rng.next() % 4 == 0, static_cast<int>(rng.next() % (n + 1)), {}, {}, {}};
+    in.entry = static_cast<int>(rng.next() % 8 ? rng.next() % 3 : rng.next() % kPeEntries);
     for (int k = 0; k < n; ++k) {
       in.a.push_back(static_cast<uint16_t>(rng.next()));
       in.b.push_back(static_cast<uint16_t>(rng.next()));
@@ -304,7 +307,7 @@ void random_ops(int n, bool fp16, int count, uint64_t seed) {
         case kOpColMax: b = 0xFF800000u; break;
         default: b = 0;
       }
-      for (int i = 0; i < n; ++i) b = pe[i][j].apply(in.op, in.flag, in.sel, i, widen_golden(in.a[i], fp16), b);
+      for (int i = 0; i < n; ++i) b = pe[i][j].apply(in.op, in.flag, in.sel, i, widen_golden(in.a[i], fp16), b, 0, in.entry);
       o.y[j] = b;
     }
     if (is_column_op(in.op)) expected.push_back(o);
