@@ -28,8 +28,8 @@ constexpr uint8_t kSwapMarker = 0x80;   // OpWsDot sel[7]: the fold's first stre
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// The bf16 pattern of a value the GEMM holds as a double (it must be a bf16 value; any NaN
-// becomes the canonical quiet NaN, as the RTL makes them).
+}  // namespace
+
 uint16_t bf16_of(double v) {
   if (std::isnan(v)) return 0x7FC0;
   const float f = static_cast<float>(v);
@@ -39,8 +39,6 @@ uint16_t bf16_of(double v) {
                 " is not a bf16 value");
   return static_cast<uint16_t>(bits >> 16);
 }
-
-}  // namespace
 
 RtlTile::RtlTile(sc_core::sc_module_name name, int n)
     : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), n_(n) {}
@@ -53,7 +51,7 @@ SystolicRun RtlTile::run(Dataflow dataflow, const GemmOperands& g, bool overlap_
   if (g.m < 1 || g.n < 1 || g.k < 1 || g.a.size() != static_cast<size_t>(g.m * g.k) ||
       g.b.size() != static_cast<size_t>(g.k * g.n))
     throw Error("the Verilated tile: a GEMM needs M, N, K >= 1 and A (M x K), B (K x N)");
-  running_ = true;
+  running_ = started_ = true;
   const auto wall = std::chrono::steady_clock::now();
   try {
     SystolicRun out;
@@ -89,6 +87,7 @@ TileInputs idle_inputs(int n) {
   TileInputs in;
   in.a.assign(static_cast<size_t>(n), 0);
   in.b.assign(static_cast<size_t>(n), 0);
+  in.x.assign(static_cast<size_t>(n), 0);
   in.psum.assign(static_cast<size_t>(n), 0);
   return in;
 }
@@ -106,16 +105,17 @@ std::vector<uint16_t> bf16_all(const std::vector<double>& v) {
 // rising edge that ends it comes half a cycle later. Nothing read depends combinationally on
 // the inputs (hdl/README.md). In cycle 0 the reset may still be settling, and no result can
 // be out yet. Returns the cycle `step` ended the run in (not clocked).
-int64_t RtlTile::clock_until(int64_t limit, const Step& step) {
+int64_t RtlTile::clock_until(int64_t limit, const Step& step, bool reset) {
   const sc_core::sc_time half(0.5, sc_core::SC_NS);
   TileInputs in = idle_inputs(n_);
-  TileDrain drain;
+  TileOutputs drain;
   drain.valid.assign(static_cast<size_t>(n_), false);
-  reset();
+  drain.out_y.assign(static_cast<size_t>(n_), 0);
+  if (reset) this->reset();
   for (int64_t c = 0;; ++c) {
     if (c > limit)
       throw Error("the Verilated tile hung (no result after " + std::to_string(c) + " cycles)");
-    if (c > 0) read_drain(drain);
+    if (c > 0 || !reset) read_outputs(drain);
     if (step(c, drain, in)) {
       write_inputs(idle_inputs(n_));  // the clock is gated until the next run resets the tile
       return c;
@@ -142,7 +142,7 @@ SystolicRun RtlTile::output_stationary(const GemmOperands& g, bool overlap) {
   int64_t next = 0, issuing = -1, last_exit = -1;
   // A guard against a hang, not a schedule: far more than any fold needs.
   const int64_t limit = folds * (T + 4 * n + 8) + 64;
-  clock_until(limit, [&](int64_t c, const TileDrain& drain, TileInputs& in) {
+  clock_until(limit, [&](int64_t c, const TileOutputs& drain, TileInputs& in) {
     if (last_exit >= 0) return true;  // the cycle after the last result's
     for (int64_t col = 0; col < C; ++col) {
       if (!drain.valid[static_cast<size_t>(col)]) continue;
@@ -218,7 +218,7 @@ SystolicRun RtlTile::weight_stationary(const GemmOperands& g, bool overlap) {
   std::vector<std::pair<int64_t, int64_t>> issued(static_cast<size_t>(n), {-1, -1});
   int64_t next = 0, last_exit = -1;
   const int64_t limit = folds * (T + 2 * R + 4 * n + 8) + 64;
-  clock_until(limit, [&](int64_t c, const TileDrain& drain, TileInputs& in) {
+  clock_until(limit, [&](int64_t c, const TileOutputs& drain, TileInputs& in) {
     for (int64_t col = 0; col < C; ++col) {
       if (!drain.valid[static_cast<size_t>(col)]) continue;
       const int64_t seen = drained[static_cast<size_t>(col)]++;
@@ -342,6 +342,9 @@ class Tile final : public RtlTile {
     for (int j = 0; j < N; ++j) psum.set_word(j, static_cast<sc_dt::sc_digit>(in.psum[j]));
     in_psum_.write(psum);
     if (!in.valid) return;
+    sc_dt::sc_bv<32 * N> x;
+    for (int j = 0; j < N; ++j) x.set_word(j, static_cast<sc_dt::sc_digit>(in.x[j]));
+    in_x_.write(x);
     in_op_.write(sc_dt::sc_bv<4>(in.op));
     in_flag_.write(in.flag);
     in_sel_.write(sc_dt::sc_bv<8>(in.sel));
@@ -356,7 +359,7 @@ class Tile final : public RtlTile {
     in_a_.write(a);
     in_b_.write(b);
   }
-  void read_drain(TileDrain& out) override {
+  void read_outputs(TileOutputs& out) override {
     out.valid.resize(N);
     out.row.resize(N);
     out.y.resize(N);
@@ -368,6 +371,11 @@ class Tile final : public RtlTile {
       out.row[j] = static_cast<int>((row.get_word(j / 4) >> (8 * (j % 4))) & 0xFF);
       out.y[j] = static_cast<uint32_t>(y.get_word(j));
     }
+    out.in_ready = in_ready_.read();
+    out.out_valid = out_valid_.read();
+    out.out_y.resize(N);
+    const sc_dt::sc_bv<32 * N>& column = out_y_.read();
+    for (int j = 0; j < N; ++j) out.out_y[j] = static_cast<uint32_t>(column.get_word(j));
   }
 
  private:
@@ -409,6 +417,14 @@ std::vector<std::string> tile_variants() {
   v.push_back("user");
 #endif
   return v;
+}
+
+ExpMode tile_exp(const std::string& variant) {
+  if (variant == "fastexp") return ExpMode::Fast;
+#ifdef CASCADE_RTL_USER_EXP_FAST
+  if (variant == "user") return ExpMode::Fast;
+#endif
+  return ExpMode::Hardware;
 }
 
 std::string tile_variants_text() {

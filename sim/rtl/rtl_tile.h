@@ -37,26 +37,31 @@
 #include <string>
 #include <vector>
 
+#include "sim/systemc/resident_array.h"
 #include "sim/systemc/systolic.h"
 
 namespace cascade::rtl {
 
-// One cycle's inputs: an operation (valid: OpMac, OpWsDot or OpNop), storage-format (bf16)
-// operands, a row of weights for the weight chains (wload, wlast; on b) and the partial
-// sums the columns read this cycle (fp32 bits).
+// One cycle's inputs: an operation (hdl/tile_pkg.sv), storage-format (bf16) operands, a
+// row of weights for the weight chains (wload, wlast; on b), the fp32 north operands x and
+// the partial sums the columns read this cycle (fp32 bits).
 struct TileInputs {
   bool valid = false, flag = false, wload = false, wlast = false;
   uint32_t op = 0;  // hdl/tile_pkg.sv pe_op_e
   uint8_t sel = 0;
   uint8_t entry = 0;  // the PEs' register-file entry (hdl/pe_2d.sv)
   std::vector<uint16_t> a, b;  // west operand per row, north operand (or weight) per column
+  std::vector<uint32_t> x;     // per column
   std::vector<uint32_t> psum;  // per column
 };
-// One cycle's drain outputs, per column.
-struct TileDrain {
+// One cycle's outputs: the drain's, per column; the deskewed column result; the input's
+// ready (none of them depends on this cycle's inputs).
+struct TileOutputs {
   std::vector<bool> valid;
   std::vector<int> row;
   std::vector<uint32_t> y;  // fp32 bits
+  bool out_valid = false, in_ready = false;
+  std::vector<uint32_t> out_y;  // fp32 bits, per column
 };
 
 class RtlTile : public sc_core::sc_module {
@@ -67,14 +72,21 @@ class RtlTile : public sc_core::sc_module {
   // Runs C = A B in `dataflow` on the tile; called from a SystemC thread, returns after the
   // cycles it took have passed. Throws Error for operands that are not bf16 values or a
   // tile that misbehaves (a hang, results out of order).
+  // It starts from a reset tile, so it clears the PEs' register files.
   SystolicRun run(Dataflow dataflow, const GemmOperands& gemm, bool overlap_folds);
+  // Runs a program of tile operations (sim/systemc/resident_array.h, whose model it must
+  // equal) on the tile's state as the last program or GEMM left it (the first run starts
+  // from a reset tile); returns each step's
+  // acceptance cycle, the column results and their cycles, and the cycles until its last
+  // step's hold and last result are over. Called from a SystemC thread, like run().
+  TileProgramRun run_program(const std::vector<TileStep>& program);
   // Every cycle clocked so far, and the wall time spent in them (for the speed benchmark).
   int64_t cycles_clocked() const { return clocked_; }
   double seconds_clocked() const { return seconds_; }
 
  protected:
   virtual void write_inputs(const TileInputs& in) = 0;
-  virtual void read_drain(TileDrain& out) = 0;
+  virtual void read_outputs(TileOutputs& out) = 0;
   sc_core::sc_signal<bool> clk_, rst_n_;
 
  private:
@@ -83,15 +95,20 @@ class RtlTile : public sc_core::sc_module {
   void reset();
   // One cycle of a run: given the cycle and its drain, fills the inputs to offer (or ends
   // the run: true, and the cycle is not clocked).
-  using Step = std::function<bool(int64_t cycle, const TileDrain& drain, TileInputs& in)>;
-  // Resets the tile and clocks it, `step` by `step`, until one ends the run (Error past
-  // `limit` cycles); returns the run's last cycle.
-  int64_t clock_until(int64_t limit, const Step& step);
+  using Step = std::function<bool(int64_t cycle, const TileOutputs& drain, TileInputs& in)>;
+  // Resets the tile (unless `reset` is false) and clocks it, `step` by `step`, until one
+  // ends the run (Error past `limit` cycles); returns the run's last cycle.
+  int64_t clock_until(int64_t limit, const Step& step, bool reset = true);
   int n_;
   bool running_ = false;
+  bool started_ = false;  // a run has reset the tile (the first program starts from a reset)
   int64_t clocked_ = 0;
   double seconds_ = 0;
 };
+
+// The bf16 pattern of a bf16 value held as a double (Error for one that is not; any NaN
+// becomes the canonical quiet NaN, as the RTL makes them).
+uint16_t bf16_of(double v);
 
 // The tile sizes this build Verilated with the PE `variant` (default: 4, 8 and 16, not 16
 // with CASCADE_RTL_TILE16=OFF; fastexp: 4; user: 4 and 8; none for an unknown variant); the
@@ -102,6 +119,8 @@ std::string tile_sizes_text(const std::string& variant);
 // "fastexp" (pe_2d_fastexp) and, with -DCASCADE_RTL_PE=file.sv, "user"; the text lists them.
 std::vector<std::string> tile_variants();
 std::string tile_variants_text();
+// The exp the variant's PE computes (hardware; fastexp: fast; user: CASCADE_RTL_PE_EXP).
+ExpMode tile_exp(const std::string& variant);
 // Error naming the built variants unless `variant` is one.
 void check_variant(const std::string& variant);
 // A tile of size n (one of tile_sizes(variant); else Error naming them) with the PE `variant`,

@@ -1,0 +1,99 @@
+// RtlTile::run_program: a program of tile operations (sim/systemc/resident_array.h) through
+// the Verilated tile, one step offered per cycle when the tile is ready, on the state the
+// previous run left (no reset: the register files keep their entries).
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "arch/support/error.h"
+#include "sim/rtl/rtl_tile.h"
+
+namespace cascade::rtl {
+
+namespace {
+
+// fp32 bits of an fp32 value held as a double (NaN: the canonical quiet NaN).
+uint32_t fp32_of(double v) {
+  if (std::isnan(v)) return 0x7FC00000u;
+  const float f = static_cast<float>(v);
+  if (static_cast<double>(f) != v)
+    throw Error("the Verilated tile takes fp32 north operands; " + std::to_string(v) +
+                " is not an fp32 value");
+  return std::bit_cast<uint32_t>(f);
+}
+
+}  // namespace
+
+TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
+  if (running_) throw Error("the Verilated tile runs one program or GEMM at a time");
+  const int n = n_;
+  size_t columns = 0;
+  for (const TileStep& s : program) {
+    const auto fits = [n](size_t size) { return size == 0 || size == static_cast<size_t>(n); };
+    if (!fits(s.a.size()) || !fits(s.b.size()) || !fits(s.x.size()) || s.entry < 0 || s.entry > 15 ||
+        s.sel < 0 || s.sel > 127)
+      throw Error("the Verilated tile: a step needs " + std::to_string(n) +
+                  " operands per edge, an entry of 0 to 15 and a sel of 0 to 127");
+    columns += is_column_op(s.op);
+  }
+  const bool reset = !started_;
+  running_ = started_ = true;
+  const auto wall = std::chrono::steady_clock::now();
+  TileProgramRun out;
+  try {
+    size_t next = 0;
+    int64_t ready_after = -1, last_result = -1;  // the cycle the last hold ended; the last result's
+    std::vector<size_t> column_steps;
+    for (size_t k = 0; k < program.size(); ++k)
+      if (is_column_op(program[k].op)) column_steps.push_back(k);
+    // A guard against a hang: every step at most an exp's hold, plus the array's depth.
+    const int64_t limit = static_cast<int64_t>(program.size()) * 16 + 4 * n + 16;
+    const int64_t last = clock_until(limit, [&](int64_t c, const TileOutputs& o, TileInputs& in) {
+      if (o.out_valid) {
+        if (out.results.size() >= columns)
+          throw Error("the Verilated tile left a column result no step asked for (cycle " +
+                      std::to_string(c) + ")");
+        ColumnResult r{column_steps[out.results.size()], c, std::vector<double>(static_cast<size_t>(n))};
+        for (int j = 0; j < n; ++j)
+          r.y[static_cast<size_t>(j)] = static_cast<double>(std::bit_cast<float>(o.out_y[static_cast<size_t>(j)]));
+        out.results.push_back(std::move(r));
+        last_result = c;
+      }
+      // (in cycle 0 after a reset the outputs may still settle: a reset tile is ready)
+      const bool ready = o.in_ready || (reset && c == 0);
+      if (next == program.size() && ready_after < 0 && ready) ready_after = c;
+      if (next == program.size() && out.results.size() == columns && ready_after >= 0 && c > last_result)
+        return true;
+      in.valid = false;
+      if (next < program.size() && ready) {
+        const TileStep& s = program[next];
+        in.valid = true;
+        in.op = static_cast<uint32_t>(s.op);
+        in.flag = s.flag;
+        in.sel = static_cast<uint8_t>(s.sel);
+        in.entry = static_cast<uint8_t>(s.entry);
+        in.wload = in.wlast = false;
+        for (int k = 0; k < n; ++k) {
+          const size_t sk = static_cast<size_t>(k);
+          in.a[sk] = s.a.empty() ? 0 : bf16_of(s.a[sk]);
+          in.b[sk] = s.b.empty() ? 0 : bf16_of(s.b[sk]);
+          in.x[sk] = s.x.empty() ? 0 : fp32_of(s.x[sk]);
+          in.psum[sk] = 0;
+        }
+        out.accepted.push_back(c);
+        ++next;
+      }
+      return false;
+    }, reset);
+    out.cycles = last;
+  } catch (...) {
+    running_ = false;
+    throw;
+  }
+  running_ = false;
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count();
+  return out;
+}
+
+}  // namespace cascade::rtl
