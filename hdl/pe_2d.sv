@@ -1,7 +1,8 @@
 // One PE of the FuseMax 2D array: an fp32 accumulator (the stationary value), one fp32
 // multiplier and one fp32 adder chained as r = round(round(x * y) + z) (a rounded multiply
 // followed by a rounded add, as the functional executor rounds; not a fused multiply-add),
-// an exact max, and the hardware exp sequenced over the same multiplier and adder.
+// an exact max, and the hardware exp sequenced over the same multiplier and adder (with
+// FastExp the executor's fast exp, as pe_2d_fastexp: 4 / 5 cycles instead of 8 / 9).
 //
 // An operation (op_i, with flag_i, sel_i and the north operand b_i) is accepted when
 // valid_i && ready_o; ready_o is low only while an exp runs. Latency (cycles from the
@@ -26,7 +27,8 @@ module pe_2d
   import tile_pkg::*;
 #(
   parameter int unsigned StorageFormat = StorageBf16,
-  parameter int unsigned Entries       = 16
+  parameter int unsigned Entries       = 16,
+  parameter bit          FastExp       = 1'b0  // the fast exp (pe_2d_fastexp)
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -96,24 +98,47 @@ module pe_2d
   assign fire      = valid_i && !seq_busy;
   assign exp_start = fire && (op_i == OpExp || op_i == OpSubExp);
 
-  fp32_exp_seq u_exp (
-    .clk_i,
-    .rst_ni,
-    .en_i,
-    .start_i    (exp_start),
-    .sub_i      (op_i == OpSubExp),
-    .x_i        (x),
-    .z_i        (b_i),
-    .active_o   (seq_active),
-    .mul_a_o    (seq_mul_a),
-    .mul_b_o    (seq_mul_b),
-    .mul_scale_o(seq_mul_scale),
-    .add_b_o    (seq_add_b),
-    .chain_i    (chain_r),
-    .busy_o     (seq_busy),
-    .done_o     (seq_done),
-    .result_o   (seq_r)
-  );
+  // the exp sequencer: the hardware exp (fp32_exp_seq) or, with FastExp, the fast one
+  // (fp32_exp_pwl_seq); the same ports
+  if (FastExp) begin : g_exp
+    fp32_exp_pwl_seq u_exp (
+      .clk_i,
+      .rst_ni,
+      .en_i,
+      .start_i    (exp_start),
+      .sub_i      (op_i == OpSubExp),
+      .x_i        (x),
+      .z_i        (b_i),
+      .active_o   (seq_active),
+      .mul_a_o    (seq_mul_a),
+      .mul_b_o    (seq_mul_b),
+      .mul_scale_o(seq_mul_scale),
+      .add_b_o    (seq_add_b),
+      .chain_i    (chain_r),
+      .busy_o     (seq_busy),
+      .done_o     (seq_done),
+      .result_o   (seq_r)
+    );
+  end else begin : g_exp
+    fp32_exp_seq u_exp (
+      .clk_i,
+      .rst_ni,
+      .en_i,
+      .start_i    (exp_start),
+      .sub_i      (op_i == OpSubExp),
+      .x_i        (x),
+      .z_i        (b_i),
+      .active_o   (seq_active),
+      .mul_a_o    (seq_mul_a),
+      .mul_b_o    (seq_mul_b),
+      .mul_scale_o(seq_mul_scale),
+      .add_b_o    (seq_add_b),
+      .chain_i    (chain_r),
+      .busy_o     (seq_busy),
+      .done_o     (seq_done),
+      .result_o   (seq_r)
+    );
+  end
 
   // operands of the chain
   always_comb begin

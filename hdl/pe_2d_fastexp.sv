@@ -1,28 +1,11 @@
 // pe_2d with a cheaper exp (hdl/README.md, "Bring your own kernel"): the same ports,
-// operations and timing as pe_2d except the exp, which is fp32_exp_pwl_seq (2^f piecewise
-// linear on 8 segments, the executor's `--exp fast`) instead of fp32_exp_seq (degree-5
-// polynomial, `--exp hardware`): OpExp takes 4 cycles instead of 8, OpSubExp 5 instead of
-// 9. Shipped as the second tile variant (`cascade simulate --fidelity rtl --rtl-pe fastexp`)
-// and as the worked example of a user's own PE meeting pe_2d's contract.
-//
-// An operation (op_i, with flag_i, sel_i and the north operand b_i) is accepted when
-// valid_i && ready_o; ready_o is low only while an exp runs. Latency (cycles from the
-// accepting cycle to the cycle acc_o / b_o show the result): 1 for every operation,
-// except OpExp 4 and OpSubExp 5. done_o is high in the cycle acc_o shows a new
-// accumulator value. Column reductions and OpWsDot leave their result y on b_o one cycle
-// after acceptance; every other operation passes b_i to b_o. OpWsDot is the weight-
-// stationary MAC on the stationary weight acc, which it first takes from w_i (the tile's
-// shadow register) when sel_i[7] is set (the fold's first streamed operand). a_i, the
-// operation and its fields pass east/south registered, every cycle (en_i high), whether
-// valid or not.
-//
-// StorageFormat (fp32_pkg::StorageBf16 / StorageFp16) is the format of OpNarrow and of
-// the register file: Entries words (at most 16) of the storage format, the arch YAML's
-// register_file_entries (rf_2d). With flag_i set, the operations that read the resident
-// value x (OpExp, OpSubExp, OpColSum, OpColMax, OpColDot) read it from entry entry_i,
-// widened, instead of acc, and OpNarrow also writes the narrowed acc into entry entry_i, so
-// that tiles stay in the PEs across Einsums while the next tile accumulates (FuseMax's BQK
-// and SLN). entry_i < Entries; it passes south with the operation.
+// operations, register file and timing as pe_2d except the exp, which is fp32_exp_pwl_seq
+// (2^f piecewise linear on 8 segments, the executor's `--exp fast`) instead of
+// fp32_exp_seq (degree-5 polynomial, `--exp hardware`): OpExp takes 4 cycles instead of 8,
+// OpSubExp 5 instead of 9. Shipped as the second tile variant (`cascade simulate
+// --fidelity rtl --rtl-pe fastexp`) and as the worked example of a user's own PE meeting
+// pe_2d's contract: here pe_2d itself with FastExp set (a PE of your own would have its own
+// datapath behind the same ports).
 module pe_2d_fastexp
   import fp32_pkg::*;
   import tile_pkg::*;
@@ -53,172 +36,32 @@ module pe_2d_fastexp
   output logic [31:0] acc_o,
   output logic        done_o
 );
-  /* verilator no_inline_module */
-
-  logic [31:0]        acc_q, acc_d, y, b_q, a_q;
-  logic               acc_we, done_q, valid_q, flag_q;
-  pe_op_e             op_q;
-  logic [7:0]         sel_q;
-  logic [3:0]         entry_q;
-
-  // the register file and the resident value x
-  localparam int unsigned EntryW = (Entries > 1) ? $clog2(Entries) : 1;
-  logic [Entries-1:0][15:0] rf_q;
-  logic [EntryW-1:0]        entry;
-  logic [31:0]              x;
-  logic                     rf_we;
-  assign entry = entry_i[EntryW-1:0];
-  assign x     = flag_i ? widen(rf_q[entry], StorageFormat) : acc_q;
-  assign rf_we = fire && flag_i && op_i == OpNarrow;
-  logic               fire, exp_start;
-
-  // the chain
-  logic [31:0]        mul_a, mul_b, add_b, mul_r, chain_r;
-  logic signed [12:0] mul_scale;
-
-  // the exp sequencer's view of the chain
-  logic               seq_active, seq_busy, seq_done;
-  logic [31:0]        seq_mul_a, seq_mul_b, seq_add_b, seq_r;
-  logic signed [12:0] seq_mul_scale;
-
-  fp32_mul u_mul (
-    .a_i    (mul_a),
-    .b_i    (mul_b),
-    .scale_i(mul_scale),
-    .r_o    (mul_r)
-  );
-
-  fp32_add u_add (
-    .a_i(mul_r),
-    .b_i(add_b),
-    .r_o(chain_r)
-  );
-
-  assign ready_o   = !seq_busy;
-  assign fire      = valid_i && !seq_busy;
-  assign exp_start = fire && (op_i == OpExp || op_i == OpSubExp);
-
-  fp32_exp_pwl_seq u_exp (
+  pe_2d #(
+    .StorageFormat(StorageFormat),
+    .Entries      (Entries),
+    .FastExp      (1'b1)
+  ) u_pe (
     .clk_i,
     .rst_ni,
     .en_i,
-    .start_i    (exp_start),
-    .sub_i      (op_i == OpSubExp),
-    .x_i        (x),
-    .z_i        (b_i),
-    .active_o   (seq_active),
-    .mul_a_o    (seq_mul_a),
-    .mul_b_o    (seq_mul_b),
-    .mul_scale_o(seq_mul_scale),
-    .add_b_o    (seq_add_b),
-    .chain_i    (chain_r),
-    .busy_o     (seq_busy),
-    .done_o     (seq_done),
-    .result_o   (seq_r)
+    .row_i,
+    .valid_i,
+    .ready_o,
+    .op_i,
+    .flag_i,
+    .sel_i,
+    .entry_i,
+    .a_i,
+    .b_i,
+    .w_i,
+    .a_o,
+    .valid_o,
+    .op_o,
+    .flag_o,
+    .sel_o,
+    .entry_o,
+    .b_o,
+    .acc_o,
+    .done_o
   );
-
-  // operands of the chain
-  always_comb begin
-    mul_a     = x;
-    mul_b     = Fp32One;
-    mul_scale = 13'sd0;
-    add_b     = b_i;
-    if (seq_active) begin
-      mul_a     = seq_mul_a;
-      mul_b     = seq_mul_b;
-      mul_scale = seq_mul_scale;
-      add_b     = seq_add_b;
-    end else begin
-      unique case (op_i)
-        OpMac: begin
-          mul_a = a_i;
-          mul_b = b_i;
-          add_b = flag_i ? Fp32PosZero : acc_q;
-        end
-        OpAdd: begin
-          mul_a = acc_q;
-          add_b = {b_i[31] ^ flag_i, b_i[30:0]};
-        end
-        OpColDot: mul_b = a_i;
-        OpWsDot: begin
-          mul_a = sel_i[7] ? w_i : acc_q;
-          mul_b = a_i;
-        end
-        default: ;  // OpColSum: round(round(x * 1) + y)
-      endcase
-    end
-  end
-
-  // results
-  always_comb begin
-    acc_d  = chain_r;
-    acc_we = 1'b0;
-    y      = b_i;
-    if (fire) begin
-      unique case (op_i)
-        OpMac, OpAdd: acc_we = 1'b1;
-        OpMax: begin
-          acc_d  = max_of(acc_q, b_i);
-          acc_we = 1'b1;
-        end
-        OpNarrow: begin
-          acc_d  = widen(narrow(acc_q, StorageFormat), StorageFormat);
-          acc_we = 1'b1;
-        end
-        OpLoad: begin
-          acc_d  = b_i;
-          acc_we = 1'b1;
-        end
-        OpColSum, OpColDot: y = chain_r;
-        OpWsDot: begin
-          y      = chain_r;
-          acc_d  = w_i;
-          acc_we = sel_i[7];
-        end
-        OpColMax:           y = max_of(b_i, x);
-        OpReadRow:          y = (sel_i == row_i) ? acc_q : b_i;
-        default: ;          // OpNop; OpExp and OpSubExp finish below
-      endcase
-    end
-    if (seq_done) begin
-      acc_d  = seq_r;
-      acc_we = 1'b1;
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      acc_q   <= '0;
-      done_q  <= 1'b0;
-      a_q     <= '0;
-      b_q     <= '0;
-      valid_q <= 1'b0;
-      op_q    <= OpNop;
-      flag_q  <= 1'b0;
-      sel_q   <= '0;
-      entry_q <= '0;
-      rf_q    <= '0;
-    end else if (en_i) begin
-      if (rf_we) rf_q[entry] <= narrow(acc_q, StorageFormat);
-      if (acc_we) acc_q <= acc_d;
-      done_q  <= acc_we;
-      a_q     <= a_i;
-      b_q     <= y;
-      valid_q <= valid_i;
-      op_q    <= op_i;
-      flag_q  <= flag_i;
-      sel_q   <= sel_i;
-      entry_q <= entry_i;
-    end
-  end
-
-  assign acc_o   = acc_q;
-  assign done_o  = done_q;
-  assign a_o     = a_q;
-  assign b_o     = b_q;
-  assign valid_o = valid_q;
-  assign op_o    = op_q;
-  assign flag_o  = flag_q;
-  assign sel_o   = sel_q;
-  assign entry_o = entry_q;
 endmodule

@@ -94,7 +94,7 @@ def kernel_list():
              files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv"],
              yaml=["mac_2d", "max_2d"], note="pe_2d with a 1-entry register file: pe_2d minus this is the 15 more entries"),
         dict(name="pe_2d_fastexp", top="pe_2d_fastexp", params={"StorageFormat": 0},
-             files=mul_add + ["fp32_exp_pwl_seq.sv", "pe_2d_fastexp.sv"],
+             files=mul_add + ["fp32_exp_seq.sv", "fp32_exp_pwl_seq.sv", "pe_2d.sv", "pe_2d_fastexp.sv"],
              yaml=["mac_2d", "max_2d", "rf_2d"], note="as pe_2d, with the fast exp sequencer"),
         dict(name="softmax_lane", top="softmax_lane",
              params={"StorageFormat": 0, "NarrowResults": 1},

@@ -7,21 +7,11 @@
 #include "Vsoftmax_1d_sc_l4.h"
 #include "Vsoftmax_1d_sc_l8.h"
 #include "arch/support/error.h"
+#include "sim/rtl/operand_bits.h"
 
 namespace cascade::rtl {
 
 namespace {
-
-// The fp32 pattern of an operand held as a double (it must be an fp32 value; any NaN becomes
-// the canonical quiet NaN, as the RTL makes them).
-uint32_t fp32_bits(double v) {
-  if (std::isnan(v)) return 0x7FC00000u;
-  const float f = static_cast<float>(v);
-  if (static_cast<double>(f) != v)
-    throw Error("the Verilated 1D unit takes fp32 operands; " + std::to_string(v) +
-                " is not an fp32 value");
-  return std::bit_cast<uint32_t>(f);
-}
 
 double value_of(uint32_t bits) { return static_cast<double>(std::bit_cast<float>(bits)); }
 
@@ -62,9 +52,9 @@ LaneRun RtlSoftmax::execute(const std::vector<LaneBatch>& commands) {
     in[i].valid = true;
     in[i].command = static_cast<uint8_t>(b.command);
     for (size_t l = 0; l < lanes; ++l) {
-      in[i].x.push_back(fp32_bits(b.x[l]));
-      in[i].y.push_back(fp32_bits(b.y[l]));
-      in[i].z.push_back(fp32_bits(b.z[l]));
+      in[i].x.push_back(fp32_bits(b.x[l], "the Verilated 1D unit"));
+      in[i].y.push_back(fp32_bits(b.y[l], "the Verilated 1D unit"));
+      in[i].z.push_back(fp32_bits(b.z[l], "the Verilated 1D unit"));
     }
     limit += 2 * lane_latency(b.command);
   }

@@ -17,6 +17,7 @@
 #include "Vtile_2d_sc_user_n8.h"
 #endif
 #include "arch/support/error.h"
+#include "sim/rtl/operand_bits.h"
 
 namespace cascade::rtl {
 
@@ -30,15 +31,6 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-uint16_t bf16_of(double v) {
-  if (std::isnan(v)) return 0x7FC0;
-  const float f = static_cast<float>(v);
-  const uint32_t bits = std::bit_cast<uint32_t>(f);
-  if (static_cast<double>(f) != v || (bits & 0xFFFF) != 0)
-    throw Error("the Verilated tile takes bf16 operands; " + std::to_string(v) +
-                " is not a bf16 value");
-  return static_cast<uint16_t>(bits >> 16);
-}
 
 RtlTile::RtlTile(sc_core::sc_module_name name, int n)
     : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), n_(n) {}
@@ -94,7 +86,7 @@ TileInputs idle_inputs(int n) {
 
 std::vector<uint16_t> bf16_all(const std::vector<double>& v) {
   std::vector<uint16_t> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = bf16_of(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) out[i] = bf16_bits(v[i], "the Verilated tile");
   return out;
 }
 

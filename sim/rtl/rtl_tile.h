@@ -106,10 +106,6 @@ class RtlTile : public sc_core::sc_module {
   double seconds_ = 0;
 };
 
-// The bf16 pattern of a bf16 value held as a double (Error for one that is not; any NaN
-// becomes the canonical quiet NaN, as the RTL makes them).
-uint16_t bf16_of(double v);
-
 // The tile sizes this build Verilated with the PE `variant` (default: 4, 8 and 16, not 16
 // with CASCADE_RTL_TILE16=OFF; fastexp: 4; user: 4 and 8; none for an unknown variant); the
 // text lists them ("4 x 4, 8 x 8, 16 x 16").

@@ -1,29 +1,19 @@
 // RtlTile::run_program: a program of tile operations (sim/systemc/resident_array.h) through
 // the Verilated tile, one step offered per cycle when the tile is ready, on the state the
-// previous run left (no reset: the register files keep their entries).
+// previous run left (no reset but before the tile's first run: the register files keep
+// their entries).
 #include <bit>
 #include <chrono>
 #include <cmath>
 #include <string>
 
 #include "arch/support/error.h"
+#include "sim/rtl/operand_bits.h"
 #include "sim/rtl/rtl_tile.h"
 
 namespace cascade::rtl {
 
-namespace {
-
-// fp32 bits of an fp32 value held as a double (NaN: the canonical quiet NaN).
-uint32_t fp32_of(double v) {
-  if (std::isnan(v)) return 0x7FC00000u;
-  const float f = static_cast<float>(v);
-  if (static_cast<double>(f) != v)
-    throw Error("the Verilated tile takes fp32 north operands; " + std::to_string(v) +
-                " is not an fp32 value");
-  return std::bit_cast<uint32_t>(f);
-}
-
-}  // namespace
+constexpr const char* kUnit = "the Verilated tile";
 
 TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
   if (running_) throw Error("the Verilated tile runs one program or GEMM at a time");
@@ -76,9 +66,9 @@ TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
         in.wload = in.wlast = false;
         for (int k = 0; k < n; ++k) {
           const size_t sk = static_cast<size_t>(k);
-          in.a[sk] = s.a.empty() ? 0 : bf16_of(s.a[sk]);
-          in.b[sk] = s.b.empty() ? 0 : bf16_of(s.b[sk]);
-          in.x[sk] = s.x.empty() ? 0 : fp32_of(s.x[sk]);
+          in.a[sk] = s.a.empty() ? 0 : bf16_bits(s.a[sk], kUnit);
+          in.b[sk] = s.b.empty() ? 0 : bf16_bits(s.b[sk], kUnit);
+          in.x[sk] = s.x.empty() ? 0 : fp32_bits(s.x[sk], kUnit);
           in.psum[sk] = 0;
         }
         out.accepted.push_back(c);

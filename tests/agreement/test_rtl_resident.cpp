@@ -27,9 +27,13 @@
 #include "arch/support/error.h"
 #include "sim/rtl/rtl_tile.h"
 #include "sim/systemc/resident_array.h"
+#include "tests/agreement/rtl_bench.h"
 
 namespace cascade {
 namespace {
+
+using rtl_bench::Rng;
+using rtl_bench::same;
 
 std::string g_variant = "default";  // --rtl-pe
 
@@ -45,17 +49,6 @@ struct Outcome {
   TileProgramRun model, rtl;
   uint64_t elapsed_fs = 0;
   std::string error;
-};
-
-struct Rng {  // SplitMix64
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double unit() { return static_cast<double>(next() >> 11) * 0x1p-53; }
 };
 
 double bf16(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
@@ -265,11 +258,6 @@ const std::vector<Outcome>& outcomes() {
   return out;
 }
 
-bool same(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return std::bit_cast<uint32_t>(static_cast<float>(a)) == std::bit_cast<uint32_t>(static_cast<float>(b));
-}
-
 TEST(RtlResidentAgreement, CyclesAndValuesEqual) {
   ASSERT_FALSE(outcomes().empty());
   long results = 0;
@@ -318,14 +306,7 @@ TEST(RtlResidentAgreement, FuseMaxAgainstTheEinsums) {
 
 int sc_main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--rtl-pe" && i + 1 < argc) {
-      cascade::g_variant = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: test_rtl_resident [gtest flags] [--rtl-pe VARIANT]\n");
-      return 2;
-    }
-  }
+  if (!cascade::rtl_bench::parse_rtl_pe(argc, argv, "test_rtl_resident", cascade::g_variant)) return 2;
   cascade::rtl::check_variant(cascade::g_variant);
   return RUN_ALL_TESTS();
 }

@@ -22,9 +22,13 @@
 #include "arch/support/error.h"
 #include "sim/rtl/rtl_softmax.h"
 #include "sim/systemc/softmax_lanes.h"
+#include "tests/agreement/rtl_bench.h"
 
 namespace cascade {
 namespace {
+
+using rtl_bench::Rng;
+using rtl_bench::same;
 
 struct Case {
   std::string name;
@@ -36,16 +40,6 @@ struct Outcome {
   LaneRun model, rtl;
   uint64_t elapsed_fs = 0;
   std::string error;
-};
-
-struct Rng {  // SplitMix64: the same cases on every machine
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
 };
 
 double fp32(uint32_t bits) { return static_cast<double>(std::bit_cast<float>(bits)); }
@@ -185,11 +179,6 @@ const std::vector<Outcome>& outcomes() {
     return o;
   }();
   return out;
-}
-
-bool same(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return std::bit_cast<uint32_t>(static_cast<float>(a)) == std::bit_cast<uint32_t>(static_cast<float>(b));
 }
 
 TEST(RtlSoftmaxAgreement, RanEveryCaseAndSawTheSpecials) {

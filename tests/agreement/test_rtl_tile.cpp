@@ -27,10 +27,14 @@
 
 #include "arch/support/error.h"
 #include "sim/rtl/rtl_tile.h"
+#include "tests/agreement/rtl_bench.h"
 #include "sim/systemc/systolic.h"
 
 namespace cascade {
 namespace {
+
+using rtl_bench::Rng;
+using rtl_bench::same;
 
 std::string g_variant = "default";  // --rtl-pe
 
@@ -46,18 +50,6 @@ struct Outcome {
   SystolicRun model, rtl;
   uint64_t elapsed_fs = 0;  // simulated time the RTL run took (the resolution is 1 fs)
   std::string error;   // the RTL's Error, if any
-};
-
-// SplitMix64: the same cases on every machine.
-struct Rng {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  int64_t in(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1)); }
 };
 
 double bf16(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
@@ -173,11 +165,6 @@ const std::vector<Outcome>& outcomes() {
   return out;
 }
 
-bool same(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return std::bit_cast<uint32_t>(static_cast<float>(a)) == std::bit_cast<uint32_t>(static_cast<float>(b));
-}
-
 TEST(RtlTileAgreement, RanEveryCase) {
   const std::vector<Outcome>& o = outcomes();
   ASSERT_EQ(o.size(), cases().size());
@@ -241,14 +228,7 @@ TEST(RtlTileAgreement, RefusesOperandsThatAreNotBf16) {
 // SystemC's library holds main() and calls sc_main.
 int sc_main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--rtl-pe" && i + 1 < argc) {
-      cascade::g_variant = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: test_rtl_tile [gtest flags] [--rtl-pe VARIANT]\n");
-      return 2;
-    }
-  }
+  if (!cascade::rtl_bench::parse_rtl_pe(argc, argv, "test_rtl_tile", cascade::g_variant)) return 2;
   cascade::rtl::check_variant(cascade::g_variant);
   std::printf("PE variant: %s\n", cascade::g_variant.c_str());
   return RUN_ALL_TESTS();
