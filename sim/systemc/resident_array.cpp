@@ -78,10 +78,10 @@ double ResidentArray::apply(Pe& p, int64_t row, const TileStep& s, double a, dou
 TileProgramRun ResidentArray::run(const std::vector<TileStep>& program) {
   TileProgramRun out;
   const int hold_exp = tile_exp_cycles(exp_);
+  for (const TileStep& s : program) check(s);  // before any step changes the state
   int64_t t = 0, end = 0;
   for (size_t k = 0; k < program.size(); ++k) {
     const TileStep& s = program[k];
-    check(s);
     out.accepted.push_back(t);
     ColumnResult result{k, t + rows_ + cols_ - 1, std::vector<double>(static_cast<size_t>(cols_))};
     for (int64_t j = 0; j < cols_; ++j) {

@@ -74,8 +74,8 @@ class ResidentArray {
  public:
   // storage: BF16 or FP16; exp: Hardware or Fast; entries: 1 to 16 (hdl/pe_2d.sv).
   ResidentArray(int64_t rows, int64_t cols, NumberFormat storage, ExpMode exp, int entries = 16);
-  // Runs the program on the array's state (Error for a step it cannot take: a wrong operand
-  // count, an entry out of range, a sel of 128 or more).
+  // Runs the program on the array's state (Error, before any step runs, for a step it
+  // cannot take: a wrong operand count, an entry out of range, a sel of 128 or more).
   TileProgramRun run(const std::vector<TileStep>& program);
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }

@@ -103,6 +103,12 @@ TEST(ResidentArray, RefusesWhatThePeCannotDo) {
   TileStep drain = step(TileOp::Mac);
   drain.sel = 0x80;
   EXPECT_THROW(array.run({drain}), Error);
+  // a program with a bad step changes nothing, not even by its good steps before it
+  TileStep load = step(TileOp::Load);
+  load.x = {2.0, 2.0};
+  EXPECT_THROW(array.run({load, step(TileOp::Narrow, true, 1), drain}), Error);
+  EXPECT_EQ(array.acc(0, 0), 0.0);
+  EXPECT_EQ(array.entry(0, 0, 1), 0.0);
 }
 
 }  // namespace
