@@ -18,15 +18,31 @@ constexpr const char* kUnit = "the Verilated tile";
 TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
   if (running_) throw Error("the Verilated tile runs one program or GEMM at a time");
   const int n = n_;
-  size_t columns = 0;
+  // Every step's inputs first: a step the tile cannot take (Error) runs none of them.
+  std::vector<TileInputs> inputs;
+  std::vector<size_t> column_steps;  // the steps whose column results leave, in order
   for (const TileStep& s : program) {
     const auto fits = [n](size_t size) { return size == 0 || size == static_cast<size_t>(n); };
     if (!fits(s.a.size()) || !fits(s.b.size()) || !fits(s.x.size()) || s.entry < 0 || s.entry > 15 ||
         s.sel < 0 || s.sel > 127)
       throw Error("the Verilated tile: a step needs " + std::to_string(n) +
                   " operands per edge, an entry of 0 to 15 and a sel of 0 to 127");
-    columns += is_column_op(s.op);
+    if (is_column_op(s.op)) column_steps.push_back(inputs.size());
+    TileInputs in;
+    in.valid = true;
+    in.op = static_cast<uint32_t>(s.op);
+    in.flag = s.flag;
+    in.sel = static_cast<uint8_t>(s.sel);
+    in.entry = static_cast<uint8_t>(s.entry);
+    for (size_t k = 0; k < static_cast<size_t>(n); ++k) {
+      in.a.push_back(s.a.empty() ? 0 : bf16_bits(s.a[k], kUnit));
+      in.b.push_back(s.b.empty() ? 0 : bf16_bits(s.b[k], kUnit));
+      in.x.push_back(s.x.empty() ? 0 : fp32_bits(s.x[k], kUnit));
+    }
+    in.psum.assign(static_cast<size_t>(n), 0);
+    inputs.push_back(std::move(in));
   }
+  const size_t columns = column_steps.size();
   const bool reset = !started_;
   running_ = started_ = true;
   const auto wall = std::chrono::steady_clock::now();
@@ -34,9 +50,6 @@ TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
   try {
     size_t next = 0;
     int64_t ready_after = -1, last_result = -1;  // the cycle the last hold ended; the last result's
-    std::vector<size_t> column_steps;
-    for (size_t k = 0; k < program.size(); ++k)
-      if (is_column_op(program[k].op)) column_steps.push_back(k);
     // A guard against a hang: every step at most an exp's hold, plus the array's depth.
     const int64_t limit = static_cast<int64_t>(program.size()) * 16 + 4 * n + 16;
     const int64_t last = clock_until(limit, [&](int64_t c, const TileOutputs& o, TileInputs& in) {
@@ -57,20 +70,7 @@ TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
         return true;
       in.valid = false;
       if (next < program.size() && ready) {
-        const TileStep& s = program[next];
-        in.valid = true;
-        in.op = static_cast<uint32_t>(s.op);
-        in.flag = s.flag;
-        in.sel = static_cast<uint8_t>(s.sel);
-        in.entry = static_cast<uint8_t>(s.entry);
-        in.wload = in.wlast = false;
-        for (int k = 0; k < n; ++k) {
-          const size_t sk = static_cast<size_t>(k);
-          in.a[sk] = s.a.empty() ? 0 : bf16_bits(s.a[sk], kUnit);
-          in.b[sk] = s.b.empty() ? 0 : bf16_bits(s.b[sk], kUnit);
-          in.x[sk] = s.x.empty() ? 0 : fp32_bits(s.x[sk], kUnit);
-          in.psum[sk] = 0;
-        }
+        in = inputs[next];
         out.accepted.push_back(c);
         ++next;
       }

@@ -10,6 +10,8 @@
 //    order (BQK and LM of M1 tile m1 + 1 before SLN, SLD and SLN·V of tile m1), two P folds
 //    per M1 tile in entries (2 m1 + p1) mod 16; their values also against loops over the
 //    Einsums, their cycles against closed forms.
+//  - a program with an operand that is not bf16 after good steps: the RTL refuses it before
+//    a cycle runs (the programs after it still agree with the model, which skips it).
 // Every acceptance cycle, every column result's cycle and value (bit for bit; NaN as "is
 // NaN") and every program's cycles must be equal, and the RTL's cycles must be the
 // simulated time that passed. One SystemC simulation per process: the first test runs all.
@@ -206,6 +208,19 @@ std::vector<Program> programs() {
   Rng rng{20261207};
   for (int n : rtl::tile_sizes(g_variant)) {
     for (Program& p : fusemax_programs(n, rng, rtl::tile_exp(g_variant))) out.push_back(std::move(p));
+    // A step the RTL refuses (an operand that is not bf16) after good ones: the tile runs
+    // none of them, so the programs after it still agree with the model, which skips it.
+    Program bad{"N" + std::to_string(n) + " not bf16", n, {}, -1, {}};
+    TileStep load;
+    load.op = TileOp::Load;
+    load.x.assign(static_cast<size_t>(n), 3.0);
+    TileStep store = load;
+    store.op = TileOp::Narrow, store.flag = true, store.entry = 0;
+    TileStep mac;
+    mac.op = TileOp::Mac;
+    mac.a.assign(static_cast<size_t>(n), 1.0 + 0x1p-20);
+    bad.steps = {load, store, mac};
+    out.push_back(std::move(bad));
     for (Program& p : random_programs(n, rng)) out.push_back(std::move(p));
   }
   return out;
@@ -228,10 +243,10 @@ class Bench : public sc_core::sc_module {
       size_t t = 0;
       while (tiles_[t]->n() != p.n) ++t;
       Outcome o;
-      o.model = models_[t].run(p.steps);  // the same state chain on both sides
       const sc_core::sc_time t0 = sc_core::sc_time_stamp();
       try {
         o.rtl = tiles_[t]->run_program(p.steps);
+        o.model = models_[t].run(p.steps);  // the same state chain on both sides
       } catch (const Error& e) {
         o.error = e.what();
       }
@@ -261,7 +276,14 @@ const std::vector<Outcome>& outcomes() {
 TEST(RtlResidentAgreement, CyclesAndValuesEqual) {
   ASSERT_FALSE(outcomes().empty());
   long results = 0;
+  int refused = 0;
   for (const Outcome& o : outcomes()) {
+    if (o.p.name.ends_with("not bf16")) {
+      EXPECT_NE(o.error.find("not a bf16 value"), std::string::npos) << o.p.name << ": " << o.error;
+      EXPECT_EQ(o.elapsed_fs, 0u) << o.p.name << ": refused before a cycle";
+      ++refused;
+      continue;
+    }
     ASSERT_EQ(o.error, "") << o.p.name;
     EXPECT_EQ(o.rtl.accepted, o.model.accepted) << o.p.name;
     EXPECT_EQ(o.rtl.cycles, o.model.cycles) << o.p.name;
@@ -279,6 +301,7 @@ TEST(RtlResidentAgreement, CyclesAndValuesEqual) {
       ++results;
     }
   }
+  EXPECT_EQ(refused, static_cast<int>(rtl::tile_sizes(g_variant).size()));
   std::printf("%zu programs, %ld column results compared\n", outcomes().size(), results);
 }
 
