@@ -13,6 +13,8 @@ namespace cascade::rtl {
 
 namespace {
 
+constexpr const char* kSoftmaxUnit = "the Verilated 1D unit";
+
 double value_of(uint32_t bits) { return static_cast<double>(std::bit_cast<float>(bits)); }
 
 }  // namespace
@@ -52,9 +54,9 @@ LaneRun RtlSoftmax::execute(const std::vector<LaneBatch>& commands) {
     in[i].valid = true;
     in[i].command = static_cast<uint8_t>(b.command);
     for (size_t l = 0; l < lanes; ++l) {
-      in[i].x.push_back(fp32_bits(b.x[l], "the Verilated 1D unit"));
-      in[i].y.push_back(fp32_bits(b.y[l], "the Verilated 1D unit"));
-      in[i].z.push_back(fp32_bits(b.z[l], "the Verilated 1D unit"));
+      in[i].x.push_back(fp32_bits(b.x[l], kSoftmaxUnit));
+      in[i].y.push_back(fp32_bits(b.y[l], kSoftmaxUnit));
+      in[i].z.push_back(fp32_bits(b.z[l], kSoftmaxUnit));
     }
     limit += 2 * lane_latency(b.command);
   }

@@ -31,7 +31,6 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-
 RtlTile::RtlTile(sc_core::sc_module_name name, int n)
     : sc_core::sc_module(name), clk_("clk", false), rst_n_("rst_n", true), n_(n) {}
 

@@ -76,9 +76,9 @@ class RtlTile : public sc_core::sc_module {
   SystolicRun run(Dataflow dataflow, const GemmOperands& gemm, bool overlap_folds);
   // Runs a program of tile operations (sim/systemc/resident_array.h, whose model it must
   // equal) on the tile's state as the last program or GEMM left it (the first run starts
-  // from a reset tile); returns each step's
-  // acceptance cycle, the column results and their cycles, and the cycles until its last
-  // step's hold and last result are over. Called from a SystemC thread, like run().
+  // from a reset tile); returns each step's acceptance cycle, the column results and their
+  // cycles, and the cycles until its last step's hold and last result are over. Called
+  // from a SystemC thread, like run(); Error, before a cycle runs, for a step it cannot take.
   TileProgramRun run_program(const std::vector<TileStep>& program);
   // Every cycle clocked so far, and the wall time spent in them (for the speed benchmark).
   int64_t cycles_clocked() const { return clocked_; }
@@ -93,9 +93,9 @@ class RtlTile : public sc_core::sc_module {
   SystolicRun output_stationary(const GemmOperands& gemm, bool overlap);
   SystolicRun weight_stationary(const GemmOperands& gemm, bool overlap);
   void reset();
-  // One cycle of a run: given the cycle and its drain, fills the inputs to offer (or ends
+  // One cycle of a run: given the cycle and its outputs, fills the inputs to offer (or ends
   // the run: true, and the cycle is not clocked).
-  using Step = std::function<bool(int64_t cycle, const TileOutputs& drain, TileInputs& in)>;
+  using Step = std::function<bool(int64_t cycle, const TileOutputs& outputs, TileInputs& in)>;
   // Resets the tile (unless `reset` is false) and clocks it, `step` by `step`, until one
   // ends the run (Error past `limit` cycles); returns the run's last cycle.
   int64_t clock_until(int64_t limit, const Step& step, bool reset = true);

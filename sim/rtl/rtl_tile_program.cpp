@@ -13,7 +13,8 @@
 
 namespace cascade::rtl {
 
-constexpr const char* kUnit = "the Verilated tile";
+constexpr const char* kTileUnit = "the Verilated tile";
+constexpr int kEntries = 16;  // the PEs' register files (hdl/pe_2d.sv's Entries as built)
 
 TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
   if (running_) throw Error("the Verilated tile runs one program or GEMM at a time");
@@ -22,11 +23,7 @@ TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
   std::vector<TileInputs> inputs;
   std::vector<size_t> column_steps;  // the steps whose column results leave, in order
   for (const TileStep& s : program) {
-    const auto fits = [n](size_t size) { return size == 0 || size == static_cast<size_t>(n); };
-    if (!fits(s.a.size()) || !fits(s.b.size()) || !fits(s.x.size()) || s.entry < 0 || s.entry > 15 ||
-        s.sel < 0 || s.sel > 127)
-      throw Error("the Verilated tile: a step needs " + std::to_string(n) +
-                  " operands per edge, an entry of 0 to 15 and a sel of 0 to 127");
+    check_tile_step(s, n, n, kEntries);
     if (is_column_op(s.op)) column_steps.push_back(inputs.size());
     TileInputs in;
     in.valid = true;
@@ -35,9 +32,9 @@ TileProgramRun RtlTile::run_program(const std::vector<TileStep>& program) {
     in.sel = static_cast<uint8_t>(s.sel);
     in.entry = static_cast<uint8_t>(s.entry);
     for (size_t k = 0; k < static_cast<size_t>(n); ++k) {
-      in.a.push_back(s.a.empty() ? 0 : bf16_bits(s.a[k], kUnit));
-      in.b.push_back(s.b.empty() ? 0 : bf16_bits(s.b[k], kUnit));
-      in.x.push_back(s.x.empty() ? 0 : fp32_bits(s.x[k], kUnit));
+      in.a.push_back(s.a.empty() ? 0 : bf16_bits(s.a[k], kTileUnit));
+      in.b.push_back(s.b.empty() ? 0 : bf16_bits(s.b[k], kTileUnit));
+      in.x.push_back(s.x.empty() ? 0 : fp32_bits(s.x[k], kTileUnit));
     }
     in.psum.assign(static_cast<size_t>(n), 0);
     inputs.push_back(std::move(in));

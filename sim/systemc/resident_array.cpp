@@ -38,13 +38,13 @@ ResidentArray::ResidentArray(int64_t rows, int64_t cols, NumberFormat storage, E
   pe_.assign(static_cast<size_t>(rows * cols), Pe{0.0, std::vector<double>(static_cast<size_t>(entries), 0.0)});
 }
 
-void ResidentArray::check(const TileStep& s) const {
+void check_tile_step(const TileStep& s, int64_t rows, int64_t cols, int entries) {
   const auto has = [](const std::vector<double>& v, int64_t n) { return v.empty() || static_cast<int64_t>(v.size()) == n; };
-  if (!has(s.a, rows_) || !has(s.b, cols_) || !has(s.x, cols_))
-    throw Error("a tile step takes one west operand per row (" + std::to_string(rows_) +
-                ") and one north operand per column (" + std::to_string(cols_) + ")");
-  if (s.entry < 0 || s.entry >= entries_)
-    throw Error("register-file entry " + std::to_string(s.entry) + " of " + std::to_string(entries_));
+  if (!has(s.a, rows) || !has(s.b, cols) || !has(s.x, cols))
+    throw Error("a tile step takes one west operand per row (" + std::to_string(rows) +
+                ") and one north operand per column (" + std::to_string(cols) + ")");
+  if (s.entry < 0 || s.entry >= entries)
+    throw Error("register-file entry " + std::to_string(s.entry) + " of " + std::to_string(entries));
   if (s.sel < 0 || s.sel > 127)
     throw Error("a tile step's sel is 0 to 127 (sel[7] marks the GEMM runs' drain), got " +
                 std::to_string(s.sel));
@@ -78,7 +78,7 @@ double ResidentArray::apply(Pe& p, int64_t row, const TileStep& s, double a, dou
 TileProgramRun ResidentArray::run(const std::vector<TileStep>& program) {
   TileProgramRun out;
   const int hold_exp = tile_exp_cycles(exp_);
-  for (const TileStep& s : program) check(s);  // before any step changes the state
+  for (const TileStep& s : program) check_tile_step(s, rows_, cols_, entries_);  // before any runs
   int64_t t = 0, end = 0;
   for (size_t k = 0; k < program.size(); ++k) {
     const TileStep& s = program[k];

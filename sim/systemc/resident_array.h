@@ -67,6 +67,10 @@ struct TileProgramRun {
   int64_t cycles = 0;
 };
 
+// Error unless an array of rows x cols PEs with `entries` register-file entries can take
+// the step: its operand counts, its entry, its sel (0 to 127; sel[7] marks the GEMM drain).
+void check_tile_step(const TileStep& step, int64_t rows, int64_t cols, int entries);
+
 // Cycles of the PE's exp: 8 (hardware, fp32_exp_seq) or 4 (fast, fp32_exp_pwl_seq).
 int tile_exp_cycles(ExpMode exp);
 
@@ -89,7 +93,6 @@ class ResidentArray {
   };
   const Pe& pe(int64_t r, int64_t c) const { return pe_[static_cast<size_t>(r * cols_ + c)]; }
   double apply(Pe& p, int64_t row, const TileStep& s, double a, double b) const;
-  void check(const TileStep& s) const;
 
   int64_t rows_, cols_;
   NumberFormat storage_;
