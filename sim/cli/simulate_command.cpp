@@ -141,6 +141,17 @@ int run_simulate(SimulateOptions o) {
     fmt::print("    group {:<14} {} cycles ({} of {} slices simulated, {} per slice)\n", g.name,
                with_commas(g.cycles), g.slices_simulated, g.slices,
                with_commas(g.cycles_per_slice));
+  if (!sim.tile_programs.empty()) {
+    int64_t runs = 0;
+    std::string einsums;
+    for (const auto& [einsum, n] : sim.tile_programs) {
+      runs += n;
+      einsums += (einsums.empty() ? "" : ", ") + einsum + " " + with_commas(static_cast<double>(n));
+    }
+    fmt::print("  per-PE       {} runs of the 2D array as programs of tile operations on its "
+               "resident tiles ({}; timed on zeros, values from the datapath)\n",
+               with_commas(static_cast<double>(runs)), einsums);
+  }
   // Each unit's time: busy plus every cause it lost cycles to adds up to the cycles.
   fmt::print("  time         (each unit: busy, then the cycles it lost by cause; they add up)\n");
   for (const PeArray& a : point.arch.arrays) print_unit_time(a.name, sim.stats);
@@ -156,10 +167,15 @@ int run_simulate(SimulateOptions o) {
                    ? "; none at all: per-PE mode runs GEMMs only with fill_drain per_fold or "
                      "overlapped"
                    : "");
+  if (rtl && rtl->programs() > 0)
+    fmt::print("  rtl          {} programs of the 2D array ({} tile operations) on the Verilated "
+               "systolic tile's resident tiles\n",
+               with_commas(static_cast<double>(rtl->programs())),
+               with_commas(static_cast<double>(rtl->program_steps())));
   if (rtl_1d)
     fmt::print("  rtl          {} runs of the 1D array's softmax commands ({} commands) on the "
                "Verilated 1D unit ({} cycles clocked){}\n",
-               rtl_1d->batches(), rtl_1d->commands(),
+               rtl_1d->batches(), with_commas(static_cast<double>(rtl_1d->commands())),
                with_commas(static_cast<double>(rtl_1d->cycles_clocked())),
                rtl_1d->batches() == 0 ? "; none: no Einsum of this cascade is one of its commands" : "");
 #endif
@@ -213,14 +229,17 @@ Command add_simulate_command(CLI::App& app) {
                        std::to_string(o->model.tiles_in_flight) + ")");
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
-                     "with fill_drain: per_fold), and the 1D array's online-softmax Einsums "
+                     "with fill_drain per_fold or overlapped), its column max / sum and exp "
+                     "Einsums on resident tiles (FuseMax's LM, SLD, SLN) as programs of the tile's "
+                     "operations, and the 1D array's online-softmax Einsums "
                      "(max-exp, rescale, divide) lane by lane as the commands of the 1D unit "
                      "hdl/softmax_1d.sv; in data mode the array computes the values of the GEMMs "
                      "that start a reduction from zero, and the lanes theirs with --exp hardware");
   simulate
       ->add_option("--fidelity", o->fidelity,
                    "cycle: the SystemC model; rtl: the same in per-PE mode with the 2D array's "
-                   "GEMM-shaped runs (output-, weight- and input-stationary) executed by the "
+                   "GEMM-shaped runs (output-, weight- and input-stationary) and its programs "
+                   "on resident tiles executed by the "
                    "Verilated systolic tile (hdl/tile_2d.sv) clocked inside the simulation; the "
                    "array must be N x N for a Verilated "
                    "N (4, 8, 16; 16 unless built with CASCADE_RTL_TILE16=OFF); the 1D array's softmax "
@@ -231,8 +250,9 @@ Command add_simulate_command(CLI::App& app) {
   simulate->add_option("--rtl-pe", o->rtl_pe,
                        "With --fidelity rtl: the tile's PE, one of the Verilated variants: "
                        "default (hdl/pe_2d.sv), fastexp (hdl/pe_2d_fastexp.sv), user (the "
-                       "build's -DCASCADE_RTL_PE=your_pe.sv); only the GEMMs run on the tile, "
-                       "so pair fastexp with --exp fast for data mode's exp (default: default)");
+                       "build's -DCASCADE_RTL_PE=your_pe.sv); the tile computes the values of "
+                       "GEMMs only, so pair fastexp with --exp fast for data mode's exp and for "
+                       "the per-PE model's exp timing (default: default)");
   simulate->add_option("--json", o->json,
                        "Write the report as JSON: run --json's schema (from the cycle model's "
                        "Stats) plus \"simulation\" (analytical cycles, difference, stalls, "

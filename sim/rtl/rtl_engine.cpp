@@ -36,13 +36,25 @@ bool RtlGemmEngine::takes_values(NumberFormat a, NumberFormat b, NumberFormat ac
 
 SystolicRun RtlGemmEngine::run(int unit, NumberFormat accumulate, Dataflow dataflow,
                                const GemmOperands& gemm, bool overlap_folds) {
-  auto it = tiles_.find(unit);
-  if (it == tiles_.end()) throw Error("--fidelity rtl: no Verilated tile for unit " + std::to_string(unit));
+  rtl::RtlTile& t = tile(unit);
   if (accumulate != NumberFormat::FP32)
     throw Error("the Verilated systolic tile accumulates in fp32, not " + std::string(to_string(accumulate)));
   ++gemms_;
   ++by_dataflow_[static_cast<size_t>(dataflow)];
-  return it->second->run(dataflow, gemm, overlap_folds);
+  return t.run(dataflow, gemm, overlap_folds);
+}
+
+TileProgramRun RtlGemmEngine::run_program(int unit, const std::vector<TileStep>& program) {
+  rtl::RtlTile& t = tile(unit);
+  ++programs_;
+  program_steps_ += static_cast<int64_t>(program.size());
+  return t.run_program(program);
+}
+
+rtl::RtlTile& RtlGemmEngine::tile(int unit) {
+  auto it = tiles_.find(unit);
+  if (it == tiles_.end()) throw Error("--fidelity rtl: no Verilated tile for unit " + std::to_string(unit));
+  return *it->second;
 }
 
 int64_t RtlGemmEngine::cycles_clocked() const {

@@ -1,6 +1,6 @@
 // The cycle model's GEMM engine on the Verilated systolic tile (rtl_tile.h): in per-PE mode
-// the 2D array's GEMM-shaped runs go to an RtlTile clocked inside the cycle model's own
-// SystemC simulation (`cascade simulate --fidelity rtl`). The array must be N x N for a
+// the 2D array's GEMM-shaped runs and its programs on resident tiles go to an RtlTile
+// clocked inside the cycle model's own SystemC simulation (`cascade simulate --fidelity rtl`). The array must be N x N for a
 // Verilated size N of its PE variant (rtl::tile_sizes()); accumulation is fp32. Every
 // dataflow runs on the tile (output stationary through its drain, weight and input
 // stationary through its weight chains).
@@ -35,15 +35,19 @@ class RtlGemmEngine : public GemmEngine {
   bool takes_values(NumberFormat a, NumberFormat b, NumberFormat accumulate) const override;
   SystolicRun run(int unit, NumberFormat accumulate, Dataflow dataflow, const GemmOperands& gemm,
                   bool overlap_folds) override;
+  TileProgramRun run_program(int unit, const std::vector<TileStep>& program) override;
   // Over every tile: GEMMs run on the RTL (all, or of one dataflow) and cycles clocked.
   int64_t gemms() const { return gemms_; }
   int64_t gemms(Dataflow dataflow) const { return by_dataflow_[static_cast<size_t>(dataflow)]; }
+  int64_t programs() const { return programs_; }  // programs of tile operations on the RTL
+  int64_t program_steps() const { return program_steps_; }
   int64_t cycles_clocked() const;
 
  private:
+  rtl::RtlTile& tile(int unit);
   std::string variant_;
   std::map<int, std::unique_ptr<rtl::RtlTile>> tiles_;  // per unit
-  int64_t gemms_ = 0;
+  int64_t gemms_ = 0, programs_ = 0, program_steps_ = 0;
   std::array<int64_t, 3> by_dataflow_{};
 };
 

@@ -14,6 +14,7 @@
 #include "sim/systemc/fold_shape.h"
 #include "sim/systemc/lane_program.h"
 #include "sim/systemc/steady_window.h"
+#include "sim/systemc/tile_program.h"
 #include "sim/systemc/units.h"
 
 namespace cascade {
@@ -99,6 +100,9 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   // arrays that run them (lane_program.h).
   const std::vector<LaneRole> roles = options_.per_pe ? lane_roles(problem) : std::vector<LaneRole>();
   std::vector<bool> lane_array(arch.arrays.size(), false);
+  // Per-PE mode: the 2D arrays' Einsums that run as programs on resident tiles.
+  const std::vector<TileRole> tile_role =
+      options_.per_pe ? tile_roles(problem, rm, shape) : std::vector<TileRole>(problem.einsums.size(), TileRole::None);
   std::vector<OpWork> work(plan.ops.size());
   std::vector<int> last_staged_load(problem.tensors.size(), -1);
   std::vector<int> consumers(plan.ops.size(), 0);
@@ -140,6 +144,15 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
         } else {
           w.gemm_m = stream, w.gemm_n = shape[e].cols * folds, w.gemm_k = shape[e].rows;
         }
+      }
+      if (options_.per_pe && array.rows > 1 && tile_role[e] != TileRole::None && policy != FillDrain::None &&
+          array.register_file_entries > 0) {
+        w.tile_role = tile_role[e];
+        w.tile_entries = static_cast<int8_t>(std::min<int64_t>(array.register_file_entries, 16));
+        w.tile_folds = static_cast<int64_t>(std::llround(shape[e].folds));
+        if (w.tile_folds > 1'000'000)
+          throw Error("per-PE mode: " + pe.name + " runs " + std::to_string(w.tile_folds) +
+                      " folds per run on " + array.name + "; simulate a smaller size");
       }
       for (int d : plan.deps(i))
         if (plan.ops[d].kind == PlanOp::Kind::Load && plan.ops[d].staged) ++consumers[d];
@@ -234,6 +247,8 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
         options_.vector_engine->elaborate(static_cast<int>(u), arch.arrays[u].cols);
       }
   shared.vector_engine = options_.vector_engine;
+  shared.tile_exp = options_.execution.exp == ExpMode::Fast ? ExpMode::Fast : ExpMode::Hardware;
+  shared.tile_programs.assign(problem.einsums.size(), 0);
   std::vector<cycle::Unit*> raw;
   for (auto& u : units) raw.push_back(u.get());
   cycle::Controller controller("controller", shared, raw, options_.progress);
@@ -278,6 +293,8 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   Stats& st = result.stats;
   st.fidelity = "cycle";
   result.operations = plan.ops.size();
+  for (size_t e = 0; e < problem.einsums.size(); ++e)
+    if (shared.tile_programs[e] > 0) result.tile_programs[problem.einsums[e].name] = shared.tile_programs[e];
   const int64_t warm = options_.tiles_in_flight;
   auto window = [&](const std::vector<double>& end, int64_t& lo, int64_t& hi) {
     const SteadyWindow w = steady_window(end, warm);

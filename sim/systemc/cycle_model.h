@@ -84,6 +84,9 @@ struct CycleResult {
   Stats stats;
   std::vector<CycleGroupResult> groups;
   size_t operations = 0;  // simulated
+  // Per-PE mode: the 2D arrays' runs simulated as programs on resident tiles (tile_program.h),
+  // by Einsum name.
+  std::map<std::string, int64_t> tile_programs;
   double wall_seconds = 0;
   // Data mode: every tensor as the first (batch, head) slice left it (datapath.h).
   bool data = false;

@@ -16,6 +16,7 @@ FoldShape fold_shape(const Problem& problem, const ResolvedMapping& rm, int eins
     if (loop.slot < 0 || loop.factor <= 1) continue;
     (i < re.cols_end ? col_slots : row_slots) |= uint64_t{1} << loop.slot;
   }
+  s.row_slots = row_slots, s.col_slots = col_slots;
   const uint64_t spatial = row_slots | col_slots;
   auto spans = [&](const ProblemAccess& a) { return (a.variables & spatial) == spatial; };
   // The stationary tile.

@@ -32,6 +32,7 @@ struct FoldShape {
   double folds = 1;   // per run
   double load = 0, drain = 0, skew = 0;  // cycles per fold
   bool gemm = false;  // a two-operand product reduced over one rank: the per-PE model runs it
+  uint64_t row_slots = 0, col_slots = 0;  // the iteration slots spread over the rows / columns
 };
 
 FoldShape fold_shape(const Problem& problem, const ResolvedMapping& mapping, int einsum);

@@ -1,4 +1,5 @@
-// What runs the cycle model's GEMM-shaped runs of a 2D array in per-PE mode. The default is
+// What runs the cycle model's GEMM-shaped runs of a 2D array in per-PE mode, and its programs
+// of tile operations on resident tiles (tile_program.h). The default is
 // the per-PE C++ model (SystolicArray, systolic.h); sim/rtl implements it with the Verilated
 // systolic tile (hdl/tile_2d.sv) clocked inside the same SystemC simulation, and the CLI
 // passes it in through CycleModelOptions::gemm_engine (so sim/systemc does not depend on
@@ -7,8 +8,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/functional/number_format.h"
+#include "sim/systemc/resident_array.h"
 #include "sim/systemc/systolic.h"
 
 namespace cascade {
@@ -33,6 +36,10 @@ class GemmEngine {
   // part of SystolicRun::cycles that has not passed yet. Throws Error for a run it cannot do.
   virtual SystolicRun run(int unit, NumberFormat accumulate, Dataflow dataflow,
                           const GemmOperands& gemm, bool overlap_folds) = 0;
+  // Runs a program of tile operations (resident_array.h; tile_program.h builds them) on unit
+  // `unit`'s array, on the state its previous runs left; like run(), from that unit's
+  // SystemC thread, and it may let simulated time pass. Error for a program it cannot run.
+  virtual TileProgramRun run_program(int unit, const std::vector<TileStep>& program) = 0;
 };
 
 }  // namespace cascade

@@ -12,6 +12,10 @@ bool is_column_op(TileOp op) { return op >= TileOp::ColSum && op <= TileOp::Read
 
 int tile_exp_cycles(ExpMode exp) { return exp == ExpMode::Fast ? 4 : 8; }
 
+int tile_step_hold(TileOp op, ExpMode exp) {
+  return op == TileOp::Exp ? tile_exp_cycles(exp) : op == TileOp::SubExp ? tile_exp_cycles(exp) + 1 : 1;
+}
+
 namespace {
 
 double fp32(double x) { return round_as<NumberFormat::FP32>(x); }
@@ -77,7 +81,6 @@ double ResidentArray::apply(Pe& p, int64_t row, const TileStep& s, double a, dou
 
 TileProgramRun ResidentArray::run(const std::vector<TileStep>& program) {
   TileProgramRun out;
-  const int hold_exp = tile_exp_cycles(exp_);
   for (const TileStep& s : program) check_tile_step(s, rows_, cols_, entries_);  // before any runs
   int64_t t = 0, end = 0;
   for (size_t k = 0; k < program.size(); ++k) {
@@ -99,8 +102,7 @@ TileProgramRun ResidentArray::run(const std::vector<TileStep>& program) {
         b = apply(pe_[static_cast<size_t>(i * cols_ + j)], i, s, s.a.empty() ? 0.0 : s.a[static_cast<size_t>(i)], b);
       result.y[cj] = b;
     }
-    const int64_t hold = s.op == TileOp::Exp ? hold_exp : s.op == TileOp::SubExp ? hold_exp + 1 : 1;
-    t += hold;
+    t += tile_step_hold(s.op, exp_);
     end = std::max(end, t);
     if (is_column_op(s.op)) {
       end = std::max(end, result.cycle + 1);

@@ -73,6 +73,9 @@ void check_tile_step(const TileStep& step, int64_t rows, int64_t cols, int entri
 
 // Cycles of the PE's exp: 8 (hardware, fp32_exp_seq) or 4 (fast, fp32_exp_pwl_seq).
 int tile_exp_cycles(ExpMode exp);
+// Cycles the array holds a step before it takes the next: the exp's for Exp, one more for
+// SubExp, else 1.
+int tile_step_hold(TileOp op, ExpMode exp);
 
 class ResidentArray {
  public:

@@ -90,6 +90,11 @@ nlohmann::json simulation_json(const SimulatedPoint& s) {
   j["stalls"] = s.sim.stats.stalls;
   j["operations"] = s.sim.operations;
   j["wall_seconds"] = s.sim.wall_seconds;
+  if (!s.sim.tile_programs.empty()) {  // per-PE mode: runs of the 2D array as tile programs
+    nlohmann::json programs = nlohmann::json::object();
+    for (const auto& [einsum, runs] : s.sim.tile_programs) programs[einsum] = runs;
+    j["tile_programs"] = programs;
+  }
   j["slices_per_group"] = s.slices_per_group;  // 0: every slice
   nlohmann::json groups = nlohmann::json::array();
   for (const CycleGroupResult& g : s.sim.groups)

@@ -367,6 +367,15 @@ void ArrayUnit::execute(int op) {
     }
   }
   double stream = w.stream_cycles;
+  if (w.tile_role != TileRole::None) {  // per-PE mode: a program on the resident tiles
+    try {
+      cycles = static_cast<double>(run_program(op, &stream).cycles);
+    } catch (...) {
+      shared_.failure = std::current_exception();
+      sc_core::sc_stop();
+      return;
+    }
+  }
   if (w.lane_command >= 0) {  // per-PE mode: the 1D unit's commands, every cycle busy
     cycles = stream = 0;
     if (w.lane_rounds > 0) {
@@ -397,6 +406,19 @@ void ArrayUnit::execute(int op) {
   time.add(t + cycles, buffer - cycles, "bank_conflict");
   wait_cycles(duration - (now() - t));
   finished(op);
+}
+
+TileProgramRun ArrayUnit::run_program(int op, double* busy) {
+  const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
+  const std::vector<TileStep> program = tile_program(w.tile_role, w.tile_folds, w.tile_entries);
+  ++shared_.tile_programs[static_cast<size_t>(shared_.plan->ops[static_cast<size_t>(op)].einsum)];
+  *busy = 0;
+  for (const TileStep& s : program) *busy += tile_step_hold(s.op, shared_.tile_exp);
+  if (shared_.gemm_engine) return shared_.gemm_engine->run_program(index_, program);
+  if (!resident_)
+    resident_ = std::make_unique<ResidentArray>(rows_, cols_, NumberFormat::BF16, shared_.tile_exp,
+                                                w.tile_entries);
+  return resident_->run(program);
 }
 
 // ---- DRAM

@@ -17,7 +17,9 @@
 #include "sim/systemc/gemm_engine.h"
 #include "sim/systemc/vector_engine.h"
 #include "sim/systemc/plan.h"
+#include "sim/systemc/resident_array.h"
 #include "sim/systemc/systolic.h"
+#include "sim/systemc/tile_program.h"
 
 namespace cascade::cycle {
 
@@ -40,6 +42,12 @@ struct OpWork {
   int lane_rounds = 0;
   int8_t lane_command = -1;
   bool gemm_per_pe = false;   // compute: run PE by PE (per-PE mode, GEMM-shaped)
+  // Per-PE mode, 2D array: the program of tile operations this run is (tile_program.h) over
+  // `tile_folds` folds, on the array's resident tiles (register files of `tile_entries`:
+  // the arch's, at most the PE's 16); None: not one.
+  TileRole tile_role = TileRole::None;
+  int8_t tile_entries = 0;
+  int64_t tile_folds = 0;
   bool overlap = false;       // per-PE: folds overlapped
 };
 
@@ -125,6 +133,10 @@ struct Shared {
   Datapath* datapath = nullptr;       // data mode: values move as operations start
   GemmEngine* gemm_engine = nullptr;  // per-PE mode's GEMMs (nullptr: SystolicArray)
   VectorEngine* vector_engine = nullptr;  // per-PE mode's 1D commands (nullptr: SoftmaxLanes)
+  // Per-PE mode's tile programs: the PE's exp (on the C++ model, ResidentArray), and the
+  // programs run per Einsum.
+  ExpMode tile_exp = ExpMode::Hardware;
+  std::vector<int64_t> tile_programs;
   std::exception_ptr failure;         // an error of the datapath or the GEMM engine (the
                                       // simulation stops)
   // Readiness by counting: per operation its unfinished dependencies, the operations that
@@ -198,6 +210,12 @@ class ArrayUnit : public Unit {
 
  protected:
   void execute(int op) override;
+
+ private:
+  // Per-PE mode: a tile program's run (cycles; `busy` the cycles steps were issued), on the
+  // GEMM engine or on this array's ResidentArray (its state kept from run to run).
+  TileProgramRun run_program(int op, double* busy);
+  std::unique_ptr<ResidentArray> resident_;
 };
 
 // A load in flight: the cycle its data arrives.

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <systemc>
 
@@ -21,6 +22,7 @@
 #include "sim/functional/check.h"
 #include "sim/functional/executor.h"
 #include "sim/systemc/cycle_model.h"
+#include "sim/systemc/resident_array.h"
 #include "sim/systemc/systolic.h"
 
 namespace cascade {
@@ -48,10 +50,17 @@ class TimedEngine : public GemmEngine {
     ++runs;
     return r;
   }
+  TileProgramRun run_program(int, const std::vector<TileStep>& program) override {
+    if (!resident_) resident_ = std::make_unique<ResidentArray>(rows_, cols_, NumberFormat::BF16, ExpMode::Hardware);
+    TileProgramRun r = resident_->run(program);
+    sc_core::wait(sc_core::sc_time(static_cast<double>(r.cycles), sc_core::SC_NS));
+    return r;
+  }
   int runs = 0;
 
  private:
   int64_t rows_ = 0, cols_ = 0;
+  std::unique_ptr<ResidentArray> resident_;
 };
 
 std::string name_of(const GemmCase& c) {
