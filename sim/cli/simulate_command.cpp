@@ -152,6 +152,17 @@ int run_simulate(SimulateOptions o) {
                "resident tiles ({}; timed on zeros, values from the datapath)\n",
                with_commas(static_cast<double>(runs)), einsums);
   }
+  for (const RegisterOccupancy& r : sim.register_files) {
+    std::string tensors;
+    for (const std::string& t : r.tensors) tensors += (tensors.empty() ? "" : ", ") + t;
+    const double words = r.peak_words;
+    fmt::print("  registers    {} holds up to {} words per PE of the tiles kept in its register files "
+               "({}; from cycle {}); {} entries{}\n",
+               r.array, with_commas(words), tensors, with_commas(r.peak_cycle), r.entries,
+               words > static_cast<double>(r.entries)
+                   ? fmt::format(": the schedule needs {:.1f}x more than they hold", words / static_cast<double>(r.entries))
+                   : "");
+  }
   // Each unit's time: busy plus every cause it lost cycles to adds up to the cycles.
   fmt::print("  time         (each unit: busy, then the cycles it lost by cause; they add up)\n");
   for (const PeArray& a : point.arch.arrays) print_unit_time(a.name, sim.stats);

@@ -295,6 +295,7 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   result.operations = plan.ops.size();
   for (size_t e = 0; e < problem.einsums.size(); ++e)
     if (shared.tile_programs[e] > 0) result.tile_programs[problem.einsums[e].name] = shared.tile_programs[e];
+  result.register_files = register_occupancy(problem, arch, plan, shape, shared.finish);
   const int64_t warm = options_.tiles_in_flight;
   auto window = [&](const std::vector<double>& end, int64_t& lo, int64_t& hi) {
     const SteadyWindow w = steady_window(end, warm);

@@ -47,6 +47,7 @@
 #include "sim/systemc/gemm_engine.h"
 #include "sim/systemc/vector_engine.h"
 #include "sim/systemc/plan.h"
+#include "sim/systemc/register_occupancy.h"
 
 namespace cascade {
 
@@ -87,6 +88,9 @@ struct CycleResult {
   // Per-PE mode: the 2D arrays' runs simulated as programs on resident tiles (tile_program.h),
   // by Einsum name.
   std::map<std::string, int64_t> tile_programs;
+  // Per 2D array with tiles kept in its register files: the most words per PE the schedule
+  // held at once (register_occupancy.h).
+  std::vector<RegisterOccupancy> register_files;
   double wall_seconds = 0;
   // Data mode: every tensor as the first (batch, head) slice left it (datapath.h).
   bool data = false;

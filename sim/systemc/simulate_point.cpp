@@ -90,6 +90,14 @@ nlohmann::json simulation_json(const SimulatedPoint& s) {
   j["stalls"] = s.sim.stats.stalls;
   j["operations"] = s.sim.operations;
   j["wall_seconds"] = s.sim.wall_seconds;
+  nlohmann::json registers = nlohmann::json::array();  // resident tiles' words per PE
+  for (const RegisterOccupancy& r : s.sim.register_files)
+    registers.push_back({{"array", r.array},
+                         {"entries", r.entries},
+                         {"peak_words_per_pe", r.peak_words},
+                         {"peak_cycle", r.peak_cycle},
+                         {"tensors", r.tensors}});
+  j["register_files"] = registers;
   if (!s.sim.tile_programs.empty()) {  // per-PE mode: runs of the 2D array as tile programs
     nlohmann::json programs = nlohmann::json::object();
     for (const auto& [einsum, runs] : s.sim.tile_programs) programs[einsum] = runs;

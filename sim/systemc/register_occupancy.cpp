@@ -1,0 +1,71 @@
+#include "sim/systemc/register_occupancy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace cascade {
+
+std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const ArchSpec& arch,
+                                                  const Plan& plan, const std::vector<FoldShape>& shapes,
+                                                  const std::vector<double>& finish) {
+  const ResolvedMapping& rm = plan.resolved;
+  // Per Einsum: the words per PE one run of it leaves resident, 0 if none.
+  std::vector<double> words(problem.einsums.size(), 0);
+  for (size_t e = 0; e < problem.einsums.size(); ++e) {
+    const FoldShape& s = shapes[e];
+    const ProblemAccess& write = problem.einsums[e].accesses.back();
+    const bool spans = s.row_slots != 0 && (write.variables & s.row_slots) == s.row_slots &&
+                       (write.variables & s.col_slots) == s.col_slots;
+    if (spans && rm.tensors[static_cast<size_t>(write.tensor)].home == TensorHome::RegisterFile &&
+        arch.arrays[static_cast<size_t>(rm.einsums[e].array)].rows > 1)
+      words[e] = std::round(s.folds);
+  }
+  if (std::none_of(words.begin(), words.end(), [](double w) { return w > 0; })) return {};
+  // Each resident run's last reader: the latest-finishing compute that depends on it and
+  // reads its output.
+  std::vector<double> until(plan.ops.size(), -1);
+  for (size_t j = 0; j < plan.ops.size(); ++j) {
+    const PlanOp& reader = plan.ops[j];
+    if (reader.kind != PlanOp::Kind::Compute) continue;
+    for (int i : plan.deps(j)) {
+      const PlanOp& producer = plan.ops[static_cast<size_t>(i)];
+      if (producer.kind != PlanOp::Kind::Compute || words[static_cast<size_t>(producer.einsum)] == 0) continue;
+      const int tensor = problem.einsums[static_cast<size_t>(producer.einsum)].accesses.back().tensor;
+      for (const ProblemAccess& a : problem.einsums[static_cast<size_t>(reader.einsum)].accesses)
+        if (!a.write && a.tensor == tensor)
+          until[static_cast<size_t>(i)] = std::max(until[static_cast<size_t>(i)], finish[j]);
+    }
+  }
+  std::vector<RegisterOccupancy> out;
+  for (size_t u = 0; u < arch.arrays.size(); ++u) {
+    const PeArray& array = arch.arrays[u];
+    std::vector<std::pair<double, double>> events;  // (cycle, +words / -words)
+    std::vector<bool> counted(problem.einsums.size(), false);
+    for (size_t i = 0; i < plan.ops.size(); ++i) {
+      const PlanOp& op = plan.ops[i];
+      if (op.kind != PlanOp::Kind::Compute || op.unit != static_cast<int>(u) || until[i] <= finish[i])
+        continue;
+      const double w = words[static_cast<size_t>(op.einsum)];
+      counted[static_cast<size_t>(op.einsum)] = true;
+      events.emplace_back(finish[i], w);
+      events.emplace_back(until[i], -w);
+    }
+    if (events.empty()) continue;
+    std::sort(events.begin(), events.end());  // at one cycle, releases (negative) first
+    RegisterOccupancy r;
+    r.array = array.name;
+    r.entries = array.register_file_entries;
+    double held = 0;
+    for (const auto& [cycle, delta] : events) {
+      held += delta;
+      if (held > r.peak_words) r.peak_words = held, r.peak_cycle = cycle;
+    }
+    for (size_t e = 0; e < problem.einsums.size(); ++e)
+      if (counted[e]) r.tensors.push_back(problem.einsums[e].name);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace cascade
