@@ -267,7 +267,8 @@ Command add_simulate_command(CLI::App& app) {
   simulate->add_option("--json", o->json,
                        "Write the report as JSON: run --json's schema (from the cycle model's "
                        "Stats) plus \"simulation\" (analytical cycles, difference, stalls, "
-                       "groups, data mode's verdict)");
+                       "groups, register-file occupancy, per-PE tile programs, data mode's "
+                       "verdict)");
   simulate->add_option("--vcd", o->model.vcd, "Write a VCD (GTKWave): each unit's busy signal");
   simulate->add_option("--trace", o->model.trace,
                        "Write a Chrome/Perfetto trace: one track per unit, one span per operation");

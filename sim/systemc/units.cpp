@@ -412,13 +412,16 @@ TileProgramRun ArrayUnit::run_program(int op, double* busy) {
   const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
   const std::vector<TileStep> program = tile_program(w.tile_role, w.tile_folds, w.tile_entries);
   ++shared_.tile_programs[static_cast<size_t>(shared_.plan->ops[static_cast<size_t>(op)].einsum)];
-  *busy = 0;
-  for (const TileStep& s : program) *busy += tile_step_hold(s.op, shared_.tile_exp);
-  if (shared_.gemm_engine) return shared_.gemm_engine->run_program(index_, program);
-  if (!resident_)
+  if (!shared_.gemm_engine && !resident_)
     resident_ = std::make_unique<ResidentArray>(rows_, cols_, NumberFormat::BF16, shared_.tile_exp,
                                                 w.tile_entries);
-  return resident_->run(program);
+  TileProgramRun run = shared_.gemm_engine ? shared_.gemm_engine->run_program(index_, program)
+                                           : resident_->run(program);
+  // Busy: the first step's acceptance to the end of the last one's hold (the rest: results leaving).
+  *busy = run.accepted.empty() ? 0
+                               : static_cast<double>(run.accepted.back() - run.accepted.front() +
+                                                     tile_step_hold(program.back().op, shared_.tile_exp));
+  return run;
 }
 
 // ---- DRAM
