@@ -34,6 +34,7 @@ struct SimulateOptions {
   std::string seed = "1";
   std::string fidelity = "cycle";
   std::string rtl_pe;
+  std::string register_files = "report";
 };
 
 // Data mode's verdict: the cycle model's outputs against the functional executor's.
@@ -108,6 +109,9 @@ int run_simulate(SimulateOptions o) {
   if (o.fidelity != "cycle" && o.fidelity != "rtl")
     throw Error("--fidelity must be cycle or rtl, got '" + o.fidelity + "'");
   if (!o.rtl_pe.empty() && o.fidelity != "rtl") throw Error("--rtl-pe needs --fidelity rtl");
+  if (o.register_files != "report" && o.register_files != "enforce")
+    throw Error("--register-files must be report or enforce, got '" + o.register_files + "'");
+  o.model.enforce_register_files = o.register_files == "enforce";
 #ifdef CASCADE_HAVE_RTL
   std::unique_ptr<RtlGemmEngine> rtl;
   std::unique_ptr<RtlVectorEngine> rtl_1d;
@@ -238,6 +242,14 @@ Command add_simulate_command(CLI::App& app) {
                    "Steps a unit may run ahead of its oldest waiting operation (a controller "
                    "pipelining consecutive tiles; default: " +
                        std::to_string(o->model.tiles_in_flight) + ")");
+  simulate
+      ->add_option("--register-files", o->register_files,
+                   "report: say how many words per PE the schedule keeps in each 2D array's "
+                   "register files (tiles the mapping homes there) against their entries; "
+                   "enforce: also make a run that leaves such a tile wait until its words fit "
+                   "the entries the earlier ones leave free (an error if one run alone needs "
+                   "more)")
+      ->capture_default_str();
   simulate->add_flag("--per-pe", o->model.per_pe,
                      "Simulate GEMM-shaped runs on the 2D array PE by PE (arrays up to 64 x 64; "
                      "with fill_drain per_fold or overlapped), its column max / sum and exp "

@@ -13,6 +13,7 @@
 #include "sim/model/compute_cost.h"
 #include "sim/systemc/fold_shape.h"
 #include "sim/systemc/lane_program.h"
+#include "sim/systemc/register_budget.h"
 #include "sim/systemc/steady_window.h"
 #include "sim/systemc/tile_program.h"
 #include "sim/systemc/units.h"
@@ -249,6 +250,9 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
   shared.vector_engine = options_.vector_engine;
   shared.tile_exp = options_.execution.exp == ExpMode::Fast ? ExpMode::Fast : ExpMode::Hardware;
   shared.tile_programs.assign(problem.einsums.size(), 0);
+  std::optional<RegisterBudget> registers;
+  if (options_.enforce_register_files) registers.emplace(problem, arch, plan, shape);
+  shared.registers = registers ? &*registers : nullptr;
   std::vector<cycle::Unit*> raw;
   for (auto& u : units) raw.push_back(u.get());
   cycle::Controller controller("controller", shared, raw, options_.progress);

@@ -59,6 +59,9 @@ struct CycleModelOptions {
   int64_t slices = -1;
   int tiles_in_flight = 3;     // steps a unit may run ahead of its oldest waiting operation
   bool per_pe = false;         // Array2D simulates GEMM-shaped runs PE by PE (<= 64 x 64)
+  // A run that leaves a resident tile in a 2D array's register files waits until its words
+  // per PE fit the entries (register_budget.h); false: not enforced, only reported.
+  bool enforce_register_files = false;
   // Per-PE mode: what runs those GEMMs (nullptr: SystolicArray). Not owned; outlives the
   // model. sim/rtl's Verilated tile is one (`cascade simulate --fidelity rtl`).
   GemmEngine* gemm_engine = nullptr;

@@ -6,11 +6,8 @@
 
 namespace cascade {
 
-std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const ArchSpec& arch,
-                                                  const Plan& plan, const std::vector<FoldShape>& shapes,
-                                                  const std::vector<double>& finish) {
-  const ResolvedMapping& rm = plan.resolved;
-  // Per Einsum: the words per PE one run of it leaves resident, 0 if none.
+std::vector<double> resident_words(const Problem& problem, const ArchSpec& arch,
+                                   const ResolvedMapping& rm, const std::vector<FoldShape>& shapes) {
   std::vector<double> words(problem.einsums.size(), 0);
   for (size_t e = 0; e < problem.einsums.size(); ++e) {
     const FoldShape& s = shapes[e];
@@ -21,6 +18,13 @@ std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const 
         arch.arrays[static_cast<size_t>(rm.einsums[e].array)].rows > 1)
       words[e] = std::round(s.folds);
   }
+  return words;
+}
+
+std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const ArchSpec& arch,
+                                                  const Plan& plan, const std::vector<FoldShape>& shapes,
+                                                  const std::vector<double>& finish) {
+  const std::vector<double> words = resident_words(problem, arch, plan.resolved, shapes);
   if (std::none_of(words.begin(), words.end(), [](double w) { return w > 0; })) return {};
   // Each resident run's last reader: the latest-finishing compute that depends on it and
   // reads its output.

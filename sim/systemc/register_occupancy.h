@@ -31,6 +31,11 @@ struct RegisterOccupancy {
   std::vector<std::string> tensors;  // what was counted, in cascade order
 };
 
+// Per Einsum: the words per PE one run of it leaves in its array's register files (its output
+// homed there, spanning both spatial ranks of a 2D array: one word per fold), else 0.
+std::vector<double> resident_words(const Problem& problem, const ArchSpec& arch,
+                                   const ResolvedMapping& mapping, const std::vector<FoldShape>& shapes);
+
 // Per 2D array (rows > 1) with a resident tile, given the simulated operations' start and
 // finish cycles (per plan operation).
 std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const ArchSpec& arch,

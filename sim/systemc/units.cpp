@@ -187,9 +187,10 @@ void Unit::finished(int op) {
     if (--shared_.pending[static_cast<size_t>(u)] == 0 && shared_.owner[static_cast<size_t>(u)])
       shared_.owner[static_cast<size_t>(u)]->became_ready(u);
   }
+  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
+  if (o.kind == PlanOp::Kind::Compute && shared_.registers) shared_.registers->finished(op);
   shared_.scoreboard->complete(op);
   // A compute that was a tile's last reader frees the space its successor held.
-  const PlanOp& o = shared_.plan->ops[static_cast<size_t>(op)];
   if (o.kind != PlanOp::Kind::Compute) return;
   for (int d : shared_.plan->deps(static_cast<size_t>(op))) {
     int& left = shared_.retire_after[static_cast<size_t>(d)];
@@ -320,7 +321,7 @@ void Unit::run() {
     }
     if (pick < 0) {
       const int waiting = oldest();
-      const std::string cause = space_wait ? "buffer_full" : blocked_by(waiting);
+      const std::string cause = space_wait ? space_cause() : blocked_by(waiting);
       const double before = now();
       sc_core::wait(shared_.scoreboard->changed() | requests.data_written_event() |
                     shared_.buffer->freed() | slot_freed_);
@@ -338,6 +339,7 @@ void Unit::run() {
 
 void ArrayUnit::execute(int op) {
   const OpWork& w = (*shared_.work)[static_cast<size_t>(op)];
+  if (shared_.registers) shared_.registers->started(op);  // Unit::run saw its entries free
   double conflict = 0;
   const double t = now();
   const double buffer = shared_.buffer->request(w.buffer_words, w.first_bank, &conflict);

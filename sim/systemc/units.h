@@ -17,6 +17,7 @@
 #include "sim/systemc/gemm_engine.h"
 #include "sim/systemc/vector_engine.h"
 #include "sim/systemc/plan.h"
+#include "sim/systemc/register_budget.h"
 #include "sim/systemc/resident_array.h"
 #include "sim/systemc/systolic.h"
 #include "sim/systemc/tile_program.h"
@@ -137,6 +138,7 @@ struct Shared {
   // programs run per Einsum.
   ExpMode tile_exp = ExpMode::Hardware;
   std::vector<int64_t> tile_programs;
+  RegisterBudget* registers = nullptr;  // --register-files enforce (nullptr: not enforced)
   std::exception_ptr failure;         // an error of the datapath or the GEMM engine (the
                                       // simulation stops)
   // Readiness by counting: per operation its unfinished dependencies, the operations that
@@ -181,6 +183,7 @@ class Unit : public sc_core::sc_module {
   virtual bool may_hold_space(int op) const { (void)op; return false; }  // fixed per op
   virtual bool holds_space(int op) const { (void)op; return false; }
   virtual bool space_available(int op) const { (void)op; return true; }
+  virtual const char* space_cause() const { return "buffer_full"; }  // what a holder waits for
   // Whether the unit can start an operation of `group` now (DRAM: its read queue is idle).
   virtual bool group_free(int group) const { (void)group; return true; }
   sc_core::sc_event slot_freed_;  // a group_free turned true
@@ -210,6 +213,11 @@ class ArrayUnit : public Unit {
 
  protected:
   void execute(int op) override;
+  // --register-files enforce: a run leaving a resident tile waits for its entries.
+  bool may_hold_space(int op) const override { return shared_.registers && shared_.registers->allocates(op); }
+  bool holds_space(int op) const override { return may_hold_space(op); }
+  bool space_available(int op) const override { return shared_.registers->fits(op); }
+  const char* space_cause() const override { return "register_files_full"; }
 
  private:
   // Per-PE mode: a tile program's run (cycles; `busy` the cycles steps were issued), on the
