@@ -85,7 +85,7 @@ py::object simulate_point(const std::string& arch, const std::string& workload,
                           std::optional<int> tiles_in_flight, bool per_pe, bool timing_only,
                           bool data, const std::string& format,
                           const std::optional<std::string>& accumulate, const std::string& exp,
-                          uint64_t seed) {
+                          uint64_t seed, const std::string& register_files) {
   const DesignPoint point = load_point(arch, workload, cascade, mapper, seq, batch, heads, settings,
                                        register_file_energy);
   SimulateSettings s;
@@ -99,6 +99,9 @@ py::object simulate_point(const std::string& arch, const std::string& workload,
     s.model.tiles_in_flight = *tiles_in_flight;
   }
   s.model.per_pe = per_pe;
+  if (register_files != "report" && register_files != "enforce")
+    throw Error("register_files must be 'report' or 'enforce', got '" + register_files + "'");
+  s.model.enforce_register_files = register_files == "enforce";
   s.timing_only = timing_only;
   s.data = data;
   s.seed = seed;
@@ -200,7 +203,7 @@ void bind_design_points(py::module_& m) {
         py::arg("slices") = py::none(), py::arg("tiles_in_flight") = py::none(),
         py::arg("per_pe") = false, py::arg("timing_only") = false, py::arg("data") = false,
         py::arg("format") = "fp32", py::arg("accumulate") = py::none(), py::arg("exp") = "exact",
-        py::arg("seed") = 1,
+        py::arg("seed") = 1, py::arg("register_files") = "report",
         "`cascade simulate`: the SystemC cycle model of one design point, in a forked child "
         "process (SystemC runs once per process), so it may be called any number of times; "
         "returns the report `simulate --json` writes: run()'s schema plus 'simulation'");

@@ -95,6 +95,22 @@ def test_simulate_twice_in_one_process(tmp_path):
     assert abs(first["simulation"]["difference_percent"]) < 10
 
 
+def test_simulate_reports_and_enforces_the_register_files():
+    # FuseMax's mapping on the 4 x 4 test architecture at P = M = 64: 16 words per PE per BQK
+    # run; the units running ahead hold three runs, enforced one (README, "Register-file
+    # occupancy").
+    point = {"arch": str(SOURCE_DIR / "tests/data/rtl/fusemax-4x4-per-fold.yaml"),
+             "workload": "bert-base", "cascade": "softmax-1pass", "seq": 64, "timing_only": True}
+    def registers(**kw):
+        (r,) = cascade.simulate(**point, **kw)["simulation"]["register_files"]
+        assert r["array"] == "array_2d" and r["entries"] == 16 and r["tensors"] == ["BQK", "SLN"]
+        return r["peak_words_per_pe"]
+    assert registers() == 48
+    assert registers(register_files="enforce") == 16
+    with pytest.raises(cascade.Error, match="report' or 'enforce"):
+        cascade.simulate(**point, register_files="sometimes")
+
+
 def test_simulate_options_and_errors_from_the_child():
     r = cascade.simulate(**POINT, seq=1024, timing_only=True, slices=4)
     assert r["simulation"]["data"] == {"mode": "timing"}
