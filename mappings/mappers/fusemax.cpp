@@ -112,6 +112,14 @@ std::vector<Mapping> fusemax_mappings(const Problem& problem, const ArchSpec& ar
       m.notes.push_back(
           "Q, K, V staged through the global buffer; RM, RD, RNV in the global "
           "buffer; the other intermediates in the arrays' register files");
+      // Each 2D Einsum runs over the P1 folds before the next, so a PE keeps one BQK (then
+      // SLN) word per fold: said, not refused (the paper's mapping; `cascade simulate`
+      // measures what its schedule holds, README "Register-file occupancy").
+      if (p1 > a2.register_file_entries)
+        m.notes.push_back(fmt::format(
+            "register files: a PE of {} keeps P1 = {} words of the M1 tile (BQK, then SLN) and "
+            "has {} entries; this mapping assumes they fit",
+            a2.name, p1, a2.register_file_entries));
       return {m};
     }
     smallest_need = need;

@@ -125,6 +125,20 @@ TEST(MapperFit, FusemaxRefusesWhatItCannotPipeline) {
 
 // Mappers find arrays by role, not by name: renamed arrays map the same; without roles the
 // mapper says which role it needs.
+// The fusemax mapping keeps P1 words per PE of the M1 tile in the 2D register files: a note
+// when P1 exceeds their entries (BERT-base on the shipped FuseMax: P1 = P / 256, rf_2d 16).
+TEST(FusemaxMapper, SaysWhenP1ExceedsTheRegisterFileEntries) {
+  const auto says = [](int64_t seq) {
+    const DesignPoint p = point("fusemax", "softmax-1pass", "fusemax", seq);
+    for (const std::string& note : p.candidates.at(0).notes)
+      if (note.rfind("register files:", 0) == 0) return note;
+    return std::string();
+  };
+  EXPECT_EQ(says(4096), "");  // P1 = 16
+  EXPECT_EQ(says(16384), "register files: a PE of array_2d keeps P1 = 64 words of the M1 tile "
+                         "(BQK, then SLN) and has 16 entries; this mapping assumes they fit");
+}
+
 TEST(ArrayRoles, MappersUseRolesNotNames) {
   std::ifstream in(kRoot + "/configs/arch/fusemax.yaml");
   std::stringstream text;
