@@ -508,6 +508,10 @@ CycleResult SystemCModel::simulate(const Mapping& mapping) const {
                         {"args", {{"group", plan.groups[plan.ops[i].group].name},
                                   {"slice", plan.ops[i].slice},
                                   {"iteration", plan.ops[i].iteration}}}});
+    for (const RegisterOccupancy& r : result.register_files)  // a counter track per 2D array
+      for (const auto& [cycle, words] : r.held)
+        events.push_back({{"name", r.array + " register-file words per PE"}, {"ph", "C"}, {"pid", 1},
+                          {"ts", cycle * us}, {"args", {{"words", words}}}});
     write_output_file(options_.trace, "--trace",  // atomic, every write checked
                       nlohmann::json({{"traceEvents", events}, {"displayTimeUnit", "ns"}}).dump(1) + "\n");
   }

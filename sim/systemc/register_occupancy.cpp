@@ -64,6 +64,10 @@ std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const 
     for (const auto& [cycle, delta] : events) {
       held += delta;
       if (held > r.peak_words) r.peak_words = held, r.peak_cycle = cycle;
+      if (!r.held.empty() && r.held.back().first == cycle)
+        r.held.back().second = held;  // one value per cycle: the last change's
+      else
+        r.held.emplace_back(cycle, held);
     }
     for (size_t e = 0; e < problem.einsums.size(); ++e)
       if (counted[e]) r.tensors.push_back(problem.einsums[e].name);

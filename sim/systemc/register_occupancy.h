@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch/arch_spec.h"
@@ -29,6 +30,7 @@ struct RegisterOccupancy {
   double peak_words = 0;      // per PE, at most at once
   double peak_cycle = 0;      // when the peak began
   std::vector<std::string> tensors;  // what was counted, in cascade order
+  std::vector<std::pair<double, double>> held;  // (cycle, words per PE from then on), in order
 };
 
 // Per Einsum: the words per PE one run of it leaves in its array's register files (its output

@@ -4,7 +4,8 @@
 # the 4 x 4 test architecture at P = M = 64 (F = 64 / 4 = 16 words per PE per BQK or SLN
 # run) against a second count from the trace: the k-th BQK's words held from its end to the
 # k-th SLN's end, the k-th SLN's from there to the k-th SLN V's end (releases first at one
-# instant). With --tiles-in-flight 1 one tile at a time: exactly F, within the 16 entries.
+# instant), and the trace's counter track peaks there too. With --tiles-in-flight 1 one tile
+# at a time: exactly F, within the 16 entries.
 # Usage: register_occupancy.sh CASCADE ARCH_YAML
 set -euo pipefail
 cascade=$1
@@ -42,4 +43,12 @@ print(peak)
 PY
 )
 [[ $got == "$expected" ]] || { echo "reported $got words per PE, the trace gives $expected"; exit 1; }
+# The trace's counter track of the held words peaks at the reported value.
+counter=$(/usr/bin/python3 -c '
+import json, sys
+events = json.load(open(sys.argv[1]))
+events = events["traceEvents"] if isinstance(events, dict) else events
+print("%g" % max((e["args"]["words"] for e in events if e.get("ph") == "C" and
+           e["name"] == "array_2d register-file words per PE"), default=-1))' "$dir/t.json")
+[[ $counter == "$got" ]] || { echo "the trace's counter peaks at $counter, the report says $got"; exit 1; }
 echo "ok: one tile at a time $one words per PE; default schedule $got (from the trace: $expected)"
