@@ -18,23 +18,7 @@ RegisterBudget::RegisterBudget(const Problem& problem, const ArchSpec& arch, con
   for (size_t u = 0; u < arch.arrays.size(); ++u)
     entries_[u] = static_cast<double>(arch.arrays[u].register_file_entries);
   const std::vector<double> words = resident_words(problem, arch, plan.resolved, shapes);
-  auto output = [&](size_t op) { return problem.einsums[static_cast<size_t>(plan.ops[op].einsum)].accesses.back().tensor; };
-  auto reads = [&](size_t reader, int tensor) {
-    for (const ProblemAccess& a : problem.einsums[static_cast<size_t>(plan.ops[reader].einsum)].accesses)
-      if (!a.write && a.tensor == tensor) return true;
-    return false;
-  };
-  // Readers of each resident producer, in program order (every dependency points backwards).
-  std::vector<std::vector<int>> readers(plan.ops.size());
-  for (size_t j = 0; j < plan.ops.size(); ++j) {
-    if (plan.ops[j].kind != PlanOp::Kind::Compute) continue;
-    for (int i : plan.deps(j)) {
-      const size_t p = static_cast<size_t>(i);
-      if (plan.ops[p].kind == PlanOp::Kind::Compute && words[static_cast<size_t>(plan.ops[p].einsum)] > 0 &&
-          reads(j, output(p)) && (readers[p].empty() || readers[p].back() != static_cast<int>(j)))
-        readers[p].push_back(static_cast<int>(j));
-    }
-  }
+  const std::vector<std::vector<int>> readers = resident_readers(problem, plan, words);
   for (size_t i = 0; i < plan.ops.size(); ++i) {
     const PlanOp& op = plan.ops[i];
     const double w = op.kind == PlanOp::Kind::Compute ? words[static_cast<size_t>(op.einsum)] : 0;

@@ -21,26 +21,39 @@ std::vector<double> resident_words(const Problem& problem, const ArchSpec& arch,
   return words;
 }
 
+std::vector<std::vector<int>> resident_readers(const Problem& problem, const Plan& plan,
+                                               const std::vector<double>& words) {
+  std::vector<std::vector<int>> readers(plan.ops.size());
+  for (size_t j = 0; j < plan.ops.size(); ++j) {
+    const PlanOp& reader = plan.ops[j];
+    if (reader.kind != PlanOp::Kind::Compute) continue;
+    for (int d : plan.deps(j)) {
+      const size_t i = static_cast<size_t>(d);
+      const PlanOp& producer = plan.ops[i];
+      if (producer.kind != PlanOp::Kind::Compute || words[static_cast<size_t>(producer.einsum)] <= 0 ||
+          (!readers[i].empty() && readers[i].back() == static_cast<int>(j)))
+        continue;
+      const int tensor = problem.einsums[static_cast<size_t>(producer.einsum)].accesses.back().tensor;
+      for (const ProblemAccess& a : problem.einsums[static_cast<size_t>(reader.einsum)].accesses)
+        if (!a.write && a.tensor == tensor) {
+          readers[i].push_back(static_cast<int>(j));
+          break;
+        }
+    }
+  }
+  return readers;
+}
+
 std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const ArchSpec& arch,
                                                   const Plan& plan, const std::vector<FoldShape>& shapes,
                                                   const std::vector<double>& finish) {
   const std::vector<double> words = resident_words(problem, arch, plan.resolved, shapes);
   if (std::none_of(words.begin(), words.end(), [](double w) { return w > 0; })) return {};
-  // Each resident run's last reader: the latest-finishing compute that depends on it and
-  // reads its output.
+  // Each resident run's words are held until its last reader finishes.
+  const std::vector<std::vector<int>> readers = resident_readers(problem, plan, words);
   std::vector<double> until(plan.ops.size(), -1);
-  for (size_t j = 0; j < plan.ops.size(); ++j) {
-    const PlanOp& reader = plan.ops[j];
-    if (reader.kind != PlanOp::Kind::Compute) continue;
-    for (int i : plan.deps(j)) {
-      const PlanOp& producer = plan.ops[static_cast<size_t>(i)];
-      if (producer.kind != PlanOp::Kind::Compute || words[static_cast<size_t>(producer.einsum)] == 0) continue;
-      const int tensor = problem.einsums[static_cast<size_t>(producer.einsum)].accesses.back().tensor;
-      for (const ProblemAccess& a : problem.einsums[static_cast<size_t>(reader.einsum)].accesses)
-        if (!a.write && a.tensor == tensor)
-          until[static_cast<size_t>(i)] = std::max(until[static_cast<size_t>(i)], finish[j]);
-    }
-  }
+  for (size_t i = 0; i < plan.ops.size(); ++i)
+    for (int j : readers[i]) until[i] = std::max(until[i], finish[static_cast<size_t>(j)]);
   std::vector<RegisterOccupancy> out;
   for (size_t u = 0; u < arch.arrays.size(); ++u) {
     const PeArray& array = arch.arrays[u];

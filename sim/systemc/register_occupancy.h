@@ -38,6 +38,11 @@ struct RegisterOccupancy {
 std::vector<double> resident_words(const Problem& problem, const ArchSpec& arch,
                                    const ResolvedMapping& mapping, const std::vector<FoldShape>& shapes);
 
+// Per plan operation that leaves a resident tile (words[einsum] > 0): the computes that read
+// it (depend on it and read its output tensor), in program order, each once; else empty.
+std::vector<std::vector<int>> resident_readers(const Problem& problem, const Plan& plan,
+                                               const std::vector<double>& words);
+
 // Per 2D array (rows > 1) with a resident tile, given the simulated operations' start and
 // finish cycles (per plan operation).
 std::vector<RegisterOccupancy> register_occupancy(const Problem& problem, const ArchSpec& arch,

@@ -220,9 +220,13 @@ class ArrayUnit : public Unit {
   const char* space_cause() const override { return "register_files_full"; }
 
  private:
-  // Per-PE mode: a tile program's run (cycles; `busy` the cycles steps were issued), on the
-  // GEMM engine or on this array's ResidentArray (its state kept from run to run).
+  // Per-PE mode's runs (array_unit.cpp), each returning its cycles: a GEMM on the GEMM engine
+  // or SystolicArray; a tile program (`busy` the cycles steps were issued) on the GEMM engine
+  // or this array's ResidentArray (its state kept from run to run); the 1D unit's commands
+  // on the vector engine or SoftmaxLanes.
+  double run_gemm(int op);
   TileProgramRun run_program(int op, double* busy);
+  double run_lanes(int op);
   std::unique_ptr<ResidentArray> resident_;
 };
 
