@@ -95,6 +95,79 @@ package fp32_pkg;
     return 32'(bits) | (32'(sign) << (exp_bits + frac_bits));
   endfunction
 
+  // round(a * b * 2^scale): one rounding (nearest, ties to even), subnormals in and out,
+  // overflow to inf, IEEE special values (inf * 0 and NaN operands give the canonical quiet
+  // NaN). The offset is the exp datapath's final ldexp (p * 1.0 * 2^i); elsewhere 0.
+  function automatic logic [31:0] mul_round(input logic [31:0] a, input logic [31:0] b,
+                                            input logic signed [12:0] scale);
+    logic [47:0]        prod;
+    logic [63:0]        norm;
+    logic [5:0]         lz;
+    logic signed [15:0] exp;
+    logic               sign;
+    logic [31:0]        r;
+    sign = a[31] ^ b[31];
+    prod = 48'(sig_of(a)) * 48'(sig_of(b));  // exact: prod * 2^(exp_a + exp_b - 46)
+    norm = normalize({prod, 16'd0}, lz);
+    exp  = exp_of(a) + exp_of(b) + 16'sd1 - $signed({10'd0, lz})
+           + $signed({{3{scale[12]}}, scale});
+    if (is_nan(a) || is_nan(b) || (is_inf(a) && is_zero(b)) || (is_zero(a) && is_inf(b)))
+      r = Fp32QNaN;
+    else if (is_inf(a) || is_inf(b))
+      r = {sign, 31'h7F80_0000};
+    else if (prod == 48'd0)
+      r = {sign, 31'd0};
+    else
+      r = round_pack(sign, exp, norm, 1'b0, 8, 23);
+    return r;
+  endfunction
+
+  // round(a + b): one rounding (nearest, ties to even), subnormals in and out, overflow to
+  // inf, IEEE special values (inf - inf and NaN operands give the canonical quiet NaN). An
+  // exact zero sum is +0 unless both operands are -0.
+  //
+  // The larger magnitude x sits in a 64-bit window with its hidden bit at bit 62 (39 bits
+  // below its LSB); the smaller y is shifted right by the exponent difference, the bits that
+  // fall out jammed into bit 0. Bits are lost only when the difference exceeds 39, where the
+  // sum keeps its leading bit within one place of x's, so the jam stays below the rounding
+  // position.
+  function automatic logic [31:0] add_round(input logic [31:0] a, input logic [31:0] b);
+    logic               swap, sub, jam;
+    logic [31:0]        x, y, r;
+    logic signed [15:0] diff, exp;
+    logic [63:0]        wx, wy, ys, sum, norm;
+    logic [5:0]         lz;
+    swap = b[30:0] > a[30:0];
+    x    = swap ? b : a;
+    y    = swap ? a : b;
+    diff = exp_of(x) - exp_of(y);
+    wx   = {1'b0, sig_of(x), 39'd0};
+    wy   = {1'b0, sig_of(y), 39'd0};
+    if (diff >= 16'sd64) begin
+      ys  = 64'd0;
+      jam = sig_of(y) != 24'd0;
+    end else begin
+      ys  = wy >> diff;
+      jam = (wy & ((64'd1 << diff) - 64'd1)) != 64'd0;
+    end
+    ys[0] = ys[0] | jam;
+    sub  = x[31] ^ y[31];
+    sum  = sub ? wx - ys : wx + ys;
+    norm = normalize(sum, lz);
+    exp  = exp_of(x) + 16'sd1 - $signed({10'd0, lz});  // bit 63 of sum is 2^(exp_of(x) + 1)
+    if (is_nan(a) || is_nan(b) || (is_inf(a) && is_inf(b) && (a[31] != b[31])))
+      r = Fp32QNaN;
+    else if (is_inf(a))
+      r = a;
+    else if (is_inf(b))
+      r = b;
+    else if (sum == 64'd0)
+      r = {x[31] & y[31], 31'd0};
+    else
+      r = round_pack(x[31], exp, norm, 1'b0, 8, 23);
+    return r;
+  endfunction
+
   // Exact widening of a bf16 or fp16 pattern to fp32 (NaN stays NaN).
   function automatic logic [31:0] widen(input logic [15:0] h, input int unsigned fmt);
     logic [63:0] norm;

@@ -25,6 +25,7 @@
 module pe_2d
   import fp32_pkg::*;
   import tile_pkg::*;
+  import pe_2d_pkg::*;
 #(
   parameter int unsigned StorageFormat = StorageBf16,
   parameter int unsigned Entries       = 16,
@@ -140,73 +141,23 @@ module pe_2d
     );
   end
 
-  // operands of the chain
+  // operands of the chain (pe_2d_pkg: the same functions as pe_array_2d's loop)
   always_comb begin
-    mul_a     = x;
-    mul_b     = Fp32One;
-    mul_scale = 13'sd0;
-    add_b     = b_i;
     if (seq_active) begin
       mul_a     = seq_mul_a;
       mul_b     = seq_mul_b;
       mul_scale = seq_mul_scale;
       add_b     = seq_add_b;
     end else begin
-      unique case (op_i)
-        OpMac: begin
-          mul_a = a_i;
-          mul_b = b_i;
-          add_b = flag_i ? Fp32PosZero : acc_q;
-        end
-        OpAdd: begin
-          mul_a = acc_q;
-          add_b = {b_i[31] ^ flag_i, b_i[30:0]};
-        end
-        OpColDot: mul_b = a_i;
-        OpWsDot: begin
-          mul_a = sel_i[7] ? w_i : acc_q;
-          mul_b = a_i;
-        end
-        default: ;  // OpColSum: round(round(x * 1) + y)
-      endcase
+      pe_operands(op_i, flag_i, sel_i[7], a_i, b_i, w_i, acc_q, x, mul_a, mul_b, add_b);
+      mul_scale = 13'sd0;
     end
   end
 
   // results
   always_comb begin
-    acc_d  = chain_r;
-    acc_we = 1'b0;
-    y      = b_i;
-    if (fire) begin
-      unique case (op_i)
-        OpMac, OpAdd: acc_we = 1'b1;
-        OpMax: begin
-          acc_d  = max_of(acc_q, b_i);
-          acc_we = 1'b1;
-        end
-        OpNarrow: begin
-          acc_d  = widen(narrow(acc_q, StorageFormat), StorageFormat);
-          acc_we = 1'b1;
-        end
-        OpLoad: begin
-          acc_d  = b_i;
-          acc_we = 1'b1;
-        end
-        OpColSum, OpColDot: y = chain_r;
-        OpWsDot: begin
-          y      = chain_r;
-          acc_d  = w_i;
-          acc_we = sel_i[7];
-        end
-        OpColMax:           y = max_of(b_i, x);
-        OpReadRow:          y = (sel_i == row_i) ? acc_q : b_i;
-        default: ;          // OpNop; OpExp and OpSubExp finish below
-      endcase
-    end
-    if (seq_done) begin
-      acc_d  = seq_r;
-      acc_we = 1'b1;
-    end
+    pe_results(fire, op_i, sel_i, row_i, b_i, w_i, acc_q, x, chain_r, seq_done, seq_r,
+               StorageFormat, acc_d, acc_we, y);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -23,8 +23,10 @@
 // in_ready_o is PE (0, 0)'s ready_o (with no stall): after an OpExp (OpSubExp) it stays
 // low for 7 (8) cycles with pe_2d, so that no operation reaches a PE while its exp runs
 // (every PE sees the operations in the same order and spacing, one cycle later per hop).
-// The PE module is pe_2d unless the macro CASCADE_PE_MODULE names another one with its
-// ports and operations (hdl/README.md, "Bring your own kernel"; pe_2d_fastexp: 3 (4)).
+// The PEs are pe_array_2d (pe_2d's logic, every PE evaluated in one loop: the fast model)
+// unless the macro CASCADE_PE_MODULE names a PE module with pe_2d's ports and operations,
+// instantiated N x N times (pe_2d itself, or hdl/README.md's "Bring your own kernel";
+// pe_2d_fastexp: 3 (4)).
 // Output (handshake out_valid_o && out_ready_i): out_y_o[j] of column j, with the
 // operation and sel that produced it; the drain's values (drain_valid_o[j]) are taken with
 // the same out_ready_i. While out_ready_i is low in a cycle with out_valid_o or any
@@ -41,9 +43,6 @@
 // Or weight stationary (below): the stationary rows load through the columns' weight chains
 // (in_wload_i, in_wlast_i, the weights on in_b_i), OpWsDot streams the other operand, and
 // each result leaves raw on drain_y_o[j] from the fold's last row.
-`ifndef CASCADE_PE_MODULE
-`define CASCADE_PE_MODULE pe_2d
-`endif
 
 module tile_2d
   import fp32_pkg::*;
@@ -51,7 +50,12 @@ module tile_2d
 #(
   parameter int unsigned N = 4,
   parameter int unsigned StorageFormat = StorageBf16,
-  parameter int unsigned Entries       = 16
+  parameter int unsigned Entries       = 16,
+  // the PE loops' bands of N / Bands rows each (one per Verilator thread); unused with
+  // CASCADE_PE_MODULE
+  /* verilator lint_off UNUSEDPARAM */
+  parameter int unsigned Bands         = 1
+  /* verilator lint_on UNUSEDPARAM */
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -199,6 +203,7 @@ module tile_2d
     end
   end
 
+`ifdef CASCADE_PE_MODULE
   for (genvar i = 0; i < N; i++) begin : g_row
     for (genvar j = 0; j < N; j++) begin : g_col
       logic        ready, done_unused;
@@ -239,6 +244,84 @@ module tile_2d
       end
     end
   end
+`else
+  // the PEs in loops (pe_array_2d.sv): Bands bands of R rows, each a loop over its PEs
+  // (indexed i * N + j within the band); a band's north edge is the bottom row of the band
+  // above (the tile's north edge for the first)
+  localparam int unsigned R = N / Bands;
+  logic band_ready [Bands];
+  for (genvar g = 0; g < Bands; g++) begin : g_band
+    logic [31:0] west_a [R];
+    logic        north_valid [N];
+    pe_op_e      north_op [N];
+    logic        north_flag [N];
+    logic [7:0]  north_sel [N];
+    logic [3:0]  north_entry [N];
+    logic [31:0] north_b [N];
+    logic [31:0] w [R*N], a [R*N], b [R*N], acc [R*N];
+    logic        valid [R*N], flag [R*N];
+    pe_op_e      op [R*N];
+    logic [7:0]  sel [R*N];
+    logic [3:0]  entry [R*N];
+    for (genvar j = 0; j < N; j++) begin : g_north
+      assign north_valid[j] = valid_w[g*R][j];
+      assign north_op[j]    = op_w[g*R][j];
+      assign north_flag[j]  = flag_w[g*R][j];
+      assign north_sel[j]   = sel_w[g*R][j];
+      assign north_entry[j] = entry_w[g*R][j];
+      assign north_b[j]     = b_w[g*R][j];
+    end
+    for (genvar i = 0; i < R; i++) begin : g_row
+      assign west_a[i] = a_w[g*R+i][0];
+      for (genvar j = 0; j < N; j++) begin : g_col
+        assign w[i*N+j]                = w_w[j][g*R+i];
+        assign a_w[g*R+i][j+1]         = a[i*N+j];
+        assign valid_w[g*R+i+1][j]     = valid[i*N+j];
+        assign op_w[g*R+i+1][j]        = op[i*N+j];
+        assign flag_w[g*R+i+1][j]      = flag[i*N+j];
+        assign sel_w[g*R+i+1][j]       = sel[i*N+j];
+        assign entry_w[g*R+i+1][j]     = entry[i*N+j];
+        assign b_w[g*R+i+1][j]         = b[i*N+j];
+        assign acc_w[j][g*R+i]         = acc[i*N+j];
+      end
+    end
+    pe_array_2d #(
+      .N            (N),
+      .Rows         (R),
+      .FirstRow     (g * R),
+      .StorageFormat(StorageFormat),
+      .Entries      (Entries)
+    ) u_pes (
+      .clk_i,
+      .rst_ni,
+      .en_i         (en),
+      .west_a_i     (west_a),
+      .north_valid_i(north_valid),
+      .north_op_i   (north_op),
+      .north_flag_i (north_flag),
+      .north_sel_i  (north_sel),
+      .north_entry_i(north_entry),
+      .north_b_i    (north_b),
+      .w_i          (w),
+      .ready_o      (band_ready[g]),
+      .a_o          (a),
+      .valid_o      (valid),
+      .op_o         (op),
+      .flag_o       (flag),
+      .sel_o        (sel),
+      .entry_o      (entry),
+      .b_o          (b),
+      .acc_o        (acc)
+    );
+  end
+  // PE (0, 0)'s ready (every PE sees the operations in the same spacing)
+  assign pe00_ready = band_ready[0];
+  logic unused_ready;
+  always_comb begin
+    unused_ready = 1'b0;
+    for (int g = 1; g < Bands; g++) unused_ready ^= band_ready[g];
+  end
+`endif
 
   // south edge: column j's y delayed N - 1 - j more cycles; the operation from column N-1
   for (genvar j = 0; j < N; j++) begin : g_south

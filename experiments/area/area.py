@@ -40,7 +40,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HDL = ROOT / "hdl"
-PACKAGES = ["fp32_pkg.sv", "tile_pkg.sv", "softmax_pkg.sv"]
+PACKAGES = ["fp32_pkg.sv", "tile_pkg.sv", "softmax_pkg.sv", "fp32_exp_pkg.sv", "pe_2d_pkg.sv"]
 
 # abc's gate set: yosys's internal gates with one static-CMOS cell each (abc -g).
 GATES = "AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX,AOI3,OAI3,AOI4,OAI4"

@@ -7,13 +7,15 @@ yosys 0.23, git sha1 7ce5011c24b) and what this script writes instead:
 
   construct                                   yosys 0.23 error          rewritten as
   `return expr;` in a function                syntax error              `fname = expr;`
-  `module m import p::*; (...)`               syntax error              `p::name` for every
-                                                                        name of p in m
+  `module m import p::*; (...)`, `import`     syntax error              `p::name` for every
+  in a package                                                          name of p in m
   `typedef enum logic [3:0] {A, B} e_t;`      cast `e_t'(x)` and        `localparam logic [3:0]
   with casts and enum-typed ports               enum types from a         A = 0, B = 1;`, e_t ->
                                                 package fail              `logic [3:0]`, e_t'(x) -> (x)
   `int'(x)`                                   syntax error              `$signed(32'(x))`
   `x inside {a, b}`                           syntax error              `(x == a || x == b)`
+  `function automatic void f(...)`            syntax error              `task automatic f(...)`
+                                                                        (called as a statement)
   packed 2-D `logic [N-1:0][W-1:0] v`         syntax error              `logic [(N)*(W)-1:0] v`,
                                                                         v[i] -> v[(i)*(W) +: (W)]
 
@@ -82,6 +84,20 @@ def returns_to_assignments(text):
             line = re.sub(r"\breturn\b\s*", f"{fname} = ", line)
         if re.search(r"\bendfunction\b", line):
             fname = None
+        out.append(line)
+    return "\n".join(out)
+
+
+def void_functions_to_tasks(text):
+    """function automatic void f(...); ... endfunction  ->  task automatic f(...); ... endtask"""
+    out, in_void = [], False
+    for line in text.split("\n"):
+        if re.search(r"\bfunction\s+automatic\s+void\b", line):
+            line = re.sub(r"\bfunction\s+automatic\s+void\b", "task automatic", line)
+            in_void = True
+        if in_void and re.search(r"\bendfunction\b", line):
+            line = re.sub(r"\bendfunction\b", "endtask", line)
+            in_void = False
         out.append(line)
     return "\n".join(out)
 
@@ -177,9 +193,10 @@ def casts_and_inside(text, types):
 
 
 def qualify_imports(text, packages):
-    """module m import p::*; ( ... ) endmodule  ->  p::name for p's names inside m."""
+    """module m import p::*; ( ... ) endmodule  ->  p::name for p's names inside m (and the
+    same for `import p::*;` inside a package)."""
     out, pos = [], 0
-    for m in re.finditer(r"\bmodule\b(.*?)\bendmodule\b", text, flags=re.S):
+    for m in re.finditer(r"\b(module|package)\b(.*?)\bend\1\b", text, flags=re.S):
         out.append(text[pos:m.start()])
         body = m.group(0)
         imported = re.findall(rf"\bimport\s+({IDENT})::\*\s*[;,]", body)
@@ -208,6 +225,7 @@ def main(argv):
     for path, text in stage:
         try:
             text = returns_to_assignments(text)
+            text = void_functions_to_tasks(text)
             text = casts_and_inside(text, types)
             text = flatten_packed_2d(text)
             text = qualify_imports(text, packages)
