@@ -1,5 +1,8 @@
 // The Verilated N x N systolic tile (hdl/tile_2d.sv), N = 1, 4 and 8 (bf16) and 4 (fp16);
-// N = 16 in test_tile_2d_n16 (unless built with CASCADE_RTL_TILE16=OFF).
+// N = 16 in test_tile_2d_n16 (unless built with CASCADE_RTL_TILE16=OFF). Built twice: with
+// the PEs in loops (test_tile_2d, also cut into bands of rows: N = 8 in 2 bands, N = 4 in
+// 4) and with N x N pe_2d instances (test_tile_2d_instances), so the two descriptions of
+// the tile meet the same golden model.
 //  - K-long GEMMs (K = 1..300) bit for bit equal to a C++ loop doing
 //    acc = round(round(a * b) + acc) in ascending k from +0, and their cycle counts from the
 //    first input to the last output equal to the documented closed form K + 3N - 1 (row r
@@ -25,6 +28,10 @@
 #include "Vtile_2d_n4.h"
 #include "Vtile_2d_n8.h"
 #include "Vtile_2d_n4_fp16.h"
+#ifdef CASCADE_TILE_BANDS
+#include "Vtile_2d_n4_bands4.h"
+#include "Vtile_2d_n8_bands2.h"
+#endif
 #include "tests/hdl/tile_driver.h"
 
 namespace cascade::rtl_test {
@@ -60,6 +67,17 @@ TEST(Tile2d, RandomOperationsN4Fp16) { random_ops<Vtile_2d_n4_fp16>(4, true, 100
 TEST(Tile2d, BackToBackGemmsN8WithBubblesAndStalls) { back_to_back<Vtile_2d_n8>(8, true, 34); }
 TEST(Tile2d, RandomOperationsN8) { random_ops<Vtile_2d_n8>(8, false, 4000, 45); }
 TEST(Tile2d, RandomOperationsN1) { random_ops<Vtile_2d_n1>(1, false, 10000, 43); }
+
+#ifdef CASCADE_TILE_BANDS
+// The loops cut into bands of rows (the threaded 16 x 16 build's layout): a band's north edge
+// is the band above's bottom row, OpReadRow's row numbers run on across bands.
+TEST(Tile2d, GemmN8TwoBands) { gemms<Vtile_2d_n8_bands2>(8, false, ks_all(12, 4), 25); }
+TEST(Tile2d, RandomOperationsN8TwoBands) { random_ops<Vtile_2d_n8_bands2>(8, false, 4000, 46); }
+TEST(Tile2d, RandomOperationsN4FourBands) { random_ops<Vtile_2d_n4_bands4>(4, false, 20000, 47); }
+TEST(Tile2d, BackToBackGemmsN4FourBandsWithBubblesAndStalls) {
+  back_to_back<Vtile_2d_n4_bands4>(4, true, 35);
+}
+#endif
 
 // Weight stationary, F folds of R weight rows (R <= N) on all N columns, T streamed rows each,
 // the beats scheduled as the per-PE model's feeder does (sim/systemc/systolic.h): a fold's
