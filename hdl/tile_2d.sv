@@ -248,7 +248,7 @@ module tile_2d
   // the PEs in loops (pe_array_2d.sv): Bands bands of R rows, each a loop over its PEs
   // (indexed i * N + j within the band); a band's north edge is the bottom row of the band
   // above (the tile's north edge for the first)
-  localparam int unsigned R = N / Bands;
+  localparam int unsigned R = N / Bands;  // Bands divides N (sim/rtl/CMakeLists.txt checks)
   logic band_ready [Bands];
   for (genvar g = 0; g < Bands; g++) begin : g_band
     logic [31:0] west_a [R];

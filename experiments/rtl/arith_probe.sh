@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the tile's fp32 arithmetic costs Verilated: the tile as in hdl/ against the same tile
 # with the PE's multiplier and adder replaced by 32-bit integer ones (r = a * b, r = a + b;
+# PROBE_ARGS=+define+CASCADE_PE_MODULE=pe_2d for the tile of PE instances;
 # every other line of the RTL unchanged: skews, drain, exp sequencer, operand muxes), both
 # Verilated at N, compiled as the build compiles them (per-cycle code -O1, the rest -O0,
 # 200,000-statement files) and run alternately REPEATS times by tile_probe.cpp. The integer
@@ -14,17 +15,18 @@ repeats=${2:-3}
 mkdir -p "$work/fp32/src" "$work/int/src"
 cp "$hdl"/*.sv "$work/fp32/src/"
 cp "$hdl"/*.sv "$work/int/src/"
-# the integer tile: the bodies of fp32_mul's and fp32_add's always_comb become one line
+# the integer tile: the bodies of fp32_pkg's mul_round and add_round (which fp32_mul,
+# fp32_add and the PE loop call) become one line
 python3 - "$work/int/src" <<'PY'
 import re, sys
-d = sys.argv[1]
-for name, expr in (("fp32_mul", "a_i * b_i"), ("fp32_add", "a_i + b_i")):
-    path = f"{d}/{name}.sv"
-    text = open(path).read()
-    new, count = re.subn(r"always_comb begin.*?\n  end\n", f"always_comb r_o = {expr};\n", text, flags=re.S)
+path = f"{sys.argv[1]}/fp32_pkg.sv"
+text = open(path).read()
+for name, expr in (("mul_round", "a * b"), ("add_round", "a + b")):
+    text, count = re.subn(rf"(function automatic logic \[31:0\] {name}\(.*?\);).*?endfunction",
+                          rf"\1\n    return {expr};\n  endfunction", text, flags=re.S)
     if count != 1:
-        sys.exit(f"{path}: always_comb block not found")
-    open(path, "w").write(new)
+        sys.exit(f"{path}: function {name} not found")
+open(path, "w").write(text)
 PY
 probe_build "$work/fp32/src" "$n" -O1 "$work/probe_fp32"
 probe_build "$work/int/src" "$n" -O1 "$work/probe_int"

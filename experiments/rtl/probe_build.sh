@@ -1,7 +1,11 @@
-# Sourced by the tile probes (split_var_probe.sh, arith_probe.sh, opt_probe.sh): builds
-# tile_probe.cpp on a Verilated tile_2d as the CMake build compiles Verilated models
-# (200,000-statement files, the per-cycle code at OPT, the initialisation at -O0).
-#   probe_build SRC_DIR N OPT OUT   SRC_DIR holds the .sv files; OUT is the executable
+# Sourced by the tile probes (split_var_probe.sh, arith_probe.sh, opt_probe.sh, rf_probe.sh,
+# pe_loop_probe.sh): builds tile_probe.cpp on a Verilated tile_2d as the CMake build
+# compiles Verilated models (200,000-statement files, the per-cycle code at OPT, the
+# initialisation at -O0).
+#   [PROBE_ARGS="..."] probe_build SRC_DIR N OPT OUT
+# SRC_DIR holds the .sv files (of this revision or an earlier one: the packages and the PE
+# loop are taken where present); OUT is the executable; PROBE_ARGS are more Verilator
+# arguments (e.g. +define+CASCADE_PE_MODULE=pe_2d for the tile of PE instances).
 # Prints the executable's machine code size. Sourcing it sets hdl (the sources) and work (a
 # temporary folder, removed on exit).
 hdl=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../hdl" && pwd)
@@ -14,9 +18,14 @@ probe_build() {
   local dir
   dir=$(mktemp -d -p "$work")  # removed with $work if a step fails
   mkdir -p "$dir/obj"
-  (cd "$src" && verilator --cc -Wno-fatal -GN="$n" fp32_pkg.sv tile_pkg.sv fp32_mul.sv fp32_add.sv \
-    fp32_exp_seq.sv delay_line.sv pe_2d.sv tile_2d.sv --top-module tile_2d --Mdir "$dir/gen" \
-    --output-split 200000 --output-split-cfuncs 200000)
+  local files="" f
+  for f in fp32_pkg tile_pkg fp32_exp_pkg pe_2d_pkg fp32_mul fp32_add fp32_exp_seq delay_line pe_2d \
+           pe_array_2d tile_2d; do
+    [[ -e $src/$f.sv ]] && files+=" $f.sv"
+  done
+  # shellcheck disable=SC2086
+  (cd "$src" && verilator --cc -Wno-fatal -GN="$n" ${PROBE_ARGS:-} $files --top-module tile_2d \
+    --Mdir "$dir/gen" --output-split 200000 --output-split-cfuncs 200000)
   ls "$dir"/gen/*.cpp | OPT=$opt DIR=$dir INC=$inc xargs -P "$(nproc)" -I{} sh -c 'f={}
     b=$(basename "$f" .cpp); case $b in *Slow*) o=-O0;; *) o=$OPT;; esac
     g++ -std=c++17 $o -I "$DIR/gen" -I "$INC" -I "$INC/vltstd" -c "$f" -o "$DIR/obj/$b.o"'

@@ -37,7 +37,7 @@ fi
   echo "- machine: $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); $(nproc) cores; load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- compiler: $(c++ --version | head -1); Verilator $(verilator --version | cut -d' ' -f2); SystemC 2.3.4"
   echo "- command: experiments/rtl/speed.sh $(basename "$build") $repeats (best of $repeats runs each; the build folder by name)"
-  echo "- build: $(grep -E '^CASCADE_(RTL_THREADS|VERILATOR_OPT_FAST|VERILATOR_SPLIT_STATEMENTS):' "$build/CMakeCache.txt" 2>/dev/null | sed 's/:[A-Z]*=/=/' | tr '\n' ' ')(CASCADE_RTL_THREADS applies to the SystemC tiles of N >= 16)"
+  echo "- build: $(grep -E '^CASCADE_(RTL_THREADS|VERILATOR_OPT_FAST|VERILATOR_OPT_FAST_ARRAY|VERILATOR_SPLIT_STATEMENTS):' "$build/CMakeCache.txt" 2>/dev/null | sed 's/:[A-Z]*=/=/' | tr '\n' ' ')(CASCADE_RTL_THREADS applies to the SystemC tiles of N >= 16)"
   echo "- workload: five GEMMs of N x N x 2000 (bf16 operands, fp32 accumulation) per size, back to back"
   echo "  - SystemC: sim/rtl's RtlTile (tile_2d --sc, --pins-bv 2), its own gated 1 ns clock, drain"
   echo "    outputs read every cycle (output-stationary drain)"
