@@ -20,6 +20,7 @@
 // last cycle (done_o), for the host to register. Same ports as fp32_exp_seq.
 module fp32_exp_pwl_seq
   import fp32_pkg::*;
+  import fp32_exp_pkg::exp_floor;
 (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -52,35 +53,10 @@ module fp32_exp_pwl_seq
   // floor(t) for |t| < 2048, and -floor(t) as an fp32 (-0 for floor(t) = 0).
   logic signed [12:0] floor_t;
   logic [31:0]        neg_floor;
-  logic [23:0]        t_sig;
-  logic [10:0]        t_trunc;
-  logic               t_frac;
-  logic [12:0]        mag;
-  logic [63:0]        mag_norm;
-  logic [5:0]         mag_lz;
-  int                 t_shift;
-  logic               unused_mag_norm;
   logic [2:0]         seg;               // k = min(floor(8 f), 7) of f_q in [0, 1]
   logic [31:0]        seg_a, seg_b;      // its line p = b_k * f + a_k
 
-  always_comb begin
-    t_sig   = {1'b1, tmp_q[22:0]};
-    t_shift = 150 - int'(tmp_q[30:23]);  // 13..23 for 1 <= |t| < 2048
-    if (tmp_q[30:23] < 8'd127) begin
-      t_trunc = 11'd0;
-      t_frac  = tmp_q[30:0] != 31'd0;
-    end else begin
-      t_trunc = 11'(t_sig >> t_shift);
-      t_frac  = (t_sig & ((24'd1 << t_shift) - 24'd1)) != 24'd0;
-    end
-    floor_t = tmp_q[31] ? -$signed({2'b0, t_trunc}) - $signed({12'd0, t_frac})
-                        : $signed({2'b0, t_trunc});
-    mag       = floor_t[12] ? 13'(-floor_t) : 13'(floor_t);
-    mag_norm  = normalize({mag, 51'd0}, mag_lz);
-    neg_floor = (mag == 13'd0) ? Fp32NegZero
-              : {~floor_t[12], 8'(8'd139 - 8'(mag_lz)), mag_norm[62:40]};
-  end
-  assign unused_mag_norm = ^{mag_norm[63], mag_norm[39:0]};
+  always_comb exp_floor(tmp_q, floor_t, neg_floor);  // fp32_exp_pkg, as the hardware exp
 
   always_comb begin
     unique case (f_q[30:23])

@@ -103,6 +103,7 @@ def kernel_list():
         dict(name="delay_line", top="delay_line", params={"Width": 32, "Depth": 4},
              files=["delay_line.sv"], yaml=[], note="the tile's skew registers"),
         dict(name="tile_2d", top="tile_2d", params={"N": 4, "StorageFormat": 0},
+             defines=["CASCADE_PE_MODULE=pe_2d"],  # the PEs as instances (the same logic as the loop)
              files=mul_add + ["fp32_exp_seq.sv", "pe_2d.sv", "delay_line.sv", "tile_2d.sv"],
              yaml=["16*mac_2d", "16*max_2d", "16*rf_2d"],
              note="16 PEs as above; RTL adds skew/deskew registers"),
@@ -144,7 +145,8 @@ def synthesize(k, work, extra=""):
         sets = " ".join(f"-set {n} {v}" for n, v in k["params"].items())
         chparam = f"chparam {sets} {k['top']}; "
     generic, mapped = work / f"{k['name']}.generic.stat", work / f"{k['name']}.mapped.stat"
-    script = (f"read_verilog -sv {' '.join(files)}; {chparam}synth -top {k['top']}; "
+    defines = "".join(f"-D{d} " for d in k.get("defines", []))
+    script = (f"read_verilog -sv {defines}{' '.join(files)}; {chparam}synth -top {k['top']}; "
               f"tee -q -o {generic} stat; "
               "dfflegalize -cell $_DFF_P_ 01 -cell $_DFF_PN0_ 01 -cell $_DFF_PN1_ 01; "
               f"abc -g {GATES}; opt_clean; tee -q -o {mapped} stat; {extra}")

@@ -194,15 +194,17 @@ def casts_and_inside(text, types):
 
 def qualify_imports(text, packages):
     """module m import p::*; ( ... ) endmodule  ->  p::name for p's names inside m (and the
-    same for `import p::*;` inside a package)."""
+    same for `import p::*;` inside a package; `import p::name;` qualifies that name only)."""
     out, pos = [], 0
     for m in re.finditer(r"\b(module|package)\b(.*?)\bend\1\b", text, flags=re.S):
         out.append(text[pos:m.start()])
         body = m.group(0)
-        imported = re.findall(rf"\bimport\s+({IDENT})::\*\s*[;,]", body)
-        body = re.sub(rf"\bimport\s+{IDENT}::\*\s*[;,]", lambda x: " " * len(x.group(0)), body)
-        for pkg in imported:
-            for name in sorted(packages[pkg], key=len, reverse=True):
+        imported = re.findall(rf"\bimport\s+({IDENT})::(\*|{IDENT})\s*[;,]", body)
+        body = re.sub(rf"\bimport\s+{IDENT}::(\*|{IDENT})\s*[;,]", lambda x: " " * len(x.group(0)),
+                      body)
+        for pkg, item in imported:  # import p::*; or import p::name;
+            names = packages[pkg] if item == "*" else {item}
+            for name in sorted(names, key=len, reverse=True):
                 body = re.sub(rf"(?<![\w$.:'`]){re.escape(name)}\b", f"{pkg}::{name}", body)
         out.append(body)
         pos = m.end()
