@@ -1,14 +1,17 @@
-// The steps of the hardware exp (fp32_exp_seq.sv says the sequence), as functions of a
-// sequencer's registers: the operands a step puts on its host's chain and what the step
-// makes of the chain's result. fp32_exp_seq is these functions with registers; the 2D PE
-// array (pe_array_2d.sv) calls them per PE in its one loop. Lint waiver, for this package
-// only: the normalised magnitude of floor(t) is read in part.
+// The steps of the hardware exp and of the fast exp (fp32_exp_seq.sv and fp32_exp_pwl_seq.sv
+// say the sequences: the same but for the polynomial, H1..H5, against one line, L), as
+// functions of a sequencer's registers: the operands a step puts on its host's chain and
+// what the step makes of the chain's result (`fast` picks the fast exp). fp32_exp_seq is
+// these functions with registers; the 2D PE array (pe_array_2d.sv) calls them per PE in
+// its one loop. Lint waiver, for this package only: the normalised magnitude of floor(t)
+// is read in part.
 /* verilator lint_off UNUSEDSIGNAL */
 package fp32_exp_pkg;
   import fp32_pkg::*;
 
   typedef enum logic [3:0] {
-    StIdle, StSub, StT, StF, StH1, StH2, StH3, StH4, StH5, StScale
+    StIdle, StSub, StT, StF, StH1, StH2, StH3, StH4, StH5, StScale,
+    StLine  // the fast exp's line, in place of H1..H5
   } exp_step_e;
 
   localparam logic [31:0] Log2e = 32'h3FB8_AA3B;  // round_fp32(log2(e))
@@ -18,6 +21,30 @@ package fp32_exp_pkg;
   localparam logic [31:0] ExpC3 = 32'h3D64_AA23;
   localparam logic [31:0] ExpC4 = 32'h3C13_4806;
   localparam logic [31:0] ExpC5 = 32'h3AF6_1905;
+
+  // The fast exp's line p = b_k * f + a_k on segment k = min(floor(8 f), 7) of f in [0, 1]
+  // (k from f's exponent and top two fraction bits), fp32 coefficients
+  // (sim/functional/number_format.h, kExpFastA / kExpFastB).
+  function automatic void exp_line(input logic [31:0] f, output logic [31:0] a,
+                                   output logic [31:0] b);
+    logic [2:0] seg;
+    unique case (f[30:23])
+      8'd124:  seg = 3'd1;                  // [1/8, 1/4)
+      8'd125:  seg = {2'b01, f[22]};        // [1/4, 1/2)
+      8'd126:  seg = {1'b1, f[22:21]};      // [1/2, 1)
+      default: seg = (f[30:23] > 8'd126) ? 3'd7 : 3'd0;  // f = 1 (rounded up); f < 1/8
+    endcase
+    unique case (seg)
+      3'd0: begin a = 32'h3F7F_E141; b = 32'h3F39_45DB; end
+      3'd1: begin a = 32'h3F7D_C8A8; b = 32'h3F4A_0AA0; end
+      3'd2: begin a = 32'h3F79_3655; b = 32'h3F5C_53EC; end
+      3'd3: begin a = 32'h3F71_BBF6; b = 32'h3F70_44EA; end
+      3'd4: begin a = 32'h3F66_DC72; b = 32'h3F83_01F9; end
+      3'd5: begin a = 32'h3F58_0A23; b = 32'h3F8E_DD6B; end
+      3'd6: begin a = 32'h3F44_A4DF; b = 32'h3F9B_CB99; end
+      default: begin a = 32'h3F2B_F7C5; b = 32'h3FA9_E55F; end
+    endcase
+  endfunction
 
   // A sequencer's registers (fp32_exp_seq): the step (state), s then t then p (tmp), f,
   // i = floor(t), and the specials of t (nan, big: |t| >= 2048, neg). Passed one by one:
@@ -56,7 +83,8 @@ package fp32_exp_pkg;
   endfunction
 
   // The chain operands of step `step` (x, z: the start cycle's inputs).
-  function automatic void exp_operands(input exp_step_e step, input exp_step_e state,
+  function automatic void exp_operands(input exp_step_e step, input logic fast,
+                                       input exp_step_e state,
                                        input logic [31:0] tmp, input logic [31:0] f,
                                        input logic signed [12:0] i,
                                        input logic [31:0] x, input logic [31:0] z,
@@ -64,7 +92,7 @@ package fp32_exp_pkg;
                                        output logic signed [12:0] mul_scale,
                                        output logic [31:0] add_b);
     logic signed [12:0] floor_t;
-    logic [31:0]        neg_floor;
+    logic [31:0]        neg_floor, seg_a, seg_b;
     mul_a     = tmp;
     mul_b     = Fp32One;
     mul_scale = 13'sd0;
@@ -82,26 +110,34 @@ package fp32_exp_pkg;
         exp_floor(tmp, floor_t, neg_floor);
         add_b = neg_floor;
       end
-      StH1: begin
+      // the polynomial's steps only for the hardware exp, the line only for the fast one
+      // (so that a sequencer with a constant `fast` has no logic of the other's)
+      StH1: if (!fast) begin
         mul_a = ExpC5;
         mul_b = f;
         add_b = ExpC4;
       end
-      StH2: begin
+      StH2: if (!fast) begin
         mul_b = f;
         add_b = ExpC3;
       end
-      StH3: begin
+      StH3: if (!fast) begin
         mul_b = f;
         add_b = ExpC2;
       end
-      StH4: begin
+      StH4: if (!fast) begin
         mul_b = f;
         add_b = ExpC1;
       end
-      StH5: begin
+      StH5: if (!fast) begin
         mul_b = f;
         add_b = ExpC0;
+      end
+      StLine: if (fast) begin
+        exp_line(f, seg_a, seg_b);
+        mul_a = seg_b;
+        mul_b = f;
+        add_b = seg_a;
       end
       StScale: mul_scale = i;
       default: ;
@@ -110,7 +146,8 @@ package fp32_exp_pkg;
 
   // What step `step` makes of the chain's result: the registers' next value, and in the last
   // step (done) the exp.
-  function automatic void exp_next(input exp_step_e step, input logic [31:0] tmp,
+  function automatic void exp_next(input exp_step_e step, input logic fast,
+                                   input logic [31:0] tmp,
                                    input logic [31:0] f, input logic signed [12:0] i,
                                    input logic nan, input logic big, input logic neg,
                                    input logic [31:0] chain,
@@ -145,13 +182,13 @@ package fp32_exp_pkg;
         d_nan   = is_nan(tmp);
         d_big   = tmp[30:23] >= 8'd138;  // |t| >= 2048
         d_neg   = tmp[31];
-        d_state = StH1;
+        d_state = fast ? StLine : StH1;
       end
       StH1, StH2, StH3, StH4: begin
         d_tmp   = chain;
         d_state = exp_step_e'(step + 4'd1);
       end
-      StH5: begin
+      StH5, StLine: begin
         d_tmp   = chain;
         d_state = StScale;
       end

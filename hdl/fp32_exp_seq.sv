@@ -19,7 +19,9 @@
 module fp32_exp_seq
   import fp32_pkg::*;
   import fp32_exp_pkg::*;
-(
+#(
+  parameter bit Fast = 1'b0  // the fast exp (fp32_exp_pwl_seq.sv): one line for H1..H5
+) (
   input  logic               clk_i,
   input  logic               rst_ni,
   input  logic               en_i,         // clock enable: every register holds while low
@@ -47,9 +49,9 @@ module fp32_exp_seq
   assign step     = exp_step(state_q, sub_i);
 
   always_comb begin
-    exp_operands(step, state_q, tmp_q, f_q, i_q, x_i, z_i, mul_a_o, mul_b_o, mul_scale_o,
+    exp_operands(step, Fast, state_q, tmp_q, f_q, i_q, x_i, z_i, mul_a_o, mul_b_o, mul_scale_o,
                  add_b_o);
-    exp_next(step, tmp_q, f_q, i_q, nan_q, big_q, neg_q, chain_i, state_d, tmp_d, f_d, i_d,
+    exp_next(step, Fast, tmp_q, f_q, i_q, nan_q, big_q, neg_q, chain_i, state_d, tmp_d, f_d, i_d,
              nan_d, big_d, neg_d, done_o, result_o);
   end
 

@@ -97,10 +97,10 @@ module pe_array_2d
     x      = flag ? widen(rf_q[p][entry[EntryW-1:0]], StorageFormat) : acc;
     if (active) begin
       st = exp_step(exp_state_q[p], op == OpSubExp);
-      exp_operands(st, exp_state_q[p], exp_tmp_q[p], exp_f_q[p], exp_i_q[p], x, b, mul_a,
+      exp_operands(st, 1'b0, exp_state_q[p], exp_tmp_q[p], exp_f_q[p], exp_i_q[p], x, b, mul_a,
                    mul_b, mul_scale, add_b);
       chain = add_round(mul_round(mul_a, mul_b, mul_scale), add_b);
-      exp_next(st, exp_tmp_q[p], exp_f_q[p], exp_i_q[p], exp_nan_q[p], exp_big_q[p],
+      exp_next(st, 1'b0 /* the hardware exp */, exp_tmp_q[p], exp_f_q[p], exp_i_q[p], exp_nan_q[p], exp_big_q[p],
                exp_neg_q[p], chain, exp_state_q[p], exp_tmp_q[p], exp_f_q[p], exp_i_q[p],
                exp_nan_q[p], exp_big_q[p], exp_neg_q[p], exp_done, exp_r);
     end else begin
