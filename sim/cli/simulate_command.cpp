@@ -272,8 +272,9 @@ Command add_simulate_command(CLI::App& app) {
       ->capture_default_str();
   simulate->add_option("--rtl-pe", o->rtl_pe,
                        "With --fidelity rtl: the tile's PE, one of the Verilated variants: "
-                       "default (hdl/pe_2d.sv), fastexp (hdl/pe_2d_fastexp.sv), user (the "
-                       "build's -DCASCADE_RTL_PE=your_pe.sv); the tile computes the values of "
+                       "default (hdl/pe_2d.sv's logic, the PEs in one loop: "
+                       "hdl/pe_array_2d.sv), fastexp (hdl/pe_2d_fastexp.sv instances), user "
+                       "(instances of the build's -DCASCADE_RTL_PE=your_pe.sv); the tile computes the values of "
                        "GEMMs only, so pair fastexp with --exp fast for data mode's exp and for "
                        "the per-PE model's exp timing (default: default)");
   simulate->add_option("--json", o->json,

@@ -111,8 +111,9 @@ class RtlTile : public sc_core::sc_module {
 // text lists them ("4 x 4, 8 x 8, 16 x 16").
 std::vector<int> tile_sizes(const std::string& variant);
 std::string tile_sizes_text(const std::string& variant);
-// The PE variants this build Verilated the tile with (`--rtl-pe`): "default" (pe_2d),
-// "fastexp" (pe_2d_fastexp) and, with -DCASCADE_RTL_PE=file.sv, "user"; the text lists them.
+// The PE variants this build Verilated the tile with (`--rtl-pe`): "default" (pe_2d's logic
+// in one loop, pe_array_2d), "fastexp" (pe_2d_fastexp instances) and, with
+// -DCASCADE_RTL_PE=file.sv, "user" (its instances); the text lists them.
 std::vector<std::string> tile_variants();
 std::string tile_variants_text();
 // The exp the variant's PE computes (hardware; fastexp: fast; user: CASCADE_RTL_PE_EXP).
