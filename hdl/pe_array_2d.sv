@@ -3,13 +3,13 @@
 // same next-state functions, so the same cycles and bits as N x N pe_2d instances wired as
 // tile_2d wires them (tests/hdl/test_tile_2d: both tiles against one golden model), but
 // the Verilated model has the loop body once instead of a copy per PE, which at N = 16
-// runs many times faster (hdl/README.md, "Measured"). Hardware exp only (pe_2d with FastExp = 0); the
-// tile uses this array unless CASCADE_PE_MODULE names a PE module.
+// runs 5 x faster (hdl/README.md, "Measured"). Hardware exp only (pe_2d with FastExp = 0);
+// the tile uses this array unless CASCADE_PE_MODULE names a PE module.
 //
 // A band of Rows rows of the tile (all N with Rows = N; the tile cuts a 16 x 16 array into
 // bands that Verilator's threads evaluate side by side), the first of them the tile's row
 // FirstRow. PE p = i * N + j sits in the band's row i, column j. Its inputs: a from the
-// west neighbour's a_q (row i's west_a_i for j = 0), the operation and b from the north
+// west neighbour's a_o (row i's west_a_i for j = 0), the operation and b from the north
 // neighbour's registers (for i = 0 column j's north_*_i: the tile's north edge or the band
 // above), w_i its shadow weight. Its registered outputs are the *_o arrays, indexed by p, as
 // pe_2d's a_o .. acc_o.
@@ -58,7 +58,7 @@ module pe_array_2d
   logic [31:0]        exp_tmp_q [P], exp_f_q [P];
   logic signed [12:0] exp_i_q [P];
   logic               exp_nan_q [P], exp_big_q [P], exp_neg_q [P];
-  logic        ready_q;  // PE (0, 0) idle: read by the tile, so nonblocking
+  logic               ready_q;  // PE (0, 0) idle: read by the tile, so nonblocking
 
   // The next values of the registers the tile reads, written by pe_cycle for every PE and
   // assigned as whole arrays (Verilator 5.006 rejects a nonblocking assignment to an array
