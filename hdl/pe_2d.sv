@@ -69,8 +69,8 @@ module pe_2d
   logic [31:0]              x;
   logic                     rf_we;
   assign entry = entry_i[EntryW-1:0];
-  assign x     = flag_i ? widen(rf_q[entry], StorageFormat) : acc_q;
-  assign rf_we = fire && flag_i && op_i == OpNarrow;
+  assign x     = resident(flag_i, rf_q[entry], acc_q, StorageFormat);
+  assign rf_we = writes_rf(fire, flag_i, op_i);
   logic               fire, exp_start;
 
   // the chain
@@ -97,7 +97,7 @@ module pe_2d
 
   assign ready_o   = !seq_busy;
   assign fire      = valid_i && !seq_busy;
-  assign exp_start = fire && (op_i == OpExp || op_i == OpSubExp);
+  assign exp_start = fire && starts_exp(op_i);
 
   // the exp sequencer: the hardware exp (fp32_exp_seq) or, with FastExp, the fast one
   // (fp32_exp_pwl_seq); the same ports

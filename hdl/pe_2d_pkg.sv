@@ -7,6 +7,24 @@ package pe_2d_pkg;
   import fp32_pkg::*;
   import tile_pkg::*;
 
+  // The operations that start the exp sequencer.
+  function automatic logic starts_exp(input pe_op_e op);
+    return op inside {OpExp, OpSubExp};
+  endfunction
+
+  // The accepted operation writes the narrowed accumulator into the register file.
+  function automatic logic writes_rf(input logic fire, input logic flag, input pe_op_e op);
+    return fire && flag && op == OpNarrow;
+  endfunction
+
+  // The resident value x an operation reads: register-file word rf_word (the entry the
+  // operation names) widened when flag is set, else the accumulator.
+  function automatic logic [31:0] resident(input logic flag, input logic [15:0] rf_word,
+                                           input logic [31:0] acc,
+                                           input int unsigned storage_format);
+    return flag ? widen(rf_word, storage_format) : acc;
+  endfunction
+
   // Operations that use the chain round(round(mul_a * mul_b) + add_b) (besides the exp).
   function automatic logic uses_chain(input pe_op_e op);
     return op inside {OpMac, OpAdd, OpColSum, OpColDot, OpWsDot};

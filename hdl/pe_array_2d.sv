@@ -93,14 +93,15 @@ module pe_array_2d
     acc    = acc_q[p];
     busy   = exp_state_q[p] != StIdle;
     fire   = valid && !busy;
-    active = busy || (fire && (op == OpExp || op == OpSubExp));
-    x      = flag ? widen(rf_q[p][entry[EntryW-1:0]], StorageFormat) : acc;
+    active = busy || (fire && starts_exp(op));
+    x      = resident(flag, rf_q[p][entry[EntryW-1:0]], acc, StorageFormat);
     if (active) begin
       st = exp_step(exp_state_q[p], op == OpSubExp);
       exp_operands(st, 1'b0, exp_state_q[p], exp_tmp_q[p], exp_f_q[p], exp_i_q[p], x, b, mul_a,
                    mul_b, mul_scale, add_b);
       chain = add_round(mul_round(mul_a, mul_b, mul_scale), add_b);
-      exp_next(st, 1'b0 /* the hardware exp */, exp_tmp_q[p], exp_f_q[p], exp_i_q[p], exp_nan_q[p], exp_big_q[p],
+      // 1'b0: the hardware exp
+      exp_next(st, 1'b0, exp_tmp_q[p], exp_f_q[p], exp_i_q[p], exp_nan_q[p], exp_big_q[p],
                exp_neg_q[p], chain, exp_state_q[p], exp_tmp_q[p], exp_f_q[p], exp_i_q[p],
                exp_nan_q[p], exp_big_q[p], exp_neg_q[p], exp_done, exp_r);
     end else begin
@@ -114,7 +115,7 @@ module pe_array_2d
     end
     pe_results(fire, op, sel, 8'(FirstRow + i), b, w_i[p], acc, x, chain, exp_done, exp_r,
                StorageFormat, acc_d, acc_we, y);
-    if (fire && flag && op == OpNarrow) rf_q[p][entry[EntryW-1:0]] = narrow(acc, StorageFormat);
+    if (writes_rf(fire, flag, op)) rf_q[p][entry[EntryW-1:0]] = narrow(acc, StorageFormat);
     acc_n[p]   = acc_we ? acc_d : acc;
     a_n[p]     = a;
     b_n[p]     = y;
