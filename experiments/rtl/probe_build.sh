@@ -2,10 +2,11 @@
 # pe_loop_probe.sh): builds tile_probe.cpp on a Verilated tile_2d as the CMake build
 # compiles Verilated models (200,000-statement files, the per-cycle code at OPT, the
 # initialisation at -O0).
-#   [PROBE_ARGS="..."] probe_build SRC_DIR N OPT OUT
+#   [PROBE_ARGS="..."] [PROBE_CXXFLAGS="..."] [PROBE_GEN=DIR] probe_build SRC_DIR N OPT OUT
 # SRC_DIR holds the .sv files (of this revision or an earlier one: the packages and the PE
 # loop are taken where present); OUT is the executable; PROBE_ARGS are more Verilator
-# arguments (e.g. +define+CASCADE_PE_MODULE=pe_2d for the tile of PE instances).
+# arguments (e.g. +define+CASCADE_PE_MODULE=pe_2d for the tile of PE instances),
+# PROBE_CXXFLAGS more compiler flags (e.g. -g -DREPS=20); PROBE_GEN keeps the generated C++.
 # Prints the executable's machine code size. Sourcing it sets hdl (the sources) and work (a
 # temporary folder, removed on exit).
 hdl=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../hdl" && pwd)
@@ -26,15 +27,18 @@ probe_build() {
   # shellcheck disable=SC2086
   (cd "$src" && verilator --cc -Wno-fatal -GN="$n" ${PROBE_ARGS:-} $files --top-module tile_2d \
     --Mdir "$dir/gen" --output-split 200000 --output-split-cfuncs 200000)
-  ls "$dir"/gen/*.cpp | OPT=$opt DIR=$dir INC=$inc xargs -P "$(nproc)" -I{} sh -c 'f={}
+  ls "$dir"/gen/*.cpp | OPT=$opt PROBE_CXXFLAGS="${PROBE_CXXFLAGS:-}" DIR=$dir INC=$inc xargs -P "$(nproc)" -I{} sh -c 'f={}
     b=$(basename "$f" .cpp); case $b in *Slow*) o=-O0;; *) o=$OPT;; esac
-    g++ -std=c++17 $o -I "$DIR/gen" -I "$INC" -I "$INC/vltstd" -c "$f" -o "$DIR/obj/$b.o"'
-  for f in verilated verilated_threads; do
+    g++ -std=c++17 $o ${PROBE_CXXFLAGS:-} -I "$DIR/gen" -I "$INC" -I "$INC/vltstd" -c "$f" -o "$DIR/obj/$b.o"'
+  local runtime="verilated verilated_threads"
+  [[ ${PROBE_ARGS:-} == *--prof-exec* ]] && runtime+=" verilated_profiler"
+  for f in $runtime; do
     g++ -std=c++17 -O1 -I $inc -I $inc/vltstd -c $inc/$f.cpp -o "$dir/obj/$f.o"
   done
-  g++ -std=c++17 -O1 -DPROBE_N="$n" -I "$dir/gen" -I $inc -I $inc/vltstd -c "$probe_dir/tile_probe.cpp" \
+  g++ -std=c++17 -O1 ${PROBE_CXXFLAGS:-} -DPROBE_N="$n" -I "$dir/gen" -I $inc -I $inc/vltstd -c "$probe_dir/tile_probe.cpp" \
     -o "$dir/obj/main.o"
   g++ "$dir"/obj/*.o -o "$out" -pthread
+  if [[ -n ${PROBE_GEN:-} ]]; then rm -rf "$PROBE_GEN"; cp -r "$dir/gen" "$PROBE_GEN"; fi
   rm -rf "$dir"
   echo "$(basename "$out"): $(size -A "$out" | awk '$1 == ".text" { printf "%.2f MB of machine code", $2 / 1e6 }')"
 }

@@ -1,5 +1,5 @@
-// Standalone speed probe of a Verilated tile_2d (built by split_var_probe.sh, PROBE_N =
-// its N): five N x N x 2000 OpMac GEMMs with the output-stationary drain, 3 eval() per
+// Standalone speed probe of a Verilated tile_2d (built by probe_build.sh, PROBE_N = its N):
+// REPS (5) N x N x 2000 OpMac GEMMs with the output-stationary drain, 3 eval() per
 // cycle as tests/hdl/tile_driver.h. Prints cycles/s.
 #include <chrono>
 #include <cstdint>
@@ -8,6 +8,9 @@
 
 #include "Vtile_2d.h"
 #include "verilated.h"
+#ifndef REPS
+#define REPS 5  // GEMMs of 2000 steps (profile_probe.sh runs more)
+#endif
 
 // Word w (32 bits: two 16-bit lanes) of a port Verilator gives as an array of words (N > 4)
 // or as one 64-bit integer (N = 4).
@@ -20,7 +23,8 @@ void set_word(Port& port, int w, uint32_t value) {
   }
 }
 
-int main() {
+int main(int argc, char** argv) {
+  Verilated::commandArgs(argc, argv);  // +verilator+prof+exec+... (profile_probe.sh)
   Vtile_2d m;
   const int n = PROBE_N;
   m.clk_i = 0; m.rst_ni = 0; m.in_valid_i = 0; m.out_ready_i = 1; m.eval();
@@ -28,7 +32,7 @@ int main() {
   uint32_t x = 12345;
   long cycles = 0;
   auto start = std::chrono::steady_clock::now();
-  for (int rep = 0; rep < 5; ++rep)
+  for (int rep = 0; rep < REPS; ++rep)
     for (int k = 0; k < 2000 + 3 * n; ++k) {
       m.in_valid_i = k < 2000;
       m.in_op_i = 1;
@@ -42,6 +46,7 @@ int main() {
       m.eval();
       m.clk_i = 1; m.eval(); m.clk_i = 0; m.eval();
       ++cycles;
+      Verilated::threadContextp()->timeInc(1);  // a time for +verilator+prof+exec+start
     }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("cycles=%ld seconds=%.3f cycles_per_s=%.0f\n", cycles, s, cycles / s);
