@@ -99,47 +99,27 @@ module pe_2d
   assign fire      = valid_i && !seq_busy;
   assign exp_start = fire && starts_exp(op_i);
 
-  // the exp sequencer: the hardware exp (fp32_exp_seq) or, with FastExp, the fast one
-  // (fp32_exp_pwl_seq); the same ports
-  if (FastExp) begin : g_exp
-    fp32_exp_pwl_seq u_exp (
-      .clk_i,
-      .rst_ni,
-      .en_i,
-      .start_i    (exp_start),
-      .sub_i      (op_i == OpSubExp),
-      .x_i        (x),
-      .z_i        (b_i),
-      .active_o   (seq_active),
-      .mul_a_o    (seq_mul_a),
-      .mul_b_o    (seq_mul_b),
-      .mul_scale_o(seq_mul_scale),
-      .add_b_o    (seq_add_b),
-      .chain_i    (chain_r),
-      .busy_o     (seq_busy),
-      .done_o     (seq_done),
-      .result_o   (seq_r)
-    );
-  end else begin : g_exp
-    fp32_exp_seq u_exp (
-      .clk_i,
-      .rst_ni,
-      .en_i,
-      .start_i    (exp_start),
-      .sub_i      (op_i == OpSubExp),
-      .x_i        (x),
-      .z_i        (b_i),
-      .active_o   (seq_active),
-      .mul_a_o    (seq_mul_a),
-      .mul_b_o    (seq_mul_b),
-      .mul_scale_o(seq_mul_scale),
-      .add_b_o    (seq_add_b),
-      .chain_i    (chain_r),
-      .busy_o     (seq_busy),
-      .done_o     (seq_done),
-      .result_o   (seq_r)
-    );
-  end
+  // the exp sequencer: the hardware exp or, with FastExp, the fast one (fp32_exp_pwl_seq's)
+  fp32_exp_seq #(
+    .Fast(FastExp)
+  ) u_exp (
+    .clk_i,
+    .rst_ni,
+    .en_i,
+    .start_i    (exp_start),
+    .sub_i      (op_i == OpSubExp),
+    .x_i        (x),
+    .z_i        (b_i),
+    .active_o   (seq_active),
+    .mul_a_o    (seq_mul_a),
+    .mul_b_o    (seq_mul_b),
+    .mul_scale_o(seq_mul_scale),
+    .add_b_o    (seq_add_b),
+    .chain_i    (chain_r),
+    .busy_o     (seq_busy),
+    .done_o     (seq_done),
+    .result_o   (seq_r)
+  );
 
   // operands of the chain (pe_2d_pkg: the same functions as pe_array_2d's loop)
   always_comb begin
