@@ -1,11 +1,18 @@
 // The peer of issue 12's speed target ("a Verilated 16 x 16 integer MAC tile runs ~0.75 M
-// cycles/s"): a bare N x N output-stationary systolic tile of 16-bit integer MAC PEs with
-// 32-bit accumulators, N x N instances in generate blocks, no input skew, no drain (every
-// accumulator is an output, so that Verilator keeps all of them). A benchmark peer for
-// peer_probe.sh, not a kernel of cascade's: it measures what this host gives a Verilated
-// tile of the simplest PEs, so the bf16 tile's speed can be stated as a ratio to it.
+// cycles/s"): a bare N x N output-stationary systolic tile of MAC PEs with 32-bit
+// accumulators, N x N instances in generate blocks, no input skew, no drain (every
+// accumulator is an output, so that Verilator keeps all of them). Arith picks the PE's
+// arithmetic: 0 the peer itself (16-bit integer operands, acc + a * b); 1 the fp32 adder
+// alone (acc + widen(a), fp32_pkg::add_round); 2 a bf16 MAC (round(round(a * b) + acc),
+// fp32_pkg's mul_round and add_round, as tile_2d's OpMac). A benchmark for peer_probe.sh,
+// not a kernel of cascade's: it measures what this host gives a Verilated tile of the
+// simplest PEs, and what the fp32 arithmetic alone costs in such a tile.
 /* verilator lint_off DECLFILENAME */
-module int_mac_pe (
+module int_mac_pe
+  import fp32_pkg::*;
+#(
+  parameter int unsigned Arith = 0
+) (
   input  logic        clk_i,
   input  logic        rst_ni,
   input  logic [15:0] a_i,
@@ -30,14 +37,22 @@ module int_mac_pe (
       b_o     <= b_i;
       valid_o <= valid_i;
       clear_o <= clear_i;
-      if (valid_i) acc_o <= (clear_i ? 32'd0 : acc_o) + 32'(a_i) * 32'(b_i);
+      if (valid_i) begin
+        unique case (Arith)
+          1:       acc_o <= add_round(widen(a_i, StorageBf16), clear_i ? Fp32PosZero : acc_o);
+          2:       acc_o <= add_round(mul_round(widen(a_i, StorageBf16), widen(b_i, StorageBf16),
+                                                13'sd0), clear_i ? Fp32PosZero : acc_o);
+          default: acc_o <= (clear_i ? 32'd0 : acc_o) + 32'(a_i) * 32'(b_i);
+        endcase
+      end
     end
   end
 endmodule
 /* verilator lint_on DECLFILENAME */
 
 module int_mac_tile #(
-  parameter int unsigned N = 16
+  parameter int unsigned N     = 16,
+  parameter int unsigned Arith = 0
 ) (
   input  logic                   clk_i,
   input  logic                   rst_ni,
@@ -61,7 +76,7 @@ module int_mac_tile #(
   end
   for (genvar i = 0; i < N; i++) begin : g_row
     for (genvar j = 0; j < N; j++) begin : g_col
-      int_mac_pe u_pe (
+      int_mac_pe #(.Arith(Arith)) u_pe (
         .clk_i, .rst_ni,
         .a_i    (a[i][j]),
         .b_i    (b[i][j]),

@@ -4,10 +4,11 @@
 # ~0.75 M cycles/s here", i.e. 0.27 of that tile, and this shared machine's speed varies
 # by up to 3x from host to host (results-2026-12-03.md). Builds tile_2d of this revision
 # (the PE loop, per-cycle code at -O2 as CASCADE_VERILATOR_OPT_FAST_ARRAY) and
-# int_mac_tile.sv (a bare integer MAC tile of N x N PE instances, -O2 and -O1) the same
+# int_mac_tile.sv (a bare integer MAC tile of N x N PE instances, -O2 and -O1; and the same
+# bare tile with an fp32 adder alone, and with a bf16 MAC: fp32_pkg's arithmetic, -O2) the same
 # way (probe_build.sh: 200,000-statement files, initialisation at -O0), drives both with
-# the same workload (N x N x 2000 GEMMs, 3 eval() per cycle, plain C++: five for the bf16
-# tile, fifty for the peer, about 0.1 s each) and runs them alternately REPEATS times.
+# the same workload (N x N x 2000 GEMMs, 3 eval() per cycle, plain C++: five for the fp32
+# tiles, fifty for the integer peer, about 0.1 s each) and runs them alternately REPEATS times.
 # Usage: experiments/rtl/peer_probe.sh [N] [REPEATS]   (a benchmark, not a test)
 #   PEER_PACK=DIR experiments/rtl/peer_probe.sh [N]: builds only, and packs the probes with
 #   the shared libraries and dynamic loader they use into DIR, to run on another machine
@@ -20,13 +21,19 @@ repeats=${2:-5}
 mkdir -p "$work/src"
 cp "$hdl"/*.sv "$here/int_mac_tile.sv" "$work/src/"
 probe_build "$work/src" "$n" -O2 "$work/probe_bf16"
-for o in -O2 -O1; do
-  # 50 GEMMs instead of 5: about as long a run as the bf16 tile's
-  PROBE_TOP=int_mac_tile PROBE_FILES=int_mac_tile.sv PROBE_MAIN=$here/peer_probe.cpp \
-    PROBE_CXXFLAGS=-DREPS=50 \
-    probe_build "$work/src" "$n" "$o" "$work/probe_int$o"
-done
-probes="probe_bf16 probe_int-O2 probe_int-O1"
+# the bare tile: name, Arith, per-cycle optimisation, GEMMs (the integer one 50 instead of 5:
+# about as long a run as the others)
+while read -r name arith o reps; do
+  PROBE_TOP=int_mac_tile PROBE_FILES="fp32_pkg.sv int_mac_tile.sv" PROBE_MAIN=$here/peer_probe.cpp \
+    PROBE_ARGS=-GArith=$arith PROBE_CXXFLAGS="-DREPS=$reps -DARITH=$arith" \
+    probe_build "$work/src" "$n" "$o" "$work/$name"
+done <<'TILES'
+probe_int-O2 0 -O2 50
+probe_int-O1 0 -O1 50
+probe_fp32add 1 -O2 5
+probe_bf16mac 2 -O2 5
+TILES
+probes="probe_bf16 probe_int-O2 probe_int-O1 probe_fp32add probe_bf16mac"
 if [[ -n ${PEER_PACK:-} ]]; then
   mkdir -p "$PEER_PACK/lib"
   for p in $probes; do
@@ -50,7 +57,9 @@ RUN
 fi
 echo "N=$n, $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
 for _ in $(seq "$repeats"); do
-  echo "bf16 tile_2d, -O2:       $("$work/probe_bf16")"
-  echo "integer MAC tile, -O2:   $("$work/probe_int-O2")"
-  echo "integer MAC tile, -O1:   $("$work/probe_int-O1")"
+  echo "bf16 tile_2d, -O2:              $("$work/probe_bf16")"
+  echo "integer MAC tile, -O2:          $("$work/probe_int-O2")"
+  echo "integer MAC tile, -O1:          $("$work/probe_int-O1")"
+  echo "bare tile, fp32 add only, -O2:  $("$work/probe_fp32add")"
+  echo "bare tile, bf16 MAC, -O2:       $("$work/probe_bf16mac")"
 done
