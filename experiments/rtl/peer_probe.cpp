@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <type_traits>
 
 #include "Vint_mac_tile.h"
+#include "probe_ports.h"
 #include "verilated.h"
 #ifndef REPS
 #define REPS 5
@@ -35,16 +35,6 @@ uint32_t next_acc(uint32_t acc, uint32_t a, uint32_t b) {
   x = ARITH == 1 ? x + from_bf16(a) : x + product;
   std::memcpy(&acc, &x, sizeof acc);
   return acc;
-}
-
-// Word w of a port Verilator gives as an array of words (wide) or as one integer.
-template <typename Port>
-void set_word(Port& port, int w, uint32_t value) {
-  if constexpr (std::is_integral_v<Port>) {
-    port = (port & ~(Port{0xFFFFFFFFu} << (32 * w))) | (Port{value} << (32 * w));
-  } else {
-    port[w] = value;
-  }
 }
 
 int main(int argc, char** argv) {

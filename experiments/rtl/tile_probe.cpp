@@ -4,24 +4,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <type_traits>
 
 #include "Vtile_2d.h"
+#include "probe_ports.h"
 #include "verilated.h"
 #ifndef REPS
 #define REPS 5  // GEMMs of 2000 steps (profile_probe.sh runs more)
 #endif
-
-// Word w (32 bits: two 16-bit lanes) of a port Verilator gives as an array of words (N > 4)
-// or as one 64-bit integer (N = 4).
-template <typename Port>
-void set_word(Port& port, int w, uint32_t value) {
-  if constexpr (std::is_integral_v<Port>) {
-    port = (port & ~(Port{0xFFFFFFFFu} << (32 * w))) | (Port{value} << (32 * w));
-  } else {
-    port[w] = value;
-  }
-}
 
 int main(int argc, char** argv) {
   Verilated::commandArgs(argc, argv);  // +verilator+prof+exec+... (profile_probe.sh)
