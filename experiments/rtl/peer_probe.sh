@@ -34,16 +34,20 @@ probe_fp32add 1 -O2 5
 probe_bf16mac 2 -O2 5
 TILES
 probes="probe_bf16 probe_int-O2 probe_int-O1 probe_fp32add probe_bf16mac"
-if [[ -n ${PEER_PACK:-} ]]; then
-  mkdir -p "$PEER_PACK/lib"
-  for p in $probes; do
-    cp "$work/$p" "$PEER_PACK/"
-    ldd "$work/$p" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
-      while read -r lib; do cp -L "$lib" "$PEER_PACK/lib/"; done
-  done
-  cat > "$PEER_PACK/run.sh" <<RUN
+# The probes go into a folder with the shared libraries and loader they use (PEER_PACK, or
+# a temporary one) and run from there by its run.sh, here or on another machine.
+pack=${PEER_PACK:-$work/pack}
+mkdir -p "$pack/lib"
+for p in $probes; do
+  cp "$work/$p" "$pack/"
+  ldd "$work/$p" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
+    while read -r lib; do cp -L "$lib" "$pack/lib/"; done
+done
+cat > "$pack/run.sh" <<RUN
 #!/usr/bin/env bash
-# peer_probe.sh's probes (N = $n), run alternately REPEATS times with their own libraries
+# peer_probe.sh's probes (N = $n), run alternately REPEATS times with their own libraries:
+# probe_bf16 is tile_2d, probe_int-* the integer peer, probe_fp32add and probe_bf16mac the
+# bare tile with the fp32 adder alone and with a bf16 MAC
 set -euo pipefail
 cd "\$(dirname "\$0")"
 loader=\$(ls lib/ld-linux*)
@@ -52,14 +56,5 @@ for _ in \$(seq "\${1:-5}"); do
   for p in $probes; do echo "\$p: \$("\$loader" --library-path lib "./\$p")"; done
 done
 RUN
-  chmod +x "$PEER_PACK/run.sh"
-  exit 0
-fi
-echo "N=$n, $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
-for _ in $(seq "$repeats"); do
-  echo "bf16 tile_2d, -O2:              $("$work/probe_bf16")"
-  echo "integer MAC tile, -O2:          $("$work/probe_int-O2")"
-  echo "integer MAC tile, -O1:          $("$work/probe_int-O1")"
-  echo "bare tile, fp32 add only, -O2:  $("$work/probe_fp32add")"
-  echo "bare tile, bf16 MAC, -O2:       $("$work/probe_bf16mac")"
-done
+chmod +x "$pack/run.sh"
+[[ -n ${PEER_PACK:-} ]] || "$pack/run.sh" "$repeats"
